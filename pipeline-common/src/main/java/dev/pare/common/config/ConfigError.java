@@ -1,0 +1,27 @@
+package dev.pare.common.config;
+
+/**
+ * A configuration value broke a rule. The message always names the key path, the offending
+ * value and the rule, so a user can fix the file without reading code.
+ */
+public final class ConfigError extends IllegalArgumentException {
+    private final String path;
+
+    public ConfigError(String path, Object value, String rule) {
+        super("config key '" + path + "' = " + render(value) + ": " + rule);
+        this.path = path;
+    }
+
+    public ConfigError(String path, String message) {
+        super("config key '" + path + "': " + message);
+        this.path = path;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    private static String render(Object value) {
+        return value instanceof String s ? '"' + s + '"' : String.valueOf(value);
+    }
+}

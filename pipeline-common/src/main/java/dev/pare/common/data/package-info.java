@@ -1,0 +1,2 @@
+/** In-memory example arrays, minibatch orders and the idx file reader. */
+package dev.pare.common.data;

@@ -1,0 +1,11 @@
+package dev.pare.common.distill;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/** Where a {@link Distiller} keeps its per-epoch checkpoints (a file system in the jobs module). */
+public interface CheckpointStore {
+    Optional<Checkpoint> latest() throws IOException;
+
+    void save(Checkpoint checkpoint) throws IOException;
+}

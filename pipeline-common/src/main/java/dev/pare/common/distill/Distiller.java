@@ -1,0 +1,149 @@
+package dev.pare.common.distill;
+
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.data.Minibatches;
+import dev.pare.common.evaluation.ClassificationMetrics;
+import dev.pare.common.model.ForwardPass;
+import dev.pare.common.model.Networks;
+import dev.pare.common.sparsity.MaskSet;
+import dev.pare.common.surgery.MaskedWeights;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * Offline knowledge distillation of a pruned student on a data subset, with the teacher's logits
+ * precomputed by {@code score-data}. Adam on {@link KnowledgeDistillationLoss}; after every
+ * optimizer step the masks are re-applied so pruned weights stay exactly zero. After each epoch
+ * the student is evaluated on the test split and a {@link Checkpoint} is saved; a resumed run
+ * continues from the latest checkpoint and ends bit-identical to an uninterrupted one (the batch
+ * order of an epoch depends only on the seed and the epoch number).
+ */
+public final class Distiller {
+    private static final String SHUFFLE = "distill-shuffle";
+    private final DistillSettings settings;
+
+    public Distiller(DistillSettings settings) {
+        this.settings = settings;
+    }
+
+    /** The final student and the metrics of every epoch (resumed ones included). */
+    public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs) {}
+
+    /**
+     * @param student the pruned network (not modified)
+     * @param teacherLogits row-major {@code [train.size(), numClasses]}, aligned with {@code train}
+     * @param onEpoch called after each epoch with its metrics (progress reporting)
+     */
+    public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
+                      ExampleArrays test, CheckpointStore checkpoints, boolean resume,
+                      Consumer<EpochMetrics> onEpoch) throws IOException {
+        int numClasses = (int) Networks.outputSize(student);
+        if (teacherLogits.length != (long) train.size() * numClasses) {
+            throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values for "
+                    + train.size() + " examples of " + numClasses + " classes");
+        }
+        ILossFunction originalLoss = ((OutputLayer) outputConf(student)).getLossFn();
+        MultiLayerNetwork net;
+        List<EpochMetrics> history = new ArrayList<>();
+        int start = 0;
+        Optional<Checkpoint> latest = resume ? checkpoints.latest() : Optional.empty();
+        if (latest.isPresent()) {
+            net = Networks.read(latest.get().model(), "distill checkpoint of epoch " + latest.get().epoch(), true);
+            history.addAll(latest.get().history());
+            start = latest.get().epoch();
+        } else {
+            net = trainingNetwork(student);
+        }
+        MaskedWeights masked = new MaskedWeights(net, masks);
+        masked.applyInPlace();
+        for (int epoch = start + 1; epoch <= settings.epochs(); epoch++) {
+            long t0 = System.nanoTime();
+            double lossSum = 0;
+            int[] order = Minibatches.epochOrder(train.size(), settings.seed(), SHUFFLE, epoch);
+            int batches = Minibatches.count(train.size(), settings.batchSize());
+            for (int b = 0; b < batches; b++) {
+                int from = b * settings.batchSize();
+                int to = Math.min(train.size(), from + settings.batchSize());
+                INDArray x = train.featureBatch(order, from, to);
+                INDArray y = kdLabels(train, teacherLogits, numClasses, order, from, to);
+                net.fit(new DataSet(x, y));
+                masked.applyInPlace();
+                lossSum += net.score();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            ClassificationMetrics eval = evaluate(net, test, numClasses, 1000);
+            EpochMetrics m = new EpochMetrics(epoch, lossSum / batches, eval.accuracy(), eval.meanLoss(), seconds,
+                    train.size() / seconds);
+            history.add(m);
+            checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history));
+            onEpoch.accept(m);
+        }
+        return new Result(withLoss(net, originalLoss), history);
+    }
+
+    private static org.deeplearning4j.nn.conf.layers.Layer outputConf(MultiLayerNetwork net) {
+        return net.getLayer(net.getnLayers() - 1).conf().getLayer();
+    }
+
+    /** A fresh copy of the student's configuration with the KD loss and Adam, holding its weights. */
+    private MultiLayerNetwork trainingNetwork(MultiLayerNetwork student) {
+        MultiLayerConfiguration conf = student.getLayerWiseConfigurations().clone();
+        conf.setIterationCount(0);
+        conf.setEpochCount(0);
+        for (NeuralNetConfiguration layer : conf.getConfs()) {
+            if (layer.getLayer() instanceof BaseLayer base) {
+                base.setIUpdater(new Adam(settings.learningRate()));
+            }
+        }
+        NeuralNetConfiguration out = conf.getConf(conf.getConfs().size() - 1);
+        ((OutputLayer) out.getLayer()).setLossFn(new KnowledgeDistillationLoss(settings.temperature(), settings.alpha()));
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init(student.params().dup(), false);
+        return net;
+    }
+
+    /** A copy of {@code net}'s weights in a network whose output layer has {@code loss} again. */
+    private static MultiLayerNetwork withLoss(MultiLayerNetwork net, ILossFunction loss) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+        ((OutputLayer) conf.getConf(conf.getConfs().size() - 1).getLayer()).setLossFn(loss);
+        MultiLayerNetwork copy = new MultiLayerNetwork(conf);
+        copy.init(net.params().dup(), false);
+        return copy;
+    }
+
+    private static INDArray kdLabels(ExampleArrays train, float[] logits, int c, int[] order, int from, int to) {
+        float[] y = new float[(to - from) * 2 * c];
+        for (int r = from; r < to; r++) {
+            int row = order[r];
+            int off = (r - from) * 2 * c;
+            y[off + train.labels()[row]] = 1f;
+            System.arraycopy(logits, row * c, y, off + c, c);
+        }
+        return Nd4j.create(y, new long[] {to - from, 2L * c}, 'c');
+    }
+
+    /** Accuracy and loss of {@code net} on {@code data}, in batches. */
+    public static ClassificationMetrics evaluate(MultiLayerNetwork net, ExampleArrays data, int numClasses,
+                                                 int batchSize) {
+        ClassificationMetrics m = new ClassificationMetrics(numClasses);
+        for (int from = 0; from < data.size(); from += batchSize) {
+            int to = Math.min(data.size(), from + batchSize);
+            float[] logits = ForwardPass.logits(net, data.featureRange(from, to)).toFloatVector();
+            m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
+        }
+        return m;
+    }
+}

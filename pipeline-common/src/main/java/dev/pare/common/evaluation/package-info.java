@@ -1,0 +1,2 @@
+/** Mergeable evaluation metrics (accuracy, loss, teacher agreement, per class). */
+package dev.pare.common.evaluation;

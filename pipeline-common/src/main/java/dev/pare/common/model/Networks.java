@@ -1,0 +1,175 @@
+package dev.pare.common.model;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+
+/**
+ * Reading, checking and describing DL4J networks. Only {@link MultiLayerNetwork}s with a dense
+ * softmax {@link OutputLayer} are accepted as teachers in this version; every refusal names the
+ * source and what was found.
+ */
+public final class Networks {
+    private static final String CONFIG_ENTRY = "configuration.json";
+    private static final String PARAMS_ENTRY = "coefficients.bin";
+
+    private Networks() {}
+
+    /** Reads a model zip written by {@link ModelSerializer}, checking its entries first. */
+    public static MultiLayerNetwork read(byte[] bytes, String source, boolean loadUpdater) {
+        String configJson = checkEntries(bytes, source);
+        if (configJson.contains("\"vertices\"")) {
+            throw new ModelFormatException(source + " is a DL4J ComputationGraph; this version of Pare prunes"
+                    + " MultiLayerNetwork teachers only");
+        }
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), loadUpdater);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException(source + " is not a readable DL4J MultiLayerNetwork: " + e.getMessage(), e);
+        }
+    }
+
+    public static MultiLayerNetwork read(InputStream in, String source, boolean loadUpdater) throws IOException {
+        return read(in.readAllBytes(), source, loadUpdater);
+    }
+
+    /** The model as ModelSerializer zip bytes. */
+    public static byte[] toBytes(MultiLayerNetwork net, boolean saveUpdater) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ModelSerializer.writeModel(net, out, saveUpdater);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static String checkEntries(byte[] bytes, String source) {
+        String configJson = null;
+        boolean params = false;
+        int entries = 0;
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(bytes))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) {
+                entries++;
+                String name = e.getName();
+                if (name.startsWith("/") || name.contains("..") || name.contains("\\")) {
+                    throw new ModelFormatException(source + " has a zip entry escaping its folder: '" + name + "'");
+                }
+                if (name.equals(CONFIG_ENTRY)) {
+                    configJson = new String(zip.readAllBytes(), StandardCharsets.UTF_8);
+                } else if (name.equals(PARAMS_ENTRY)) {
+                    params = true;
+                }
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(source + " is not a DL4J model (not a readable zip file: " + e.getMessage() + ")", e);
+        }
+        if (entries == 0) {
+            throw new ModelFormatException(source + " is not a DL4J model (not a zip file, or an empty one)");
+        }
+        if (configJson == null || !params) {
+            throw new ModelFormatException(source + " is not a DL4J model saved with ModelSerializer (missing "
+                    + (configJson == null ? CONFIG_ENTRY : PARAMS_ENTRY) + ")");
+        }
+        return configJson;
+    }
+
+    /** Input width of the first layer. */
+    public static long inputSize(MultiLayerNetwork net) {
+        if (net.getnLayers() == 0 || !(net.getLayer(0).conf().getLayer() instanceof FeedForwardLayer ff)) {
+            throw new ModelFormatException("the network's first layer is not a feed-forward layer with a known input size");
+        }
+        return ff.getNIn();
+    }
+
+    /** Output width of the last layer. */
+    public static long outputSize(MultiLayerNetwork net) {
+        return ((FeedForwardLayer) outputLayerConf(net)).getNOut();
+    }
+
+    private static BaseOutputLayer outputLayerConf(MultiLayerNetwork net) {
+        Layer last = net.getLayer(net.getnLayers() - 1);
+        if (!(last.conf().getLayer() instanceof BaseOutputLayer out)) {
+            throw new ModelFormatException("the network's last layer (" + name(net, net.getnLayers() - 1)
+                    + ") is not an output layer");
+        }
+        return out;
+    }
+
+    /**
+     * Checks that a network can act as a teacher for data with {@code featureLength} features and
+     * {@code numClasses} classes: a dense softmax output layer of that width, input of that width.
+     */
+    public static void checkTeacher(MultiLayerNetwork net, String source, long featureLength, int numClasses) {
+        BaseOutputLayer out = outputLayerConf(net);
+        if (!(out instanceof OutputLayer) || !(out.getActivationFn() instanceof ActivationSoftmax)) {
+            throw new ModelFormatException(source + ": the output layer must be a dense OutputLayer with softmax"
+                    + " activation, found " + out.getClass().getSimpleName() + " with " + out.getActivationFn());
+        }
+        long nOut = outputSize(net);
+        if (nOut != numClasses) {
+            throw new ModelFormatException(source + ": the model has " + nOut + " outputs but data.num-classes = "
+                    + numClasses);
+        }
+        long nIn = inputSize(net);
+        if (featureLength >= 0 && nIn != featureLength) {
+            throw new ModelFormatException(source + ": the model expects " + nIn + " input features but the data has "
+                    + featureLength);
+        }
+    }
+
+    /** The configured name of layer {@code i}, or {@code layer<i>}. */
+    public static String name(MultiLayerNetwork net, int i) {
+        String n = net.getLayer(i).conf().getLayer().getLayerName();
+        return n == null || n.isBlank() ? "layer" + i : n;
+    }
+
+    /** Result of {@link #prunableLayers}: the layers to prune and the ones skipped, with reasons. */
+    public record LayerSurvey(List<PrunableLayer> prunable, List<String> skipped) {}
+
+    /**
+     * Dense layers (and the output layer when {@code includeOutput}) are prunable; every other
+     * layer is listed in {@code skipped} with the reason, never silently ignored.
+     */
+    public static LayerSurvey prunableLayers(MultiLayerNetwork net, boolean includeOutput) {
+        List<PrunableLayer> prunable = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        int last = net.getnLayers() - 1;
+        for (int i = 0; i <= last; i++) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = net.getLayer(i).conf().getLayer();
+            String name = name(net, i);
+            boolean isOutput = i == last;
+            if (conf instanceof DenseLayer || conf instanceof OutputLayer) {
+                FeedForwardLayer ff = (FeedForwardLayer) conf;
+                if (isOutput && !includeOutput) {
+                    skipped.add(name + " (output layer; set prune.prune-output-layer = true to prune it)");
+                } else {
+                    prunable.add(new PrunableLayer(i, name, ff.getNIn(), ff.getNOut(), isOutput));
+                }
+            } else if (net.getLayer(i).numParams() > 0) {
+                skipped.add(name + " (" + conf.getClass().getSimpleName() + ": not supported by this version)");
+            }
+        }
+        return new LayerSurvey(List.copyOf(prunable), List.copyOf(skipped));
+    }
+
+    /** Number of parameters of all layers (weights and biases). */
+    public static long parameterCount(MultiLayerNetwork net) {
+        return net.numParams();
+    }
+}

@@ -1,0 +1,2 @@
+/** Teacher architectures and their supervised training (for demos and benchmarks). */
+package dev.pare.common.train;

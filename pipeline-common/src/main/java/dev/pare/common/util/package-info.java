@@ -1,0 +1,2 @@
+/** Small helpers shared by every package: name registries. */
+package dev.pare.common.util;
