@@ -141,7 +141,7 @@ public final class Distiller {
         ClassificationMetrics m = new ClassificationMetrics(numClasses);
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            float[] logits = ForwardPass.logits(net, data.featureRange(from, to)).toFloatVector();
+            float[] logits = ForwardPass.logitsRowMajor(net, data.featureRange(from, to));
             m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
         }
         return m;

@@ -30,4 +30,11 @@ public record ForwardPass(List<INDArray> layerInputs, INDArray logits) {
     public static INDArray logits(MultiLayerNetwork net, INDArray features) {
         return run(net, features).logits();
     }
+
+    /** The logits as a row-major float array {@code [batch · numClasses]}. */
+    public static float[] logitsRowMajor(MultiLayerNetwork net, INDArray features) {
+        INDArray z = logits(net, features);
+        // A fresh C-order copy owns a buffer of exactly [batch · numClasses] floats in row-major order.
+        return z.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+    }
 }

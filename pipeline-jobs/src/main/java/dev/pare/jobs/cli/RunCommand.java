@@ -1,0 +1,77 @@
+package dev.pare.jobs.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.io.Json;
+import dev.pare.jobs.stage.RunContext;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stage.StageDir;
+import dev.pare.jobs.stage.StageRunner;
+import dev.pare.jobs.stages.CalibrateStage;
+import dev.pare.jobs.stages.DistillStage;
+import dev.pare.jobs.stages.EvaluateStage;
+import dev.pare.jobs.stages.PruneStage;
+import dev.pare.jobs.stages.ReportStage;
+import dev.pare.jobs.stages.ScoreDataStage;
+import dev.pare.jobs.stages.SelectDataStage;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code pare run}: every stage in order, skipping those already finished with the same config. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run the whole pipeline: calibrate, score-data, select-data, prune, distill, evaluate, report."
+                + " Finished stages with the same config and inputs are skipped; prints a summary at the end.")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    StageOptions options;
+
+    @Option(names = "--resume", description = "Continue an interrupted distill from its last epoch checkpoint.")
+    boolean resume;
+
+    /** The pipeline, in order. */
+    static List<Stage> pipeline() {
+        return List.of(new CalibrateStage(), new ScoreDataStage(), new SelectDataStage(), new PruneStage(),
+                new DistillStage(), new EvaluateStage(), new ReportStage());
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PareConfig cfg = options.loadConfig();
+        try (RunContext ctx = options.context(cfg, resume)) {
+            // Validate every input up front so a bad file stops the run before any stage writes.
+            ctx.teacher();
+            ctx.train();
+            ctx.test();
+            for (Stage s : pipeline()) {
+                StageRunner.run(ctx, s);
+            }
+            printSummary(ctx);
+        }
+        return 0;
+    }
+
+    private static void printSummary(RunContext ctx) throws java.io.IOException {
+        Path report = StageDir.finished(ctx.runDir(), ReportStage.FOLDER);
+        JsonNode r = Json.MAPPER.readTree(ctx.files().readString(new Path(report, "report.json")));
+        var out = ctx.out();
+        out.println();
+        out.println("Summary");
+        out.printf("  teacher accuracy   %.4f  (%d parameters)%n", r.path("teacher").path("accuracy").asDouble(),
+                r.path("params").path("teacher").asLong());
+        out.printf("  one-shot accuracy  %.4f  (%s, target sparsity %.2f, achieved %.4f)%n",
+                r.path("pruned").path("accuracy").asDouble(), r.path("sparsity").path("criterion").asText(),
+                r.path("sparsity").path("target").asDouble(), r.path("sparsity").path("achieved").asDouble());
+        out.printf("  student accuracy   %.4f  (%d non-zero parameters, %d KD epochs on %d examples)%n",
+                r.path("student").path("accuracy").asDouble(), r.path("params").path("studentNonZero").asLong(),
+                r.path("student").path("epochs").size(), r.path("data").path("keptCount").asLong());
+        out.print("  stage seconds     ");
+        r.path("stages").fields().forEachRemaining(e ->
+                out.printf(" %s %.1f", e.getKey(), e.getValue().path("seconds").asDouble()));
+        out.println();
+        out.println("  report             " + new Path(report, "report.html"));
+    }
+}

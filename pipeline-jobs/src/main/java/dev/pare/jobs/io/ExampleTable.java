@@ -1,0 +1,161 @@
+package dev.pare.jobs.io;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+
+import dev.pare.common.config.PareConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A Parquet table of examples ({@code id: long}, {@code features: array<float>},
+ * {@code label: int}, column names from config), read and validated before any work starts.
+ * Integer ids and double features are widened/narrowed to the canonical types; anything else is
+ * refused with a message naming the file and column. The returned frame has the canonical
+ * column names {@value #ID}, {@value #FEATURES}, {@value #LABEL}.
+ */
+public final class ExampleTable {
+    public static final String ID = "id";
+    public static final String FEATURES = "features";
+    public static final String LABEL = "label";
+
+    private ExampleTable() {}
+
+    /**
+     * Reads {@code uri} and checks its schema. {@code role} names the config key it came from
+     * (e.g. {@code data.train}) for messages.
+     */
+    public static Dataset<Row> read(SparkSession spark, Files files, String uri, String role, PareConfig.Data d) {
+        Path path = files.path(uri);
+        try {
+            if (!files.exists(path)) {
+                throw new BadInputException(role + ": input " + path + " does not exist");
+            }
+            files.fs(path).getFileStatus(path);
+        } catch (IOException e) {
+            throw new BadInputException(role + ": input " + path + " is not readable: " + e.getMessage(), e);
+        }
+        Dataset<Row> df;
+        try {
+            df = spark.read().parquet(path.toString());
+            df.schema();
+        } catch (RuntimeException e) {
+            throw new BadInputException(role + ": " + path + " is not a readable Parquet table: " + rootMessage(e), e);
+        }
+        StructType schema = df.schema();
+        checkColumn(schema, d.idColumn(), role, path, "a long (or int) id",
+                t -> t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType));
+        checkColumn(schema, d.featuresColumn(), role, path, "array<float> (or array<double>) features",
+                t -> t instanceof ArrayType a
+                        && (a.elementType().equals(DataTypes.FloatType) || a.elementType().equals(DataTypes.DoubleType)));
+        checkColumn(schema, d.labelColumn(), role, path, "an int label",
+                t -> t.equals(DataTypes.IntegerType) || t.equals(DataTypes.LongType) || t.equals(DataTypes.ShortType)
+                        || t.equals(DataTypes.ByteType));
+        return df.select(
+                col(quote(d.idColumn())).cast(DataTypes.LongType).as(ID),
+                col(quote(d.featuresColumn())).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(FEATURES),
+                col(quote(d.labelColumn())).cast(DataTypes.IntegerType).as(LABEL));
+    }
+
+    private static String quote(String column) {
+        return "`" + column.replace("`", "``") + "`";
+    }
+
+    private interface TypeRule {
+        boolean accepts(DataType t);
+    }
+
+    private static void checkColumn(StructType schema, String name, String role, Path path, String expected,
+                                    TypeRule rule) {
+        StructField field = null;
+        for (StructField f : schema.fields()) {
+            if (f.name().equals(name)) {
+                field = f;
+            }
+        }
+        if (field == null) {
+            throw new BadInputException(role + ": " + path + " has no column '" + name + "' (columns: "
+                    + String.join(", ", schema.fieldNames()) + "); if it has another name, set data.id-column,"
+                    + " data.features-column or data.label-column");
+        }
+        if (!rule.accepts(field.dataType())) {
+            throw new BadInputException(role + ": " + path + " column '" + name + "' has type "
+                    + field.dataType().simpleString() + ", expected " + expected);
+        }
+    }
+
+    /** What {@link #validate} found. */
+    public record Summary(long rows, long featureLength) {}
+
+    /**
+     * One pass over the table checking, per row: no nulls, feature length equals
+     * {@code featureLength}, label in {@code [0, numClasses)}, no NaN/Inf feature; and that ids
+     * are unique and the table is not empty. Throws naming the first offending row id.
+     */
+    public static Summary validate(Dataset<Row> df, String role, String uri, long featureLength, int numClasses) {
+        String badLength = "size(" + FEATURES + ") <> " + featureLength;
+        String nulls = ID + " IS NULL OR " + FEATURES + " IS NULL OR " + LABEL + " IS NULL";
+        String badLabel = LABEL + " < 0 OR " + LABEL + " >= " + numClasses;
+        String nonFinite = "exists(" + FEATURES + ", x -> x IS NULL OR isnan(x) OR x = float('Infinity')"
+                + " OR x = float('-Infinity'))";
+        Row r = df.agg(
+                expr("count(1)"),
+                expr("count_if(" + nulls + ")"), expr("min(CASE WHEN " + nulls + " THEN " + ID + " END)"),
+                expr("count_if(" + badLength + ")"), expr("min_by(struct(" + ID + ", size(" + FEATURES + ")), "
+                        + "CASE WHEN " + badLength + " THEN " + ID + " END)"),
+                expr("count_if(" + badLabel + ")"), expr("min_by(struct(" + ID + ", " + LABEL + "), CASE WHEN "
+                        + badLabel + " THEN " + ID + " END)"),
+                expr("count_if(" + nonFinite + ")"), expr("min(CASE WHEN " + nonFinite + " THEN " + ID + " END)"),
+                expr("count(DISTINCT " + ID + ")"))
+                .first();
+        long rows = r.getLong(0);
+        String where = role + " (" + uri + ")";
+        if (rows == 0) {
+            throw new BadInputException(where + " is empty: no examples");
+        }
+        List<String> problems = new ArrayList<>();
+        if (r.getLong(1) > 0) {
+            problems.add(r.getLong(1) + " row(s) with a null id, features or label (first id: " + r.get(2) + ")");
+        }
+        if (r.getLong(3) > 0) {
+            Row first = r.getStruct(4);
+            problems.add(r.getLong(3) + " row(s) whose feature length is not " + featureLength
+                    + " as the teacher expects (first: id " + first.get(0) + " has " + first.get(1) + ")");
+        }
+        if (r.getLong(5) > 0) {
+            Row first = r.getStruct(6);
+            problems.add(r.getLong(5) + " row(s) with a label outside [0, " + numClasses + ") (first: id "
+                    + first.get(0) + " has label " + first.get(1) + ")");
+        }
+        if (r.getLong(7) > 0) {
+            problems.add(r.getLong(7) + " row(s) with NaN or infinite features (first id: " + r.get(8) + ")");
+        }
+        long distinct = r.getLong(9);
+        if (problems.isEmpty() && distinct != rows) {
+            problems.add((rows - distinct) + " duplicate id(s): ids must be unique");
+        }
+        if (!problems.isEmpty()) {
+            throw new BadInputException(where + ": " + String.join("; ", problems));
+        }
+        return new Summary(rows, featureLength);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.pare.jobs.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ContentSummary;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Hadoop file-system access for every URI Pare reads or writes ({@code file:}, {@code hdfs:},
+ * {@code s3a:}, or a plain local path, made absolute against the working directory).
+ */
+public final class Files {
+    private final Configuration hadoop;
+
+    public Files(Configuration hadoop) {
+        this.hadoop = hadoop;
+    }
+
+    public Configuration hadoop() {
+        return hadoop;
+    }
+
+    /** A qualified Hadoop path; a scheme-less string is a local path. */
+    public Path path(String uri) {
+        URI u = URI.create(uri.replace(" ", "%20"));
+        if (u.getScheme() == null || u.getScheme().length() == 1) {
+            return new Path(new java.io.File(uri).getAbsoluteFile().toURI());
+        }
+        return new Path(uri);
+    }
+
+    public FileSystem fs(Path p) {
+        try {
+            FileSystem fs = p.getFileSystem(hadoop);
+            // No .crc side files next to what Pare writes on the local file system.
+            fs.setWriteChecksum(false);
+            return fs;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the file system of " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    public boolean exists(Path p) throws IOException {
+        return fs(p).exists(p);
+    }
+
+    public byte[] readBytes(Path p) throws IOException {
+        try (InputStream in = fs(p).open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    public String readString(Path p) throws IOException {
+        return new String(readBytes(p), StandardCharsets.UTF_8);
+    }
+
+    public InputStream open(Path p) throws IOException {
+        return fs(p).open(p);
+    }
+
+    /** Creates (overwriting) a file; parent folders are created. */
+    public OutputStream create(Path p) throws IOException {
+        FSDataOutputStream out = fs(p).create(p, true);
+        return out;
+    }
+
+    public void writeBytes(Path p, byte[] bytes) throws IOException {
+        try (OutputStream out = create(p)) {
+            out.write(bytes);
+        }
+    }
+
+    public void writeString(Path p, String s) throws IOException {
+        writeBytes(p, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void delete(Path p) throws IOException {
+        FileSystem fs = fs(p);
+        if (fs.exists(p) && !fs.delete(p, true)) {
+            throw new IOException("could not delete " + p);
+        }
+    }
+
+    /** Total bytes and file count under {@code p} (a file or a folder). */
+    public ContentSummary summary(Path p) throws IOException {
+        return fs(p).getContentSummary(p);
+    }
+
+    /** Latest modification time of {@code p} or of any file under it. */
+    public long lastModified(Path p) throws IOException {
+        FileSystem fs = fs(p);
+        long latest = fs.getFileStatus(p).getModificationTime();
+        if (fs.getFileStatus(p).isDirectory()) {
+            var it = fs.listFiles(p, true);
+            while (it.hasNext()) {
+                latest = Math.max(latest, it.next().getModificationTime());
+            }
+        }
+        return latest;
+    }
+}

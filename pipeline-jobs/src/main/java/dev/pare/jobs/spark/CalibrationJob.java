@@ -1,0 +1,71 @@
+package dev.pare.jobs.spark;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.util.Seeds;
+import dev.pare.jobs.io.ExampleTable;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * The distributed calibration pass: a seeded sample of the training set, split into shards, each
+ * shard run through the teacher on an executor to accumulate per-layer statistics, the partial
+ * statistics merged on the driver in partition order (so a given input, seed and shard count
+ * gives bit-identical statistics).
+ */
+public final class CalibrationJob {
+    private static final String SAMPLE_KEY = "_pare_sample_key";
+
+    private CalibrationJob() {}
+
+    /**
+     * The calibration sample: the {@code samples} rows with the smallest
+     * {@code xxhash64(id, derived seed)} (ties by id), range-partitioned on that key into
+     * {@code shards} partitions, each sorted by it. Independent of the input's own partitioning.
+     */
+    public static Dataset<Row> sample(Dataset<Row> train, int samples, int shards, long seed) {
+        long s = Seeds.derive(seed, "calibration-sample", 0);
+        return train
+                .withColumn(SAMPLE_KEY, xxhash64(col(ExampleTable.ID), lit(s)))
+                .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
+                .limit(samples)
+                .repartitionByRange(shards, col(SAMPLE_KEY), col(ExampleTable.ID))
+                .sortWithinPartitions(col(SAMPLE_KEY), col(ExampleTable.ID))
+                .select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
+    }
+
+    /** Runs the pass; {@code teacher} is ModelSerializer bytes, broadcast to the executors. */
+    public static CalibrationStatistics run(SparkSession spark, Dataset<Row> sample, byte[] teacher, int width,
+                                            int batchSize) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<byte[]> model = jsc.broadcast(teacher);
+        try {
+            // Locals only: the closure must not capture this job or a network.
+            final int w = width;
+            final int bs = batchSize;
+            List<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
+                MultiLayerNetwork net = ExecutorModels.get(model);
+                CalibrationStatistics stats = CalibrationStatistics.emptyFor(net);
+                while (rows.hasNext()) {
+                    ExampleArrays batch = Rows.take(rows, bs, w);
+                    stats.add(net, batch.featureRange(0, batch.size()));
+                }
+                return Collections.singletonList(stats).iterator();
+            }).collect();
+            // collect() returns partition results in partition order.
+            return CalibrationStatistics.mergeInOrder(parts);
+        } finally {
+            model.destroy();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.pare.jobs.spark;
+
+import dev.pare.common.config.PareConfig;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the Spark session of a Pare command. */
+public final class Sessions {
+    private Sessions() {}
+
+    /**
+     * @param master overrides {@code spark.master} of the config when not null; under
+     *     {@code spark-submit} (where {@code spark.master} is already set) pass null
+     */
+    public static SparkSession open(PareConfig.Spark conf, String master) {
+        SparkSession.Builder b = SparkSession.builder().appName(conf.appName());
+        String m = master != null ? master : System.getProperty("spark.master", conf.master());
+        b.master(m);
+        if (m.startsWith("local")) {
+            // Local runs stay on loopback and need no UI; shuffles are small.
+            b.config("spark.driver.host", "127.0.0.1");
+            b.config("spark.driver.bindAddress", "127.0.0.1");
+            b.config("spark.ui.enabled", "false");
+            b.config("spark.sql.shuffle.partitions", "4");
+        }
+        // Executors: OpenMP must not spin-wait (PERF-NOTES); passed to executor JVMs' environment.
+        b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+        b.config("spark.sql.adaptive.enabled", "false");
+        for (Map.Entry<String, String> e : conf.conf().entrySet()) {
+            b.config(e.getKey(), e.getValue());
+        }
+        SparkSession spark = b.getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        return spark;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.pare.jobs.stages;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.spark.CalibrationJob;
+import dev.pare.jobs.stage.RunContext;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stage.StageDir;
+import java.io.OutputStream;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+
+/** {@code calibrate}: per-layer input statistics of the teacher on a seeded sample, on the executors. */
+public final class CalibrateStage implements Stage {
+    public static final String FOLDER = "calibration";
+    public static final String FILE = "statistics.json";
+
+    @Override
+    public String name() {
+        return "calibrate";
+    }
+
+    @Override
+    public String folder() {
+        return FOLDER;
+    }
+
+    @Override
+    public List<String> identity(RunContext ctx) throws Exception {
+        PareConfig c = ctx.config();
+        return List.of("seed=" + c.seed(), "data=" + c.renderSection("data"), "calibration=" + c.renderSection("calibration"),
+                ctx.teacherIdentity(),
+                "train=" + ctx.describe(c.data().train()));
+    }
+
+    @Override
+    public void validate(RunContext ctx) throws Exception {
+        ctx.teacher();
+        ctx.train();
+    }
+
+    @Override
+    public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
+        PareConfig.Calibration cal = ctx.config().calibration();
+        long rows = ctx.rows("data.train");
+        int samples = (int) Math.min(cal.samples(), rows);
+        var sample = CalibrationJob.sample(ctx.train(), samples, cal.partitions(), ctx.config().seed());
+        CalibrationStatistics stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), ctx.featureLength(),
+                cal.batchSize());
+        try (OutputStream out = ctx.files().create(new Path(dir.tmp(), FILE))) {
+            stats.write(out);
+        }
+        details.put("samples", stats.samples());
+        details.put("requestedSamples", cal.samples());
+        details.put("partitions", cal.partitions());
+        details.put("layers", stats.layers().size());
+        ctx.out().printf("%-12s %d examples in %d shards, %d layers%n", name(), stats.samples(), cal.partitions(),
+                stats.layers().size());
+    }
+}

@@ -1,0 +1,131 @@
+package dev.pare.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.config.PareConfig;
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.distill.DistillSettings;
+import dev.pare.common.distill.Distiller;
+import dev.pare.common.distill.EpochMetrics;
+import dev.pare.common.model.Networks;
+import dev.pare.common.sparsity.MaskSet;
+import dev.pare.jobs.io.ExampleTable;
+import dev.pare.jobs.io.Json;
+import dev.pare.jobs.spark.Rows;
+import dev.pare.jobs.spark.ScoreJob;
+import dev.pare.jobs.stage.RunContext;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stage.StageDir;
+import dev.pare.jobs.stage.StageRunner;
+import java.io.InputStream;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * {@code distill} (driver): offline KD of the pruned student on the selected subset with the
+ * teacher logits from {@code score-data}. Writes {@code checkpoints/}, {@code metrics.jsonl} and
+ * {@code student/model.zip} + {@code student/masks.bin}. Resumable: a killed run restarted with
+ * {@code --resume} continues from its last epoch checkpoint.
+ */
+public final class DistillStage implements Stage {
+    public static final String FOLDER = "distill";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String STUDENT = "student/model.zip";
+    public static final String STUDENT_MASKS = "student/masks.bin";
+
+    @Override
+    public String name() {
+        return "distill";
+    }
+
+    @Override
+    public String folder() {
+        return FOLDER;
+    }
+
+    @Override
+    public boolean resumable() {
+        return true;
+    }
+
+    @Override
+    public List<String> identity(RunContext ctx) throws Exception {
+        return List.of("seed=" + ctx.config().seed(), "distill=" + ctx.config().renderSection("distill"),
+                StageRunner.upstream(ctx, PruneStage.FOLDER, "prune"),
+                StageRunner.upstream(ctx, SelectDataStage.FOLDER, "select-data"),
+                StageRunner.upstream(ctx, ScoreDataStage.FOLDER, "score-data"),
+                "train=" + ctx.describe(ctx.config().data().train()),
+                "test=" + ctx.describe(ctx.config().data().test()));
+    }
+
+    @Override
+    public void validate(RunContext ctx) throws Exception {
+        ctx.teacher();
+        ctx.train();
+        ctx.test();
+    }
+
+    @Override
+    public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
+        PareConfig cfg = ctx.config();
+        int width = ctx.featureLength();
+        int classes = cfg.data().numClasses();
+        Path pruned = StageDir.finished(ctx.runDir(), PruneStage.FOLDER);
+        MultiLayerNetwork student = Networks.read(ctx.files().readBytes(new Path(pruned, PruneStage.MODEL)),
+                new Path(pruned, PruneStage.MODEL).toString(), false);
+        MaskSet masks;
+        try (InputStream in = ctx.files().open(new Path(pruned, PruneStage.MASKS))) {
+            masks = MaskSet.read(in, new Path(pruned, PruneStage.MASKS).toString());
+        }
+
+        // subset ⋈ scores ⋈ train, in id order so the driver arrays do not depend on partitioning.
+        Dataset<Row> ids = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
+        Dataset<Row> scores = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
+        List<Row> rows = ids.select("id")
+                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
+                .join(ctx.train(), "id")
+                .orderBy("id")
+                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS))
+                .collectAsList();
+        ExampleArrays train = Rows.all(rows, width);
+        float[] logits = new float[rows.size() * classes];
+        for (int r = 0; r < rows.size(); r++) {
+            List<Float> z = rows.get(r).getList(3);
+            for (int c = 0; c < classes; c++) {
+                logits[r * classes + c] = z.get(c);
+            }
+        }
+        ExampleArrays test = Rows.all(ctx.test().orderBy(ExampleTable.ID).collectAsList(), width);
+        ctx.out().printf("%-12s %d subset examples, %d test examples, %d epochs%n", name(), train.size(), test.size(),
+                cfg.distill().epochs());
+
+        PareConfig.Distill d = cfg.distill();
+        DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
+                d.alpha(), cfg.seed());
+        FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
+        Path metricsFile = new Path(dir.tmp(), METRICS);
+        Distiller.Result result = new Distiller(settings).run(student, masks, train, logits, test, store, true, m -> {
+            ctx.out().printf("%-12s epoch %d/%d: loss %.4f, test accuracy %.4f, %.1f s (%.0f examples/s)%n", name(),
+                    m.epoch(), d.epochs(), m.trainLoss(), m.testAccuracy(), m.seconds(), m.examplesPerSecond());
+        });
+        StringBuilder jsonl = new StringBuilder();
+        for (EpochMetrics m : result.epochs()) {
+            jsonl.append(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(m)).append('\n');
+        }
+        ctx.files().writeString(metricsFile, jsonl.toString());
+        ctx.files().writeBytes(new Path(dir.tmp(), STUDENT), Networks.toBytes(result.student(), false));
+        try (var out = ctx.files().create(new Path(dir.tmp(), STUDENT_MASKS))) {
+            masks.write(out);
+        }
+        details.put("subsetExamples", train.size());
+        details.put("testExamples", test.size());
+        details.set("epochs", Json.MAPPER.valueToTree(result.epochs()));
+    }
+}

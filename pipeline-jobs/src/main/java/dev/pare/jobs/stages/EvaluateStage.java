@@ -1,0 +1,103 @@
+package dev.pare.jobs.stages;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.evaluation.ClassificationMetrics;
+import dev.pare.common.model.Networks;
+import dev.pare.jobs.io.Json;
+import dev.pare.jobs.spark.EvaluateJob;
+import dev.pare.jobs.stage.RunContext;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stage.StageDir;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * {@code evaluate} (executors): accuracy, mean loss, teacher agreement and per-class accuracy on
+ * the test split of the teacher, the one-shot pruned model and the distilled student (those that
+ * exist in the run directory). Writes {@code eval/<model>.json}.
+ */
+public final class EvaluateStage implements Stage {
+    public static final String FOLDER = "eval";
+
+    @Override
+    public String name() {
+        return "evaluate";
+    }
+
+    @Override
+    public String folder() {
+        return FOLDER;
+    }
+
+    /** The models to evaluate: name → model file (teacher first). */
+    private static Map<String, Path> models(RunContext ctx) throws IOException {
+        Map<String, Path> m = new LinkedHashMap<>();
+        m.put("teacher", ctx.files().path(ctx.config().teacher().model()));
+        if (StageDir.finishedHash(ctx.files(), ctx.runDir(), PruneStage.FOLDER) != null) {
+            m.put("pruned", new Path(StageDir.finished(ctx.runDir(), PruneStage.FOLDER), PruneStage.MODEL));
+        }
+        if (StageDir.finishedHash(ctx.files(), ctx.runDir(), DistillStage.FOLDER) != null) {
+            m.put("student", new Path(StageDir.finished(ctx.runDir(), DistillStage.FOLDER), DistillStage.STUDENT));
+        }
+        return m;
+    }
+
+    @Override
+    public List<String> identity(RunContext ctx) throws Exception {
+        List<String> id = new ArrayList<>();
+        id.add("evaluate=" + ctx.config().renderSection("evaluate"));
+        id.add("test=" + ctx.describe(ctx.config().data().test()));
+        id.add(ctx.teacherIdentity());
+        for (String folder : List.of(PruneStage.FOLDER, DistillStage.FOLDER)) {
+            String h = StageDir.finishedHash(ctx.files(), ctx.runDir(), folder);
+            if (h != null) {
+                id.add(folder + "=" + h);
+            }
+        }
+        return id;
+    }
+
+    @Override
+    public void validate(RunContext ctx) throws Exception {
+        ctx.teacher();
+        ctx.test();
+    }
+
+    @Override
+    public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
+        for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
+            byte[] bytes = ctx.files().readBytes(e.getValue());
+            ObjectNode result = evaluate(ctx, bytes, e.getValue().toString());
+            ctx.files().writeString(new Path(dir.tmp(), e.getKey() + ".json"), Json.MAPPER.writeValueAsString(result));
+            details.set(e.getKey(), result);
+            ctx.out().printf("%-12s %-8s accuracy %.4f, loss %.4f, teacher agreement %.4f%n", name(), e.getKey(),
+                    result.get("accuracy").asDouble(), result.get("meanLoss").asDouble(),
+                    result.get("teacherAgreement").asDouble());
+        }
+    }
+
+    /** Evaluates model bytes on the validated test split. */
+    public static ObjectNode evaluate(RunContext ctx, byte[] model, String source) throws IOException {
+        var net = Networks.read(model, source, false);
+        Networks.checkTeacher(net, source, ctx.featureLength(), ctx.config().data().numClasses());
+        ClassificationMetrics m = EvaluateJob.run(ctx.spark(), ctx.test(), model, ctx.teacherBytes(),
+                ctx.featureLength(), ctx.config().data().numClasses(), ctx.config().evaluate().batchSize());
+        ObjectNode n = Json.object();
+        n.put("model", source);
+        n.put("examples", m.count());
+        n.put("accuracy", m.accuracy());
+        n.put("meanLoss", m.meanLoss());
+        n.put("teacherAgreement", m.agreement());
+        n.put("parameters", net.numParams());
+        ArrayNode perClass = n.putArray("perClassAccuracy");
+        for (double a : m.perClassAccuracy()) {
+            perClass.add(a);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.pare.jobs.stages;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.spark.ScoreJob;
+import dev.pare.jobs.stage.RunContext;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stage.StageDir;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.broadcast.Broadcast;
+
+/** {@code score-data}: teacher logits, loss and EL2N of every training example, as Parquet keyed by id. */
+public final class ScoreDataStage implements Stage {
+    public static final String FOLDER = "example-scores";
+    public static final String TABLE = "scores.parquet";
+
+    @Override
+    public String name() {
+        return "score-data";
+    }
+
+    @Override
+    public String folder() {
+        return FOLDER;
+    }
+
+    @Override
+    public List<String> identity(RunContext ctx) throws Exception {
+        PareConfig c = ctx.config();
+        return List.of("data=" + c.renderSection("data"),
+                ctx.teacherIdentity(),
+                "train=" + ctx.describe(c.data().train()));
+    }
+
+    @Override
+    public void validate(RunContext ctx) throws Exception {
+        ctx.teacher();
+        ctx.train();
+    }
+
+    @Override
+    public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
+        Broadcast<byte[]> teacher = ScoreJob.broadcast(ctx.spark(), ctx.teacherBytes());
+        try {
+            Path out = new Path(dir.tmp(), TABLE);
+            ScoreJob.scores(ctx.spark(), ctx.train(), teacher, ctx.featureLength(), ctx.config().data().numClasses(),
+                    ctx.config().score().batchSize()).write().parquet(out.toString());
+            long rows = ctx.rows("data.train");
+            details.put("examples", rows);
+            details.put("teacher", ctx.files().path(ctx.config().teacher().model()).toString());
+            ctx.out().printf("%-12s scored %d examples%n", name(), rows);
+        } finally {
+            teacher.destroy();
+        }
+    }
+}
