@@ -16,12 +16,18 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The distributed calibration pass: a seeded sample of the training set, split into shards, each
  * shard run through the teacher on an executor to accumulate per-layer statistics, the partial
  * statistics merged on the driver in partition order (so a given input, seed and shard count
  * gives bit-identical statistics).
+ *
+ * <p>The teacher runs in double precision here: float GEMM results change in their last bits with
+ * the batch composition, so float statistics would depend on how rows were sharded and batched;
+ * in double they agree with any other batching to ~1e-15 relative. Calibration samples are small
+ * (thousands of rows), so the cost is negligible next to scoring the training set.
  */
 public final class CalibrationJob {
     private static final String SAMPLE_KEY = "_pare_sample_key";
@@ -54,11 +60,11 @@ public final class CalibrationJob {
             final int w = width;
             final int bs = batchSize;
             List<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
-                MultiLayerNetwork net = ExecutorModels.get(model);
+                MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net);
                 while (rows.hasNext()) {
                     ExampleArrays batch = Rows.take(rows, bs, w);
-                    stats.add(net, batch.featureRange(0, batch.size()));
+                    stats.add(net, batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE));
                 }
                 return Collections.singletonList(stats).iterator();
             }).collect();

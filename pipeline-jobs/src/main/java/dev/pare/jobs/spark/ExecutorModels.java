@@ -4,6 +4,7 @@ import dev.pare.common.model.Networks;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Networks on executors. A model travels as broadcast ModelSerializer bytes and is deserialized
@@ -12,19 +13,24 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  */
 public final class ExecutorModels {
     private static final ConcurrentHashMap<Long, MultiLayerNetwork> PROTOTYPES = new ConcurrentHashMap<>();
-    private static final ThreadLocal<java.util.Map<Long, MultiLayerNetwork>> PER_THREAD =
+    private static final ThreadLocal<java.util.Map<String, MultiLayerNetwork>> PER_THREAD =
             ThreadLocal.withInitial(java.util.HashMap::new);
 
     private ExecutorModels() {}
 
-    /** The network in {@code model}, private to the calling thread. */
+    /** The network in {@code model}, private to the calling thread, in its saved data type. */
     public static MultiLayerNetwork get(Broadcast<byte[]> model) {
+        return get(model, null);
+    }
+
+    /** The network in {@code model}, private to the calling thread, converted to {@code dataType} (null: as saved). */
+    public static MultiLayerNetwork get(Broadcast<byte[]> model, DataType dataType) {
         long id = model.id();
-        return PER_THREAD.get().computeIfAbsent(id, k -> {
+        return PER_THREAD.get().computeIfAbsent(id + "/" + dataType, k -> {
             MultiLayerNetwork proto = PROTOTYPES.computeIfAbsent(id,
                     i -> Networks.read(model.value(), "broadcast model " + i, false));
             synchronized (proto) {
-                return proto.clone();
+                return dataType == null ? proto.clone() : proto.convertDataType(dataType);
             }
         });
     }

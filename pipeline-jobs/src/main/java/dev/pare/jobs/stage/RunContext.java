@@ -30,6 +30,7 @@ public final class RunContext implements AutoCloseable {
     private final boolean resume;
     private final PrintStream out;
     private SparkSession spark;
+    private boolean ownsSpark;
     private byte[] teacherBytes;
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
@@ -73,6 +74,8 @@ public final class RunContext implements AutoCloseable {
 
     public synchronized SparkSession spark() {
         if (spark == null) {
+            // A session that already exists (an embedding application, a test) is used and left open.
+            ownsSpark = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
             spark = Sessions.open(config.spark(), master);
         }
         return spark;
@@ -155,11 +158,11 @@ public final class RunContext implements AutoCloseable {
 
     @Override
     public void close() {
-        if (spark != null) {
+        if (spark != null && ownsSpark) {
             spark.stop();
             SparkSession.clearActiveSession();
             SparkSession.clearDefaultSession();
-            spark = null;
         }
+        spark = null;
     }
 }

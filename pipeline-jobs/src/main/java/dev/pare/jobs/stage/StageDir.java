@@ -58,12 +58,13 @@ public final class StageDir {
     }
 
     /**
-     * Checks the run directory for stage {@code stage} with {@code hash}. Does not create anything.
+     * Checks the run directory for the stage writing folder {@code stage} (command {@code command}) with {@code hash}. Does not create anything.
      *
      * @param force replace a finished stage whose hash differs (and re-run one whose hash matches)
      * @throws BadInputException when the stage finished with another hash and {@code force} is false
      */
-    public static StageDir check(Files files, Path runDir, String stage, String hash, boolean force) throws IOException {
+    public static StageDir check(Files files, Path runDir, String stage, String command, String hash, boolean force)
+            throws IOException {
         Path fin = finished(runDir, stage);
         String previous = finishedHash(files, runDir, stage);
         boolean done = false;
@@ -71,7 +72,7 @@ public final class StageDir {
             if (previous.equals(hash)) {
                 done = !force;
             } else if (!force) {
-                throw new BadInputException("run directory " + runDir + ": stage '" + stage + "' was produced by a"
+                throw new BadInputException("run directory " + runDir + ": stage '" + command + "' (folder " + stage + "/) was produced by a"
                         + " different configuration or different inputs (hash " + shortHash(previous) + ", now "
                         + shortHash(hash) + "); rerun with --force to replace it, or choose another --run-dir");
             }

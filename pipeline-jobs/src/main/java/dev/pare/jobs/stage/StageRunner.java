@@ -18,7 +18,7 @@ public final class StageRunner {
         identity.add("stage=" + stage.name());
         identity.addAll(stage.identity(ctx));
         String hash = Hashes.of(identity.toArray(String[]::new));
-        StageDir dir = StageDir.check(ctx.files(), ctx.runDir(), stage.folder(), hash, ctx.force());
+        StageDir dir = StageDir.check(ctx.files(), ctx.runDir(), stage.folder(), stage.name(), hash, ctx.force());
         if (dir.alreadyDone()) {
             ctx.out().printf("%-12s already done with the same config and inputs: skipped (%s)%n", stage.name(),
                     dir.finalDir());

@@ -1,0 +1,114 @@
+package dev.pare.jobs.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pare.common.model.Networks;
+import dev.pare.common.sparsity.LayerMask;
+import dev.pare.common.sparsity.MaskSet;
+import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.support.LocalSpark;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code pare run --config conf/demo.conf} on data-samples, in process on local[2], as README's
+ * demo runs it. Tagged {@code e2e}: {@code mvn verify -DexcludedGroups=e2e} skips it.
+ */
+@Tag("e2e")
+class DemoPipelineTest {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    private static String[] args(Path runDir, String... extra) {
+        Path root = LocalSpark.repoRoot();
+        List<String> a = new java.util.ArrayList<>(List.of("run", "--config", root.resolve("conf/demo.conf").toString(),
+                "--run-dir", runDir.toString(),
+                "--set", "data.train=" + LocalSpark.sample("train.parquet"),
+                "--set", "data.test=" + LocalSpark.sample("test.parquet"),
+                "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip")));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void demoRunProducesAReportWithTheContractFieldsAndAZeroMaskedStudent(@TempDir Path tmp) throws Exception {
+        Path runDir = tmp.resolve("demo");
+        assertEquals(0, PareCli.commandLine().execute(args(runDir)));
+
+        JsonNode r = new ObjectMapper().readTree(runDir.resolve("report/report.json").toFile());
+        for (String field : List.of("teacher.accuracy", "pruned.accuracy", "student.accuracy", "student.epochs",
+                "sparsity.target", "sparsity.achieved", "sparsity.perLayer", "data.keptFraction", "data.keptCount",
+                "params.teacher", "params.studentNonZero")) {
+            JsonNode n = r.at("/" + field.replace('.', '/'));
+            assertTrue(!n.isMissingNode() && !n.isNull(), "report.json lacks " + field);
+        }
+        for (String stage : List.of("calibrate", "score-data", "select-data", "prune", "distill", "evaluate")) {
+            assertTrue(r.at("/stages/" + stage + "/seconds").isNumber(), "stages." + stage + ".seconds");
+        }
+        assertEquals(2, r.at("/student/epochs").size());
+        assertEquals(0.7, r.at("/sparsity/target").asDouble(), 1e-12);
+        assertEquals(0.7, r.at("/sparsity/achieved").asDouble(), 0.005);
+        assertEquals(10_000, r.at("/data/keptCount").asLong(), "floor(0.5 * 20000)");
+        assertEquals(266_610, r.at("/params/teacher").asLong(), "784*300+300 + 300*100+100 + 100*10+10");
+        double oneShot = r.at("/pruned/accuracy").asDouble();
+        double student = r.at("/student/accuracy").asDouble();
+        assertTrue(student >= oneShot, "student " + student + " < one-shot " + oneShot);
+        assertTrue(r.at("/teacher/accuracy").asDouble() > 0.8, "the committed teacher is a real model");
+        assertTrue(Files.readString(runDir.resolve("report/report.html")).contains("<table>"));
+
+        // The saved student: every masked weight exactly zero; non-zeros as reported.
+        MultiLayerNetwork net;
+        try (InputStream in = Files.newInputStream(runDir.resolve("distill/student/model.zip"))) {
+            net = Networks.read(in, "student", false);
+        }
+        MaskSet masks;
+        try (InputStream in = Files.newInputStream(runDir.resolve("pruned/masks.bin"))) {
+            masks = MaskSet.read(in, "masks");
+        }
+        long pruned = 0;
+        for (LayerMask m : masks.layers()) {
+            float[][] w = net.getLayer(m.index()).getParam("W").toFloatMatrix();
+            for (int i = 0; i < m.nIn(); i++) {
+                for (int j = 0; j < m.nOut(); j++) {
+                    if (!m.kept(i, j)) {
+                        // == treats -0.0 (a negative weight times the 0 mask) as zero, as it numerically is.
+                        assertTrue(w[i][j] == 0f, "pruned weight " + m.name() + "[" + i + "][" + j + "] = " + w[i][j]);
+                        pruned++;
+                    }
+                }
+            }
+        }
+        INDArray params = net.params();
+        long nonZero = params.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
+        assertEquals(r.at("/params/studentNonZero").asLong(), nonZero);
+        assertTrue(nonZero <= 266_610 - pruned);
+
+        // A rerun with the same config is a no-op: every stage is skipped and nothing is rewritten.
+        long before = Files.getLastModifiedTime(runDir.resolve("distill/_SUCCESS")).toMillis();
+        assertEquals(0, PareCli.commandLine().execute(args(runDir)));
+        assertEquals(before, Files.getLastModifiedTime(runDir.resolve("distill/_SUCCESS")).toMillis());
+        assertTrue(Files.notExists(runDir.resolve("_tmp")), "no temporary folders left behind");
+    }
+}

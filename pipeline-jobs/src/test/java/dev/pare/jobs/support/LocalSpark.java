@@ -1,0 +1,43 @@
+package dev.pare.jobs.support;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One local[2] Spark session per test class (as Spark's own SharedSparkSession): create it in
+ * {@code @BeforeAll}, {@link #stop} it in {@code @AfterAll}. Pare commands run in-process reuse it.
+ */
+public final class LocalSpark {
+    private LocalSpark() {}
+
+    public static SparkSession start() {
+        return SparkSession.builder()
+                .master("local[2]")
+                .appName("pare-test")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.adaptive.enabled", "false")
+                .getOrCreate();
+    }
+
+    public static void stop(SparkSession spark) {
+        if (spark != null) {
+            spark.stop();
+        }
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
+
+    /** The repository root (tests run with the module folder as working directory). */
+    public static Path repoRoot() {
+        Path here = Paths.get("").toAbsolutePath();
+        return here.getFileName().toString().startsWith("pipeline-") ? here.getParent() : here;
+    }
+
+    public static String sample(String file) {
+        return repoRoot().resolve("data-samples/fashion-mnist").resolve(file).toString();
+    }
+}
