@@ -7,14 +7,8 @@ import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
-import dev.pare.jobs.stages.CalibrateStage;
-import dev.pare.jobs.stages.DistillStage;
-import dev.pare.jobs.stages.EvaluateStage;
-import dev.pare.jobs.stages.PruneStage;
+import dev.pare.jobs.stages.Pipeline;
 import dev.pare.jobs.stages.ReportStage;
-import dev.pare.jobs.stages.ScoreDataStage;
-import dev.pare.jobs.stages.SelectDataStage;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
@@ -32,12 +26,6 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue an interrupted distill from its last epoch checkpoint.")
     boolean resume;
 
-    /** The pipeline, in order. */
-    static List<Stage> pipeline() {
-        return List.of(new CalibrateStage(), new ScoreDataStage(), new SelectDataStage(), new PruneStage(),
-                new DistillStage(), new EvaluateStage(), new ReportStage());
-    }
-
     @Override
     public Integer call() throws Exception {
         PareConfig cfg = options.loadConfig();
@@ -46,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
             ctx.teacher();
             ctx.train();
             ctx.test();
-            for (Stage s : pipeline()) {
+            for (Stage s : Pipeline.stages()) {
                 StageRunner.run(ctx, s);
             }
             printSummary(ctx);

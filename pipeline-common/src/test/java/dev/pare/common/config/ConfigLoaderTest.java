@@ -1,0 +1,219 @@
+package dev.pare.common.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.common.datapruning.SelectionMethod;
+import dev.pare.common.importance.Criteria;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+    private static ConfigError failing(String... sets) {
+        return assertThrows(ConfigError.class, () -> ConfigLoader.load(null, List.of(sets)), String.join(" ", sets));
+    }
+
+    private static void assertMessageContains(ConfigError e, String... parts) {
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "'" + p + "' missing from: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void defaultsLoad() {
+        PareConfig c = ConfigLoader.load(null, List.of());
+        assertEquals(0L, c.seed());
+        assertEquals(10, c.data().numClasses());
+        assertEquals("id", c.data().idColumn());
+        assertEquals("local[*]", c.spark().master());
+        assertTrue(c.spark().conf().isEmpty());
+        assertEquals(2048, c.calibration().samples());
+        assertEquals(4, c.calibration().partitions());
+        assertEquals(0.5, c.selection().fraction());
+        assertEquals(SelectionMethod.RANDOM, c.selection().method());
+        assertEquals(Criteria.WANDA, c.prune().criterion());
+        assertEquals(0.5, c.prune().sparsity());
+        assertFalse(c.prune().pruneOutputLayer());
+        assertEquals(2, c.distill().epochs());
+        assertEquals(4.0, c.distill().temperature());
+        assertEquals(0.5, c.distill().alpha());
+        assertEquals(0.001, c.distill().learningRate());
+        assertEquals("lenet-300-100", c.trainTeacher().architecture());
+        assertEquals(ConfigLoader.load(null, null).renderJson(), c.renderJson(), "null overrides mean none");
+    }
+
+    @Test
+    void setOverridesApply() {
+        PareConfig c = ConfigLoader.load(null, List.of("prune.sparsity=0.7", "prune.criterion=magnitude",
+                "selection.method = el2n-hardest", "seed=123", "prune.prune-output-layer=true"));
+        assertEquals(0.7, c.prune().sparsity());
+        assertEquals(Criteria.MAGNITUDE, c.prune().criterion());
+        assertEquals(SelectionMethod.EL2N_HARDEST, c.selection().method());
+        assertEquals(123L, c.seed());
+        assertTrue(c.prune().pruneOutputLayer());
+        assertTrue(c.renderSection("prune").contains("0.7"), c.renderSection("prune"));
+    }
+
+    @Test
+    void laterSetWins() {
+        assertEquals(0.3, ConfigLoader.load(null, List.of("prune.sparsity=0.7", "prune.sparsity=0.3")).prune().sparsity());
+    }
+
+    @Test
+    void valueThatIsNotHoconIsTakenAsAString() {
+        PareConfig c = ConfigLoader.load(null, List.of("data.train=s3a://bucket/train.parquet"));
+        assertEquals("s3a://bucket/train.parquet", c.data().train());
+    }
+
+    @Test
+    void unknownKeyNamesItAndSuggestsTheNearOne() {
+        ConfigError e = failing("prune.sparsty=0.5");
+        assertMessageContains(e, "prune.sparsty", "unknown key", "prune.sparsity");
+        assertEquals("prune.sparsty", e.path());
+    }
+
+    @Test
+    void unknownKeyFarFromAnyListsTheSiblings() {
+        ConfigError e = failing("prune.aggressiveness=0.5");
+        assertMessageContains(e, "prune.aggressiveness", "prune.criterion", "prune.sparsity", "prune.prune-output-layer");
+    }
+
+    @Test
+    void wrongTypeNamesTheKey() {
+        ConfigError e = failing("prune.sparsity=abc");
+        assertMessageContains(e, "prune.sparsity", "abc", "must be a number");
+        assertMessageContains(failing("calibration.samples=lots"), "calibration.samples", "must be a whole number");
+        assertMessageContains(failing("prune.prune-output-layer=maybe"), "prune.prune-output-layer", "true or false");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "prune.sparsity, 1.0",
+        "prune.sparsity, -0.1",
+        "selection.fraction, 0",
+        "selection.fraction, 1.5",
+        "distill.temperature, 0",
+        "distill.alpha, 1.5",
+        "distill.alpha, -0.5",
+        "distill.epochs, -1",
+        "distill.learning-rate, 0",
+        "calibration.samples, 0",
+        "calibration.partitions, -2",
+        "score.batch-size, 0",
+        "data.num-classes, 1"})
+    void outOfRangeValuesThrowNamingTheKey(String key, String value) {
+        ConfigError e = failing(key + "=" + value);
+        assertMessageContains(e, "'" + key + "'", value);
+        assertEquals(key, e.path());
+    }
+
+    @Test
+    void boundaryValuesAreAccepted() {
+        PareConfig c = ConfigLoader.load(null, List.of("prune.sparsity=0", "selection.fraction=1", "distill.alpha=0",
+                "distill.epochs=0"));
+        assertEquals(0.0, c.prune().sparsity());
+        assertEquals(1.0, c.selection().fraction());
+        assertEquals(0.0, c.distill().alpha());
+        assertEquals(1.0, ConfigLoader.load(null, List.of("distill.alpha=1")).distill().alpha());
+    }
+
+    @Test
+    void unknownCriterionListsTheValidOnes() {
+        ConfigError e = failing("prune.criterion=sparsegpt");
+        assertMessageContains(e, "prune.criterion", "sparsegpt", "magnitude, wanda");
+    }
+
+    @Test
+    void overrideWithoutEqualsSignThrows() {
+        assertMessageContains(failing("prune.sparsity"), "key=value");
+        assertMessageContains(failing("=0.5"), "key=value");
+    }
+
+    @Test
+    void clashingColumnNamesThrow() {
+        assertMessageContains(failing("data.label-column=id"), "three different columns");
+    }
+
+    @Test
+    void configFileIsReadAndSetOverridesIt(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("run.conf");
+        Files.writeString(file, String.join("\n",
+                "# a user's run",
+                "prune {",
+                "  sparsity = 0.25",
+                "  criterion = magnitude",
+                "}",
+                "selection.fraction = 0.1",
+                "distill { temperature = 2.5, alpha = ${prune.sparsity} }",
+                "spark.conf { \"spark.sql.shuffle.partitions\" = 8 }",
+                ""), StandardCharsets.UTF_8);
+        PareConfig c = ConfigLoader.load(file.toFile(), List.of());
+        assertEquals(0.25, c.prune().sparsity());
+        assertEquals(Criteria.MAGNITUDE, c.prune().criterion());
+        assertEquals(0.1, c.selection().fraction());
+        assertEquals(2.5, c.distill().temperature());
+        assertEquals(0.25, c.distill().alpha(), "substitutions resolve");
+        assertEquals(Map.of("spark.sql.shuffle.partitions", "8"), c.spark().conf());
+        // untouched keys keep the reference defaults
+        assertEquals(2048, c.calibration().samples());
+
+        PareConfig overridden = ConfigLoader.load(file.toFile(), List.of("prune.sparsity=0.7"));
+        assertEquals(0.7, overridden.prune().sparsity());
+        assertEquals(Criteria.MAGNITUDE, overridden.prune().criterion());
+    }
+
+    @Test
+    void unknownKeyInAFileNamesTheFileAndLine(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("typo.conf");
+        Files.writeString(file, "seed = 1\nprune.sparsty = 0.5\n", StandardCharsets.UTF_8);
+        ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(file.toFile(), List.of()));
+        assertMessageContains(e, "prune.sparsty", file.toString() + ":2", "prune.sparsity");
+    }
+
+    @Test
+    void invalidHoconFileThrowsNamingThePath(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("broken.conf");
+        Files.writeString(file, "prune { sparsity = \n", StandardCharsets.UTF_8);
+        ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(file.toFile(), List.of()));
+        assertMessageContains(e, file.toString(), "not valid HOCON");
+    }
+
+    @Test
+    void missingConfigFileThrowsNamingThePath(@TempDir Path dir) {
+        File missing = dir.resolve("nope.conf").toFile();
+        ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(missing, List.of()));
+        assertMessageContains(e, missing.getPath(), "does not exist");
+        // a directory is not a config file either
+        ConfigError d = assertThrows(ConfigError.class, () -> ConfigLoader.load(dir.toFile(), List.of()));
+        assertMessageContains(d, dir.toString());
+    }
+
+    @Test
+    void freeFormSparkConfAcceptsAnyKey() {
+        PareConfig c = ConfigLoader.load(null, List.of("spark.conf.\"spark.executor.memory\"=2g"));
+        assertEquals(Map.of("spark.executor.memory", "2g"), c.spark().conf());
+    }
+
+    @Disabled("bug: ConfigLoader.parseOverrides parses the value as HOCON, so '#' and '//' start a comment and the"
+            + " rest of the value is dropped silently; remove @Disabled once fixed")
+    @Test
+    void setValueWithCommentCharactersIsKeptWhole() {
+        assertEquals("/data/run#1/train.parquet",
+                ConfigLoader.load(null, List.of("data.train=/data/run#1/train.parquet")).data().train());
+        assertEquals("/data//train.parquet",
+                ConfigLoader.load(null, List.of("data.train=/data//train.parquet")).data().train());
+    }
+}

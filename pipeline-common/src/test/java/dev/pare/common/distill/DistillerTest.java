@@ -1,0 +1,204 @@
+package dev.pare.common.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.common.TinyNets;
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.importance.MagnitudeCriterion;
+import dev.pare.common.model.ForwardPass;
+import dev.pare.common.sparsity.LayerMask;
+import dev.pare.common.surgery.OneShotPruner;
+import dev.pare.common.surgery.PrunedModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+class DistillerTest {
+    private static final int IN = 6;
+    private static final int CLASSES = 3;
+    private static MultiLayerNetwork teacher;
+    private static PrunedModel pruned;
+    private static ExampleArrays train;
+    private static ExampleArrays test;
+    private static float[] teacherLogits;
+
+    /** Keeps checkpoints in memory, in save order. */
+    static final class MemoryStore implements CheckpointStore {
+        final List<Checkpoint> saved = new ArrayList<>();
+
+        @Override
+        public Optional<Checkpoint> latest() {
+            return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
+        }
+
+        @Override
+        public void save(Checkpoint checkpoint) {
+            saved.add(checkpoint);
+        }
+    }
+
+    private static ExampleArrays examples(long seed, int n) {
+        float[][] x = TinyNets.randomRows(seed, n, IN);
+        float[] flat = new float[n * IN];
+        long[] ids = new long[n];
+        int[] labels = new int[n];
+        SplittableRandom rnd = new SplittableRandom(seed + 1);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(x[r], 0, flat, r * IN, IN);
+            ids[r] = 1000 + r;
+            labels[r] = rnd.nextInt(CLASSES);
+        }
+        return new ExampleArrays(ids, flat, IN, labels);
+    }
+
+    @BeforeAll
+    static void setUp() {
+        teacher = TinyNets.dense(5, IN, 8, CLASSES);
+        pruned = OneShotPruner.prune(teacher, null, new MagnitudeCriterion(), 0.5, true);
+        train = examples(20, 64);
+        test = examples(30, 16);
+        teacherLogits = ForwardPass.logitsRowMajor(teacher, train.featureRange(0, train.size()));
+        assertEquals(64 * CLASSES, teacherLogits.length);
+    }
+
+    private static DistillSettings settings(int epochs) {
+        return new DistillSettings(epochs, 16, 0.01, 4.0, 0.5, 99);
+    }
+
+    private static Distiller.Result run(int epochs, MemoryStore store, boolean resume) throws Exception {
+        return new Distiller(settings(epochs)).run(pruned.network(), pruned.masks(), train, teacherLogits, test, store,
+                resume, m -> { });
+    }
+
+    private static ILossFunction outputLoss(MultiLayerNetwork net) {
+        return ((OutputLayer) net.getLayer(net.getnLayers() - 1).conf().getLayer()).getLossFn();
+    }
+
+    @Test
+    void maskedWeightsStayZeroAfterFitSteps() throws Exception {
+        float[] prunedParams = pruned.network().params().dup().toFloatVector();
+        MemoryStore store = new MemoryStore();
+        List<EpochMetrics> seen = new ArrayList<>();
+        Distiller.Result r = new Distiller(settings(2)).run(pruned.network(), pruned.masks(), train, teacherLogits,
+                test, store, false, seen::add);
+        MultiLayerNetwork student = r.student();
+
+        assertEquals(2, pruned.masks().layers().size(), "hidden and output layers are both masked");
+        boolean unmaskedChanged = false;
+        int maskedSeen = 0;
+        for (LayerMask m : pruned.masks().layers()) {
+            float[][] before = TinyNets.weights(pruned.network(), m.index());
+            float[][] after = TinyNets.weights(student, m.index());
+            for (int i = 0; i < m.nIn(); i++) {
+                for (int j = 0; j < m.nOut(); j++) {
+                    if (m.kept(i, j)) {
+                        unmaskedChanged |= before[i][j] != after[i][j];
+                    } else {
+                        maskedSeen++;
+                        assertEquals(0.0f, after[i][j], 0.0f, "masked w[" + i + "][" + j + "] of layer " + m.name());
+                    }
+                }
+            }
+        }
+        assertEquals(Math.round(0.5 * 48) + Math.round(0.5 * 24), maskedSeen);
+        assertTrue(unmaskedChanged, "training must move at least one kept weight");
+
+        // the input student is not modified
+        assertArrayEquals(prunedParams, pruned.network().params().toFloatVector());
+
+        // the returned student has its original loss again, not the KD loss
+        assertFalse(outputLoss(student) instanceof KnowledgeDistillationLoss, String.valueOf(outputLoss(student)));
+        assertTrue(outputLoss(student) instanceof LossMCXENT, String.valueOf(outputLoss(student)));
+        assertEquals(outputLoss(pruned.network()), outputLoss(student));
+
+        // one checkpoint and one metrics line per epoch, reported in order
+        assertEquals(List.of(1, 2), store.saved.stream().map(Checkpoint::epoch).toList());
+        assertEquals(2, r.epochs().size());
+        assertEquals(r.epochs(), seen);
+        assertEquals(r.epochs(), store.saved.get(1).history());
+        for (EpochMetrics m : r.epochs()) {
+            assertTrue(Double.isFinite(m.trainLoss()) && m.trainLoss() > 0, m.toString());
+            assertTrue(m.testAccuracy() >= 0 && m.testAccuracy() <= 1, m.toString());
+        }
+    }
+
+    @Test
+    void resumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
+        Distiller.Result straight = run(2, new MemoryStore(), false);
+
+        MemoryStore store = new MemoryStore();
+        Distiller.Result first = run(1, store, false);
+        assertEquals(1, first.epochs().size());
+        assertEquals(1, store.saved.size());
+        Distiller.Result resumed = run(2, store, true);
+
+        float[] expected = straight.student().params().toFloatVector();
+        float[] actual = resumed.student().params().toFloatVector();
+        // the two-epoch result differs from the one-epoch one, so the comparison below is not vacuous
+        assertFalse(java.util.Arrays.equals(expected, first.student().params().toFloatVector()));
+        assertArrayEquals(expected, actual);
+
+        assertEquals(2, resumed.epochs().size());
+        assertEquals(List.of(1, 2), store.saved.stream().map(Checkpoint::epoch).toList());
+        for (int e = 0; e < 2; e++) {
+            assertEquals(straight.epochs().get(e).epoch(), resumed.epochs().get(e).epoch());
+            assertEquals(straight.epochs().get(e).trainLoss(), resumed.epochs().get(e).trainLoss(), 0.0);
+            assertEquals(straight.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
+            assertEquals(straight.epochs().get(e).testLoss(), resumed.epochs().get(e).testLoss(), 0.0);
+        }
+        assertFalse(outputLoss(resumed.student()) instanceof KnowledgeDistillationLoss);
+    }
+
+    @Test
+    void resumeWithNoCheckpointStartsFromTheBeginning() throws Exception {
+        Distiller.Result fresh = run(1, new MemoryStore(), false);
+        Distiller.Result resumedEmpty = run(1, new MemoryStore(), true);
+        assertArrayEquals(fresh.student().params().toFloatVector(), resumedEmpty.student().params().toFloatVector());
+    }
+
+    @Test
+    void zeroEpochsReturnsThePrunedWeights() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Distiller.Result r = run(0, store, false);
+        assertArrayEquals(pruned.network().params().toFloatVector(), r.student().params().toFloatVector());
+        assertTrue(r.epochs().isEmpty());
+        assertTrue(store.saved.isEmpty());
+    }
+
+    @Test
+    void teacherLogitsOfTheWrongLengthThrow() {
+        float[] shortLogits = java.util.Arrays.copyOf(teacherLogits, teacherLogits.length - 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Distiller(settings(1))
+                .run(pruned.network(), pruned.masks(), train, shortLogits, test, new MemoryStore(), false, m -> { }));
+        assertTrue(e.getMessage().contains(String.valueOf(shortLogits.length)), e.getMessage());
+    }
+
+    @Test
+    void evaluateAgreesWithForwardPassAccuracy() {
+        var m = Distiller.evaluate(teacher, test, CLASSES, 5);
+        float[][] logits = ForwardPass.logits(teacher, test.featureRange(0, test.size())).toFloatMatrix();
+        int correct = 0;
+        for (int r = 0; r < test.size(); r++) {
+            int best = 0;
+            for (int c = 1; c < CLASSES; c++) {
+                if (logits[r][c] > logits[r][best]) {
+                    best = c;
+                }
+            }
+            correct += best == test.labels()[r] ? 1 : 0;
+        }
+        assertEquals(test.size(), m.count());
+        assertEquals((double) correct / test.size(), m.accuracy(), 0.0);
+    }
+}
