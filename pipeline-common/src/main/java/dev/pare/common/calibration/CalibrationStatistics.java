@@ -136,9 +136,17 @@ public final class CalibrationStatistics implements Serializable {
     }
 
     public static CalibrationStatistics read(InputStream in, String source) throws IOException {
-        JsonNode root = JSON.readTree(in);
+        JsonNode root;
+        try {
+            root = JSON.readTree(in);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
         if (root == null || !FORMAT.equals(root.path("format").asText())) {
             throw new IOException(source + ": not a Pare calibration statistics file (expected format " + FORMAT + ")");
+        }
+        if (!root.path("layers").isArray() || root.path("layers").isEmpty()) {
+            throw new IOException(source + ": calibration statistics without layers");
         }
         LinkedHashMap<Integer, LayerStatistics> m = new LinkedHashMap<>();
         for (JsonNode n : root.path("layers")) {

@@ -48,6 +48,9 @@ public final class ColumnSquareSums implements java.io.Serializable {
     /** Adds rows given as plain arrays (row-major {@code [rows, columns]}). */
     public void add(double[][] rows) {
         for (double[] row : rows) {
+            if (row.length != sums.length) {
+                throw new IllegalArgumentException("expected rows of " + sums.length + " columns, got " + row.length);
+            }
             for (int j = 0; j < sums.length; j++) {
                 sums[j] += row[j] * row[j];
             }

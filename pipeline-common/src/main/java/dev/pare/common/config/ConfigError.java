@@ -17,6 +17,16 @@ public final class ConfigError extends IllegalArgumentException {
         this.path = path;
     }
 
+    private ConfigError(String path, String message, Void raw) {
+        super(message);
+        this.path = path;
+    }
+
+    /** A problem with a whole config file (missing, unreadable, not HOCON). */
+    public static ConfigError ofFile(String file, String problem) {
+        return new ConfigError("--config", "config file " + file + ": " + problem, (Void) null);
+    }
+
     public String path() {
         return path;
     }

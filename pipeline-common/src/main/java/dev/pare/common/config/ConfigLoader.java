@@ -43,12 +43,12 @@ public final class ConfigLoader {
         Config user = ConfigFactory.empty();
         if (file != null) {
             if (!file.isFile()) {
-                throw new ConfigError("--config", file.getPath(), "file does not exist or is not a regular file");
+                throw ConfigError.ofFile(file.getPath(), "does not exist or is not a regular file");
             }
             try {
                 user = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
-                throw new ConfigError("--config", file.getPath(), "is not valid HOCON: " + e.getMessage());
+                throw ConfigError.ofFile(file.getPath(), "is not valid HOCON: " + e.getMessage());
             }
             checkKnownKeys(user, reference, file.getPath());
         }
@@ -74,12 +74,15 @@ public final class ConfigLoader {
             }
             String key = override.substring(0, eq).trim();
             String value = override.substring(eq + 1).trim();
+            // Numbers, booleans, null, quoted strings, lists and objects are HOCON; anything else is a
+            // plain string taken whole (a path may hold '#', '//' or ':', which HOCON would cut).
+            boolean literal = value.matches("-?[0-9][0-9eE+.\\-]*|true|false|null|yes|no|on|off")
+                    || value.startsWith("\"") || value.startsWith("[") || value.startsWith("{");
             Config one;
             try {
-                one = ConfigFactory.parseString(key + " = " + value);
+                one = ConfigFactory.parseString(key + " = " + (literal ? value : quote(value)));
             } catch (ConfigException e) {
-                // Not HOCON as written (e.g. a path with ':'): take it as a string.
-                one = ConfigFactory.parseString(key + " = " + quote(value));
+                throw new ConfigError("--set", override, "is not a valid key=value: " + e.getMessage());
             }
             result = one.withFallback(result);
         }
@@ -97,8 +100,9 @@ public final class ConfigLoader {
                 continue;
             }
             if (!reference.hasPathOrNull(path)) {
-                String where = entry.getValue().origin() != null && entry.getValue().origin().lineNumber() > 0
-                        ? origin + ":" + entry.getValue().origin().lineNumber() : origin;
+                boolean fromFile = !origin.equals("--set") && entry.getValue().origin() != null
+                        && entry.getValue().origin().lineNumber() > 0;
+                String where = fromFile ? origin + ":" + entry.getValue().origin().lineNumber() : origin;
                 throw new ConfigError(path, "unknown key (in " + where + ")" + suggestion(path, reference));
             }
         }

@@ -12,7 +12,12 @@ final class Values {
     private final String prefix;
 
     Values(Config config, String prefix) {
-        this.config = config.getConfig(prefix);
+        try {
+            this.config = config.getConfig(prefix);
+        } catch (ConfigException.WrongType | ConfigException.Null e) {
+            throw new ConfigError(prefix, config.hasPathOrNull(prefix) && !config.getIsNull(prefix)
+                    ? config.getValue(prefix).unwrapped() : null, "must be a section (an object of keys)");
+        }
         this.prefix = prefix;
     }
 
@@ -51,19 +56,30 @@ final class Values {
     }
 
     int integer(String key) {
-        try {
-            return config.getInt(key);
-        } catch (ConfigException.WrongType | ConfigException.Null e) {
-            throw new ConfigError(path(key), raw(key), "must be a whole number");
+        long v = longValue(key);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new ConfigError(path(key), v, "must be a whole number between " + Integer.MIN_VALUE + " and "
+                    + Integer.MAX_VALUE);
         }
+        return (int) v;
     }
 
+    /** A whole number; {@code Config.getLong} alone would truncate 2.5 to 2 silently. */
     long longValue(String key) {
+        Number n;
         try {
-            return config.getLong(key);
+            n = config.getNumber(key);
         } catch (ConfigException.WrongType | ConfigException.Null e) {
             throw new ConfigError(path(key), raw(key), "must be a whole number");
         }
+        if (n instanceof Double || n instanceof Float) {
+            double d = n.doubleValue();
+            if (d != Math.rint(d) || Double.isInfinite(d) || Math.abs(d) > Long.MAX_VALUE) {
+                throw new ConfigError(path(key), n, "must be a whole number");
+            }
+            return (long) d;
+        }
+        return n.longValue();
     }
 
     boolean bool(String key) {

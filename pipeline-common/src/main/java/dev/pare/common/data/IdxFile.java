@@ -63,6 +63,10 @@ public record IdxFile(int[] dims, byte[] data) {
                     throw new IOException(source + ": idx dimension " + i + " is " + dims[i]);
                 }
                 total *= dims[i];
+                if (total > Integer.MAX_VALUE - 8) {
+                    throw new IOException(source + ": idx dimensions " + java.util.Arrays.toString(
+                            java.util.Arrays.copyOf(dims, i + 1)) + "... describe more than 2 GB of data");
+                }
             }
             if (total > Integer.MAX_VALUE - 8) {
                 throw new IOException(source + ": idx data of " + total + " bytes is too large");

@@ -14,6 +14,9 @@ public record ExampleScores(double loss, double el2n) {
 
     /** Scores of one row of {@code logits} starting at {@code offset} with {@code classes} entries. */
     public static ExampleScores of(float[] logits, int offset, int classes, int label) {
+        if (label < 0 || label >= classes) {
+            throw new IllegalArgumentException("label " + label + " is outside [0, " + classes + ")");
+        }
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < classes; c++) {
             max = Math.max(max, logits[offset + c]);

@@ -3,6 +3,7 @@ package dev.pare.common.distill;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
@@ -57,21 +58,23 @@ public final class KnowledgeDistillationLoss implements ILossFunction {
         return shifted.subiColumnVector(lse);
     }
 
-    private static void checkShapes(INDArray labels, INDArray z) {
+    /** The two halves of the labels: one-hot {@code y} and teacher logits {@code t}, each {@code [batch, C]}. */
+    private static INDArray[] split(INDArray labels, INDArray z) {
         if (labels.columns() != 2 * z.columns() || labels.rows() != z.rows()) {
             throw new IllegalArgumentException("KD labels must be [batch, 2C] = one-hot | teacher logits; got labels "
                     + labels.rows() + "x" + labels.columns() + " for logits " + z.rows() + "x" + z.columns());
         }
+        long c = z.columns();
+        return new INDArray[] {
+            labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)),
+            labels.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c))};
     }
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        checkShapes(labels, preOutput);
-        long c = preOutput.columns();
-        INDArray y = labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, c));
-        INDArray t = labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(c, 2 * c));
+        INDArray[] yt = split(labels, preOutput);
+        INDArray y = yt[0];
+        INDArray t = yt[1];
         INDArray z = preOutput.castTo(labels.dataType());
         INDArray ce = logSoftmax(z).muli(y).sum(1).negi();
         INDArray logQ = logSoftmax(t.div(temperature));
@@ -93,12 +96,9 @@ public final class KnowledgeDistillationLoss implements ILossFunction {
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        checkShapes(labels, preOutput);
-        long c = preOutput.columns();
-        INDArray y = labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, c));
-        INDArray t = labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(c, 2 * c));
+        INDArray[] yt = split(labels, preOutput);
+        INDArray y = yt[0];
+        INDArray t = yt[1];
         INDArray z = preOutput.castTo(labels.dataType());
         INDArray hard = Transforms.exp(logSoftmax(z), false).subi(y).muli(alpha);
         INDArray pT = Transforms.exp(logSoftmax(z.div(temperature)), false);

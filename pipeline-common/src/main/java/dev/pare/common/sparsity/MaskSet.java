@@ -70,15 +70,28 @@ public record MaskSet(List<LayerMask> layers) {
                         + VERSION + ")");
             }
             int count = d.readInt();
+            if (count < 0) {
+                throw new IOException(source + ": corrupt mask file (layer count " + count + ")");
+            }
             List<LayerMask> layers = new ArrayList<>();
             for (int l = 0; l < count; l++) {
                 int index = d.readInt();
                 String name = d.readUTF();
                 int nIn = d.readInt();
                 int nOut = d.readInt();
-                byte[] bits = new byte[d.readInt()];
+                int length = d.readInt();
+                long maxBytes = nIn < 0 || nOut < 0 ? -1 : ((long) nIn * nOut + 7) / 8;
+                if (index < 0 || length < 0 || length > maxBytes) {
+                    throw new IOException(source + ": corrupt mask record of layer '" + name + "' (index " + index
+                            + ", " + nIn + "x" + nOut + ", " + length + " mask bytes)");
+                }
+                byte[] bits = new byte[length];
                 d.readFully(bits);
-                layers.add(new LayerMask(index, name, nIn, nOut, BitSet.valueOf(bits)));
+                try {
+                    layers.add(new LayerMask(index, name, nIn, nOut, BitSet.valueOf(bits)));
+                } catch (IllegalArgumentException e) {
+                    throw new IOException(source + ": corrupt mask record: " + e.getMessage(), e);
+                }
             }
             return new MaskSet(layers);
         } catch (java.io.EOFException e) {

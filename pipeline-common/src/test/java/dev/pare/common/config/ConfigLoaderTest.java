@@ -14,13 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
+
 
     private static ConfigError failing(String... sets) {
         return assertThrows(ConfigError.class, () -> ConfigLoader.load(null, List.of(sets)), String.join(" ", sets));
@@ -207,13 +207,22 @@ class ConfigLoaderTest {
         assertEquals(Map.of("spark.executor.memory", "2g"), c.spark().conf());
     }
 
-    @Disabled("bug: ConfigLoader.parseOverrides parses the value as HOCON, so '#' and '//' start a comment and the"
-            + " rest of the value is dropped silently; remove @Disabled once fixed")
     @Test
     void setValueWithCommentCharactersIsKeptWhole() {
         assertEquals("/data/run#1/train.parquet",
                 ConfigLoader.load(null, List.of("data.train=/data/run#1/train.parquet")).data().train());
         assertEquals("/data//train.parquet",
                 ConfigLoader.load(null, List.of("data.train=/data//train.parquet")).data().train());
+    }
+
+    @Test
+    void fractionalWholeNumbersAreRejected() {
+        assertMessageContains(failing("calibration.samples=2.5"), "calibration.samples", "whole number");
+        assertMessageContains(failing("distill.epochs=0.9"), "distill.epochs", "whole number");
+    }
+
+    @Test
+    void sectionReplacedByAValueIsAConfigError() {
+        assertMessageContains(failing("prune=5"), "prune");
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class IdxFileTest {
+
     /** Two 2x3 "images"; 200 and 255 check that bytes are kept unsigned-as-stored. */
     private static final byte[] PIXELS = {0, 1, 2, 3, 4, 5, (byte) 200, 7, 8, 9, 10, (byte) 255};
 
@@ -119,5 +120,10 @@ class IdxFileTest {
         assertTrue(e.getMessage().contains("bytes after the 12 declared"), e.getMessage());
         IOException gz = failing(dir, "long.gz", gzip(longer));
         assertTrue(gz.getMessage().contains("bytes after"), gz.getMessage());
+    }
+
+    @Test
+    void dimensionProductOverflowIsRejected(@TempDir Path dir) throws IOException {
+        failing(dir, "overflow.idx", idx(0x08, new int[] {65536, 65536, 65536, 65536}, new byte[0]));
     }
 }

@@ -158,6 +158,22 @@ class KnowledgeDistillationLossTest {
     }
 
     @Test
+    void scoreAndGradientDoNotModifyTheirInputs() {
+        KnowledgeDistillationLoss loss = new KnowledgeDistillationLoss(2.0, 0.3);
+        INDArray labels = labels(TEACHER, Y);
+        INDArray z = Nd4j.create(Z);
+        INDArray labelsBefore = labels.dup();
+        INDArray zBefore = z.dup();
+        loss.computeScoreArray(labels, z, new ActivationSoftmax(), null);
+        loss.computeGradient(labels, z, new ActivationSoftmax(), null);
+        loss.computeGradientAndScore(labels, z, new ActivationSoftmax(), null, true);
+        assertArrayEquals(labelsBefore.toDoubleMatrix()[0], labels.toDoubleMatrix()[0], 0.0);
+        assertArrayEquals(labelsBefore.toDoubleMatrix()[1], labels.toDoubleMatrix()[1], 0.0);
+        assertArrayEquals(zBefore.toDoubleMatrix()[0], z.toDoubleMatrix()[0], 0.0);
+        assertArrayEquals(zBefore.toDoubleMatrix()[1], z.toDoubleMatrix()[1], 0.0);
+    }
+
+    @Test
     void labelsOfTheWrongWidthThrow() {
         KnowledgeDistillationLoss loss = new KnowledgeDistillationLoss(4.0, 0.5);
         INDArray z = Nd4j.create(Z);

@@ -120,4 +120,19 @@ class MaskSetTest {
         bits.set(6);
         assertThrows(IllegalArgumentException.class, () -> new LayerMask(0, "fc1", 2, 3, bits));
     }
+
+    @Test
+    void corruptLayerRecordThrowsIOExceptionNamingTheSource() throws IOException {
+        MaskSet one = new MaskSet(List.of(LayerMask.of(0, "a", new boolean[][] {{T, F}, {F, T}})));
+        byte[] b = bytes(one);
+        // magic 8, version 4, count 4, index 4, name 2+1, nIn 4, nOut 4: the byte count is at offset 31
+        ByteBuffer.wrap(b).putInt(31, -1);
+        IOException negative = assertThrows(IOException.class, () -> MaskSet.read(new ByteArrayInputStream(b), "m.bin"));
+        assertTrue(negative.getMessage().contains("m.bin"), negative.getMessage());
+
+        byte[] c = bytes(one);
+        ByteBuffer.wrap(c).putInt(23, 1); // nIn 2 -> 1: bit 3 is now beyond 1x2
+        IOException beyond = assertThrows(IOException.class, () -> MaskSet.read(new ByteArrayInputStream(c), "m.bin"));
+        assertTrue(beyond.getMessage().contains("m.bin"), beyond.getMessage());
+    }
 }

@@ -84,9 +84,9 @@ final class ImportIdxCommand implements Callable<Integer> {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");
         }
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".tmp");
-        SparkSession spark = Sessions.open(new dev.pare.common.config.PareConfig.Spark(master, "pare-import-idx",
-                java.util.Map.of()), master);
-        try {
+        try (Sessions.Handle session = Sessions.handle(new dev.pare.common.config.PareConfig.Spark(master,
+                "pare-import-idx", java.util.Map.of()), master)) {
+            SparkSession spark = session.spark();
             toRows(spark, img, lab, n, idOffset).write().mode(SaveMode.Overwrite)
                     .option("compression", "zstd").parquet(tmp.toString());
             FileSystem fs = files.fs(out);
@@ -97,8 +97,6 @@ final class ImportIdxCommand implements Callable<Integer> {
         } catch (Exception e) {
             files.delete(tmp);
             throw e;
-        } finally {
-            spark.stop();
         }
         System.out.printf("import-idx: wrote %d examples of %d features (ids %d..%d) to %s%n", n, width, idOffset,
                 idOffset + n - 1, out);

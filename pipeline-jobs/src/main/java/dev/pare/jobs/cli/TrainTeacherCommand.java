@@ -56,8 +56,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
         if (files.exists(out) && !force) {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");
         }
-        SparkSession spark = Sessions.open(cfg.spark(), master);
-        try {
+        try (Sessions.Handle session = Sessions.handle(cfg.spark(), master)) {
+            SparkSession spark = session.spark();
             Dataset<Row> train = ExampleTable.read(spark, files, cfg.data().train(), "data.train", cfg.data());
             Dataset<Row> test = ExampleTable.read(spark, files, cfg.data().test(), "data.test", cfg.data());
             Row first = train.selectExpr("size(" + ExampleTable.FEATURES + ")").first();
@@ -92,8 +92,6 @@ final class TrainTeacherCommand implements Callable<Integer> {
             }
             System.out.printf("train-teacher: test accuracy %.4f, %.1f s (%.0f examples/s); saved %s%n", m.accuracy(),
                     seconds, (double) trainArrays.size() * tt.epochs() / seconds, out);
-        } finally {
-            spark.stop();
         }
         return 0;
     }

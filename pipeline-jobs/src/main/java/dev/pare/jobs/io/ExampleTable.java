@@ -142,7 +142,9 @@ public final class ExampleTable {
         }
         long distinct = r.getLong(9);
         if (problems.isEmpty() && distinct != rows) {
-            problems.add((rows - distinct) + " duplicate id(s): ids must be unique");
+            Row dup = df.groupBy(ID).count().filter("count > 1").orderBy(ID).first();
+            problems.add((rows - distinct) + " duplicate id(s) (first: id " + dup.get(0) + " appears " + dup.get(1)
+                    + " times): ids must be unique");
         }
         if (!problems.isEmpty()) {
             throw new BadInputException(where + ": " + String.join("; ", problems));

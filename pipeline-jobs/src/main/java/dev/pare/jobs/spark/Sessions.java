@@ -9,6 +9,39 @@ public final class Sessions {
     private Sessions() {}
 
     /**
+     * A session and whether this command created it: a session that already existed (an
+     * embedding application, a test) is used and left open on {@link #close()}.
+     */
+    public static final class Handle implements AutoCloseable {
+        private final SparkSession spark;
+        private final boolean owned;
+
+        private Handle(SparkSession spark, boolean owned) {
+            this.spark = spark;
+            this.owned = owned;
+        }
+
+        public SparkSession spark() {
+            return spark;
+        }
+
+        @Override
+        public void close() {
+            if (owned) {
+                spark.stop();
+                SparkSession.clearActiveSession();
+                SparkSession.clearDefaultSession();
+            }
+        }
+    }
+
+    /** Opens (or joins) a session; closing the handle stops it only if it was opened here. */
+    public static Handle handle(PareConfig.Spark conf, String master) {
+        boolean owned = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+        return new Handle(open(conf, master), owned);
+    }
+
+    /**
      * @param master overrides {@code spark.master} of the config when not null; under
      *     {@code spark-submit} (where {@code spark.master} is already set) pass null
      */

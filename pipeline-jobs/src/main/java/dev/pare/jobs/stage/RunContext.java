@@ -29,8 +29,7 @@ public final class RunContext implements AutoCloseable {
     private final boolean force;
     private final boolean resume;
     private final PrintStream out;
-    private SparkSession spark;
-    private boolean ownsSpark;
+    private Sessions.Handle spark;
     private byte[] teacherBytes;
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
@@ -74,11 +73,9 @@ public final class RunContext implements AutoCloseable {
 
     public synchronized SparkSession spark() {
         if (spark == null) {
-            // A session that already exists (an embedding application, a test) is used and left open.
-            ownsSpark = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
-            spark = Sessions.open(config.spark(), master);
+            spark = Sessions.handle(config.spark(), master);
         }
-        return spark;
+        return spark.spark();
     }
 
     /** The teacher model file's bytes. */
@@ -96,6 +93,18 @@ public final class RunContext implements AutoCloseable {
     /** {@code teacher=<sha256 of the model file>}, for stage identities. */
     public String teacherIdentity() throws IOException {
         return "teacher=" + Hashes.ofBytes(teacherBytes());
+    }
+
+    /** Identity of a stage that runs the teacher over the training data: data config, teacher, train table. */
+    public java.util.List<String> teacherOnTrainIdentity() throws IOException {
+        return java.util.List.of("data=" + config.renderSection("data"), teacherIdentity(),
+                "train=" + describe("data.train", config.data().train()));
+    }
+
+    /** Loads the teacher and validates the training table (before a stage writes anything). */
+    public void validateTeacherAndTrain() throws IOException {
+        teacher();
+        train();
     }
 
     /** The teacher, read and checked against data.num-classes. */
@@ -146,11 +155,15 @@ public final class RunContext implements AutoCloseable {
         return summaries.get(role).rows();
     }
 
-    /** {@code uri|bytes|files|lastModified} of an input, for stage hashes and provenance. */
-    public String describe(String uri) throws IOException {
+    /**
+     * {@code uri|bytes|files|lastModified} of an input, for stage hashes and provenance.
+     *
+     * @param role the config key it came from, for the message when it is missing
+     */
+    public String describe(String role, String uri) throws IOException {
         Path p = files.path(uri);
         if (!files.exists(p)) {
-            throw new BadInputException("input " + p + " does not exist");
+            throw new BadInputException(role + ": input " + p + " does not exist");
         }
         ContentSummary s = files.summary(p);
         return p + "|" + s.getLength() + "|" + s.getFileCount() + "|" + files.lastModified(p);
@@ -158,11 +171,9 @@ public final class RunContext implements AutoCloseable {
 
     @Override
     public void close() {
-        if (spark != null && ownsSpark) {
-            spark.stop();
-            SparkSession.clearActiveSession();
-            SparkSession.clearDefaultSession();
+        if (spark != null) {
+            spark.close();
+            spark = null;
         }
-        spark = null;
     }
 }

@@ -28,16 +28,15 @@ public final class CalibrateStage implements Stage {
 
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
-        PareConfig c = ctx.config();
-        return List.of("seed=" + c.seed(), "data=" + c.renderSection("data"), "calibration=" + c.renderSection("calibration"),
-                ctx.teacherIdentity(),
-                "train=" + ctx.describe(c.data().train()));
+        List<String> id = new java.util.ArrayList<>(ctx.teacherOnTrainIdentity());
+        id.add("seed=" + ctx.config().seed());
+        id.add("calibration=" + ctx.config().renderSection("calibration"));
+        return id;
     }
 
     @Override
     public void validate(RunContext ctx) throws Exception {
-        ctx.teacher();
-        ctx.train();
+        ctx.validateTeacherAndTrain();
     }
 
     @Override

@@ -58,8 +58,8 @@ public final class DistillStage implements Stage {
                 StageRunner.upstream(ctx, PruneStage.FOLDER, "prune"),
                 StageRunner.upstream(ctx, SelectDataStage.FOLDER, "select-data"),
                 StageRunner.upstream(ctx, ScoreDataStage.FOLDER, "score-data"),
-                "train=" + ctx.describe(ctx.config().data().train()),
-                "test=" + ctx.describe(ctx.config().data().test()));
+                "train=" + ctx.describe("data.train", ctx.config().data().train()),
+                "test=" + ctx.describe("data.test", ctx.config().data().test()));
     }
 
     @Override

@@ -51,7 +51,7 @@ public final class EvaluateStage implements Stage {
     public List<String> identity(RunContext ctx) throws Exception {
         List<String> id = new ArrayList<>();
         id.add("evaluate=" + ctx.config().renderSection("evaluate"));
-        id.add("test=" + ctx.describe(ctx.config().data().test()));
+        id.add("test=" + ctx.describe("data.test", ctx.config().data().test()));
         id.add(ctx.teacherIdentity());
         for (String folder : List.of(PruneStage.FOLDER, DistillStage.FOLDER)) {
             String h = StageDir.finishedHash(ctx.files(), ctx.runDir(), folder);

@@ -97,24 +97,24 @@ public final class ReportStage implements Stage {
         }
         params.put("teacher", ctx.teacher().numParams());
         params.put("teacherNonZero", nonZero(ctx.teacher()));
-        Path studentFile = new Path(StageDir.finished(ctx.runDir(), DistillStage.FOLDER), DistillStage.STUDENT);
-        if (StageDir.finishedHash(ctx.files(), ctx.runDir(), DistillStage.FOLDER) != null) {
-            MultiLayerNetwork student = Networks.read(ctx.files().readBytes(studentFile), studentFile.toString(), false);
+        putNonZero(r, "teacher", params.get("teacherNonZero").asLong());
+        MultiLayerNetwork pruned = finishedModel(ctx, PruneStage.FOLDER, PruneStage.MODEL);
+        if (pruned != null) {
+            params.put("prunedNonZero", nonZero(pruned));
+            putNonZero(r, "pruned", params.get("prunedNonZero").asLong());
+        }
+        MultiLayerNetwork student = finishedModel(ctx, DistillStage.FOLDER, DistillStage.STUDENT);
+        if (student != null) {
             params.put("student", student.numParams());
             params.put("studentNonZero", nonZero(student));
-            if (r.has("student")) {
+            putNonZero(r, "student", params.get("studentNonZero").asLong());
+            JsonNode prov = read(ctx, DistillStage.FOLDER, "provenance.json");
+            if (r.has("student") && prov != null) {
                 ObjectNode s = (ObjectNode) r.get("student");
-                s.put("nonZeroParameters", params.get("studentNonZero").asLong());
-                JsonNode prov = read(ctx, DistillStage.FOLDER, "provenance.json");
                 ArrayNode accs = s.putArray("epochs");
-                if (prov != null) {
-                    prov.path("details").path("epochs").forEach(e -> accs.add(e.path("testAccuracy").asDouble()));
-                    s.set("epochMetrics", prov.path("details").path("epochs"));
-                }
+                prov.path("details").path("epochs").forEach(e -> accs.add(e.path("testAccuracy").asDouble()));
+                s.set("epochMetrics", prov.path("details").path("epochs"));
             }
-        }
-        if (r.has("teacher")) {
-            ((ObjectNode) r.get("teacher")).put("nonZeroParameters", params.get("teacherNonZero").asLong());
         }
         JsonNode layers = read(ctx, PruneStage.FOLDER, PruneStage.LAYERS);
         if (layers != null) {
@@ -147,6 +147,20 @@ public final class ReportStage implements Stage {
             }
         }
         return r;
+    }
+
+    private MultiLayerNetwork finishedModel(RunContext ctx, String folder, String file) throws IOException {
+        if (StageDir.finishedHash(ctx.files(), ctx.runDir(), folder) == null) {
+            return null;
+        }
+        Path p = new Path(StageDir.finished(ctx.runDir(), folder), file);
+        return Networks.read(ctx.files().readBytes(p), p.toString(), false);
+    }
+
+    private static void putNonZero(ObjectNode report, String model, long nonZero) {
+        if (report.get(model) instanceof ObjectNode m) {
+            m.put("nonZeroParameters", nonZero);
+        }
     }
 
     private static long nonZero(MultiLayerNetwork net) {

@@ -1,7 +1,6 @@
 package dev.pare.jobs.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pare.common.config.PareConfig;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
@@ -27,16 +26,12 @@ public final class ScoreDataStage implements Stage {
 
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
-        PareConfig c = ctx.config();
-        return List.of("data=" + c.renderSection("data"),
-                ctx.teacherIdentity(),
-                "train=" + ctx.describe(c.data().train()));
+        return ctx.teacherOnTrainIdentity();
     }
 
     @Override
     public void validate(RunContext ctx) throws Exception {
-        ctx.teacher();
-        ctx.train();
+        ctx.validateTeacherAndTrain();
     }
 
     @Override
