@@ -367,7 +367,7 @@ class BadInputTest {
     void configFileThatDoesNotExist(@TempDir Path tmp) throws IOException {
         Path runDir = tmp.resolve("run");
         String conf = tmp.resolve("nope.conf").toString();
-        assertBadInput(pare(stage("calibrate", runDir, "--config", conf)), "--config", conf, "does not exist");
+        assertBadInput(pare(stage("calibrate", runDir, "--config", conf)), "config file", conf, "does not exist");
         assertNothingWritten(runDir);
     }
 
