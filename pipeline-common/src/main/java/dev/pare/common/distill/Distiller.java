@@ -45,11 +45,12 @@ public final class Distiller {
     /**
      * @param student the pruned network (not modified)
      * @param teacherLogits row-major {@code [train.size(), numClasses]}, aligned with {@code train}
-     * @param onEpoch called after each epoch with its metrics (progress reporting)
+     * @param onEpoch called after each epoch (and its checkpoint) with the metrics of every epoch so far,
+     *     resumed ones included
      */
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
                       ExampleArrays test, CheckpointStore checkpoints, boolean resume,
-                      Consumer<EpochMetrics> onEpoch) throws IOException {
+                      Consumer<List<EpochMetrics>> onEpoch) throws IOException {
         int numClasses = (int) Networks.outputSize(student);
         if (teacherLogits.length != (long) train.size() * numClasses) {
             throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values for "
@@ -89,7 +90,7 @@ public final class Distiller {
                     train.size() / seconds);
             history.add(m);
             checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history));
-            onEpoch.accept(m);
+            onEpoch.accept(List.copyOf(history));
         }
         return new Result(withLoss(net, originalLoss), history);
     }

@@ -91,7 +91,7 @@ class DistillerTest {
         MemoryStore store = new MemoryStore();
         List<EpochMetrics> seen = new ArrayList<>();
         Distiller.Result r = new Distiller(settings(2)).run(pruned.network(), pruned.masks(), train, teacherLogits,
-                test, store, false, seen::add);
+                test, store, false, h -> seen.add(h.get(h.size() - 1)));
         MultiLayerNetwork student = r.student();
 
         assertEquals(2, pruned.masks().layers().size(), "hidden and output layers are both masked");

@@ -75,11 +75,16 @@ final class Commands {
 
     @Command(name = "evaluate", mixinStandardHelpOptions = true,
             description = "Accuracy, loss, teacher agreement and per-class accuracy of the teacher, pruned and student"
-                    + " models on the test split (Spark executors). Writes <run-dir>/eval/.")
+                    + " models (those in the run directory) and of any --model on the test split (data.test; Spark"
+                    + " executors). Writes <run-dir>/eval/<name>.json.")
     static final class Evaluate extends StageCommand {
+        @Option(names = "--model", paramLabel = "NAME=FILE",
+                description = "Also evaluate this DL4J model file (any Hadoop URI) as eval/NAME.json (repeatable).")
+        java.util.Map<String, String> models = new java.util.LinkedHashMap<>();
+
         @Override
         Stage stage() {
-            return new EvaluateStage();
+            return new EvaluateStage(models);
         }
     }
 

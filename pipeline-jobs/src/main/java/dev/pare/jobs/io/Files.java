@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ContentSummary;
@@ -27,10 +26,11 @@ public final class Files {
         return hadoop;
     }
 
-    /** A qualified Hadoop path; a scheme-less string is a local path. */
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]+):");
+
+    /** A qualified Hadoop path; a string without a scheme ({@code file:}, {@code hdfs:}, ...) is a local path. */
     public Path path(String uri) {
-        URI u = URI.create(uri.replace(" ", "%20"));
-        if (u.getScheme() == null || u.getScheme().length() == 1) {
+        if (!SCHEME.matcher(uri).find()) {
             return new Path(new java.io.File(uri).getAbsoluteFile().toURI());
         }
         return new Path(uri);

@@ -58,7 +58,10 @@ public final class Sessions {
         }
         // Executors: OpenMP must not spin-wait (PERF-NOTES); passed to executor JVMs' environment.
         b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+        // Adaptive execution would coalesce the calibration shards; their count and order are part of the result.
         b.config("spark.sql.adaptive.enabled", "false");
+        // Spark's console progress bar (stderr) on stages that run longer than half a second.
+        b.config("spark.ui.showConsoleProgress", "true");
         for (Map.Entry<String, String> e : conf.conf().entrySet()) {
             b.config(e.getKey(), e.getValue());
         }

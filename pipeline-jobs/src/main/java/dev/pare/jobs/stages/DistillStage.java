@@ -2,6 +2,7 @@ package dev.pare.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
@@ -69,6 +70,20 @@ public final class DistillStage implements Stage {
         ctx.test();
     }
 
+    /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */
+    private static void writeMetrics(RunContext ctx, Path file, List<EpochMetrics> history) {
+        StringBuilder jsonl = new StringBuilder();
+        try {
+            for (EpochMetrics m : history) {
+                jsonl.append(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m))
+                        .append('\n');
+            }
+            ctx.files().writeString(file, jsonl.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not write " + file, e);
+        }
+    }
+
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig cfg = ctx.config();
@@ -110,16 +125,15 @@ public final class DistillStage implements Stage {
                 d.alpha(), cfg.seed());
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
-        Distiller.Result result = new Distiller(settings).run(student, masks, train, logits, test, store, true, m -> {
-            ctx.out().printf("%-12s epoch %d/%d: loss %.4f, test accuracy %.4f, %.1f s (%.0f examples/s)%n", name(),
-                    m.epoch(), d.epochs(), m.trainLoss(), m.testAccuracy(), m.seconds(), m.examplesPerSecond());
-        });
-        StringBuilder jsonl = new StringBuilder();
-        for (EpochMetrics m : result.epochs()) {
-            jsonl.append(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(m)).append('\n');
-        }
-        ctx.files().writeString(metricsFile, jsonl.toString());
+        Distiller.Result result = new Distiller(settings).run(student, masks, train, logits, test, store, true,
+                history -> {
+                    EpochMetrics m = history.get(history.size() - 1);
+                    ctx.out().printf("%-12s epoch %d/%d: loss %.4f, test accuracy %.4f, %.1f s (%.0f examples/s)%n",
+                            name(), m.epoch(), d.epochs(), m.trainLoss(), m.testAccuracy(), m.seconds(),
+                            m.examplesPerSecond());
+                    writeMetrics(ctx, metricsFile, history);
+                });
+        writeMetrics(ctx, metricsFile, result.epochs());
         ctx.files().writeBytes(new Path(dir.tmp(), STUDENT), Networks.toBytes(result.student(), false));
         try (var out = ctx.files().create(new Path(dir.tmp(), STUDENT_MASKS))) {
             masks.write(out);

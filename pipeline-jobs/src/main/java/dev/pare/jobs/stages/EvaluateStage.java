@@ -19,10 +19,28 @@ import org.apache.hadoop.fs.Path;
 /**
  * {@code evaluate} (executors): accuracy, mean loss, teacher agreement and per-class accuracy on
  * the test split of the teacher, the one-shot pruned model and the distilled student (those that
- * exist in the run directory). Writes {@code eval/<model>.json}.
+ * exist in the run directory), plus any other models named on the command line. Writes
+ * {@code eval/<model>.json}.
  */
 public final class EvaluateStage implements Stage {
     public static final String FOLDER = "eval";
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]+");
+    private final Map<String, String> extraModels;
+
+    public EvaluateStage() {
+        this(Map.of());
+    }
+
+    /** @param extraModels name → model file (any Hadoop URI) to evaluate as well */
+    public EvaluateStage(Map<String, String> extraModels) {
+        for (String name : extraModels.keySet()) {
+            if (!NAME.matcher(name).matches() || List.of("teacher", "pruned", "student").contains(name)) {
+                throw new dev.pare.jobs.io.BadInputException("--model " + name + "=...: the name must be letters, digits,"
+                        + " '.', '_' or '-' and not teacher, pruned or student");
+            }
+        }
+        this.extraModels = new java.util.TreeMap<>(extraModels);
+    }
 
     @Override
     public String name() {
@@ -35,7 +53,7 @@ public final class EvaluateStage implements Stage {
     }
 
     /** The models to evaluate: name → model file (teacher first). */
-    private static Map<String, Path> models(RunContext ctx) throws IOException {
+    private Map<String, Path> models(RunContext ctx) throws IOException {
         Map<String, Path> m = new LinkedHashMap<>();
         m.put("teacher", ctx.files().path(ctx.config().teacher().model()));
         if (StageDir.finishedHash(ctx.files(), ctx.runDir(), PruneStage.FOLDER) != null) {
@@ -43,6 +61,13 @@ public final class EvaluateStage implements Stage {
         }
         if (StageDir.finishedHash(ctx.files(), ctx.runDir(), DistillStage.FOLDER) != null) {
             m.put("student", new Path(StageDir.finished(ctx.runDir(), DistillStage.FOLDER), DistillStage.STUDENT));
+        }
+        for (Map.Entry<String, String> e : extraModels.entrySet()) {
+            Path p = ctx.files().path(e.getValue());
+            if (!ctx.files().exists(p)) {
+                throw new dev.pare.jobs.io.BadInputException("--model " + e.getKey() + ": " + p + " does not exist");
+            }
+            m.put(e.getKey(), p);
         }
         return m;
     }
@@ -59,6 +84,11 @@ public final class EvaluateStage implements Stage {
                 id.add(folder + "=" + h);
             }
         }
+        for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
+            if (extraModels.containsKey(e.getKey())) {
+                id.add("model " + e.getKey() + "=" + dev.pare.jobs.stage.Hashes.ofBytes(ctx.files().readBytes(e.getValue())));
+            }
+        }
         return id;
     }
 
@@ -66,6 +96,11 @@ public final class EvaluateStage implements Stage {
     public void validate(RunContext ctx) throws Exception {
         ctx.teacher();
         ctx.test();
+        for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
+            var net = Networks.read(ctx.files().readBytes(e.getValue()), "--model " + e.getKey() + " (" + e.getValue() + ")",
+                    false);
+            Networks.checkTeacher(net, e.getValue().toString(), ctx.featureLength(), ctx.config().data().numClasses());
+        }
     }
 
     @Override

@@ -110,5 +110,20 @@ class DemoPipelineTest {
         assertEquals(0, PareCli.commandLine().execute(args(runDir)));
         assertEquals(before, Files.getLastModifiedTime(runDir.resolve("distill/_SUCCESS")).toMillis());
         assertTrue(Files.notExists(runDir.resolve("_tmp")), "no temporary folders left behind");
+
+        // Any model file can be evaluated too: the teacher under another name agrees with itself exactly.
+        String[] evaluate = {"evaluate", "--config", LocalSpark.repoRoot().resolve("conf/demo.conf").toString(),
+            "--run-dir", runDir.toString(), "--set", "data.test=" + LocalSpark.sample("test.parquet"),
+            "--set", "data.train=" + LocalSpark.sample("train.parquet"),
+            "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip"),
+            "--model", "copy=" + LocalSpark.sample("teacher-lenet300100.zip")};
+        assertEquals(PareCli.BAD_INPUT, PareCli.commandLine().execute(evaluate), "a changed evaluate needs --force");
+        String[] forced = java.util.Arrays.copyOf(evaluate, evaluate.length + 1);
+        forced[evaluate.length] = "--force";
+        assertEquals(0, PareCli.commandLine().execute(forced));
+        JsonNode copy = new ObjectMapper().readTree(runDir.resolve("eval/copy.json").toFile());
+        assertEquals(r.at("/teacher/accuracy").asDouble(), copy.path("accuracy").asDouble(), 0.0);
+        assertEquals(1.0, copy.path("teacherAgreement").asDouble(), 0.0);
+        assertEquals(5000, copy.path("examples").asLong());
     }
 }

@@ -1,0 +1,118 @@
+package dev.pare.jobs.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pare.common.model.Networks;
+import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.support.LocalSpark;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A distill killed after its epoch-1 checkpoint and resumed with {@code pare run --resume} ends
+ * with a student bit-identical to an uninterrupted run. The killed state is the one a crash leaves:
+ * {@code _tmp/distill/} holding {@code _HASH} and the epoch-1 checkpoint, nothing committed.
+ */
+@Tag("e2e")
+class DistillResumeTest {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    private static String[] run(Path runDir, String... extra) {
+        Path root = LocalSpark.repoRoot();
+        List<String> a = new java.util.ArrayList<>(List.of("run", "--config", root.resolve("conf/demo.conf").toString(),
+                "--run-dir", runDir.toString(),
+                "--set", "data.train=" + LocalSpark.sample("train.parquet"),
+                "--set", "data.test=" + LocalSpark.sample("test.parquet"),
+                "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip"),
+                "--set", "selection.fraction=0.2", "--set", "calibration.samples=512"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void resumedDistillEqualsUninterruptedDistill(@TempDir Path tmp) throws Exception {
+        Path full = tmp.resolve("uninterrupted");
+        assertEquals(0, PareCli.commandLine().execute(run(full)));
+
+        // The state of a run killed right after the epoch-1 checkpoint of distill.
+        Path killed = tmp.resolve("killed");
+        copyTree(full, killed);
+        String hash = new ObjectMapper().readTree(killed.resolve("distill/_SUCCESS").toFile()).path("hash").asText();
+        Path attempt = killed.resolve("_tmp/distill");
+        Files.createDirectories(attempt.getParent());
+        Files.move(killed.resolve("distill"), attempt);
+        for (String gone : List.of("_SUCCESS", "provenance.json", "metrics.jsonl", "checkpoints/epoch-0002.zip",
+                "checkpoints/epoch-0002.json")) {
+            Files.delete(attempt.resolve(gone));
+        }
+        deleteTree(attempt.resolve("student"));
+        Files.writeString(attempt.resolve("_HASH"), hash);
+        deleteTree(killed.resolve("eval"));
+        deleteTree(killed.resolve("report"));
+
+        assertEquals(0, PareCli.commandLine().execute(run(killed, "--resume")));
+
+        assertTrue(Files.notExists(killed.resolve("_tmp")));
+        List<String> metrics = Files.readAllLines(killed.resolve("distill/metrics.jsonl"));
+        assertEquals(Files.readAllLines(full.resolve("distill/metrics.jsonl")).size(), metrics.size());
+        MultiLayerNetwork a = student(full);
+        MultiLayerNetwork b = student(killed);
+        assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector(), "resumed student differs");
+        assertEquals(new ObjectMapper().readTree(full.resolve("report/report.json").toFile()).at("/student/accuracy"),
+                new ObjectMapper().readTree(killed.resolve("report/report.json").toFile()).at("/student/accuracy"));
+    }
+
+    private static MultiLayerNetwork student(Path runDir) throws IOException {
+        try (InputStream in = Files.newInputStream(runDir.resolve("distill/student/model.zip"))) {
+            return Networks.read(in, runDir + " student", false);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (Files.exists(p)) {
+            try (Stream<Path> s = Files.walk(p)) {
+                for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.delete(q);
+                }
+            }
+        }
+    }
+}
