@@ -42,14 +42,7 @@ class DemoPipelineTest {
     }
 
     private static String[] args(Path runDir, String... extra) {
-        Path root = LocalSpark.repoRoot();
-        List<String> a = new java.util.ArrayList<>(List.of("run", "--config", root.resolve("conf/demo.conf").toString(),
-                "--run-dir", runDir.toString(),
-                "--set", "data.train=" + LocalSpark.sample("train.parquet"),
-                "--set", "data.test=" + LocalSpark.sample("test.parquet"),
-                "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip")));
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+        return LocalSpark.demoArgs("run", runDir, extra);
     }
 
     @Test
@@ -112,11 +105,8 @@ class DemoPipelineTest {
         assertTrue(Files.notExists(runDir.resolve("_tmp")), "no temporary folders left behind");
 
         // Any model file can be evaluated too: the teacher under another name agrees with itself exactly.
-        String[] evaluate = {"evaluate", "--config", LocalSpark.repoRoot().resolve("conf/demo.conf").toString(),
-            "--run-dir", runDir.toString(), "--set", "data.test=" + LocalSpark.sample("test.parquet"),
-            "--set", "data.train=" + LocalSpark.sample("train.parquet"),
-            "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip"),
-            "--model", "copy=" + LocalSpark.sample("teacher-lenet300100.zip")};
+        String[] evaluate = LocalSpark.demoArgs("evaluate", runDir, "--model",
+                "copy=" + LocalSpark.sample("teacher-lenet300100.zip"));
         assertEquals(PareCli.BAD_INPUT, PareCli.commandLine().execute(evaluate), "a changed evaluate needs --force");
         String[] forced = java.util.Arrays.copyOf(evaluate, evaluate.length + 1);
         forced[evaluate.length] = "--force";

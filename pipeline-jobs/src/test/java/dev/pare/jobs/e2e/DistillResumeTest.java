@@ -43,15 +43,10 @@ class DistillResumeTest {
     }
 
     private static String[] run(Path runDir, String... extra) {
-        Path root = LocalSpark.repoRoot();
-        List<String> a = new java.util.ArrayList<>(List.of("run", "--config", root.resolve("conf/demo.conf").toString(),
-                "--run-dir", runDir.toString(),
-                "--set", "data.train=" + LocalSpark.sample("train.parquet"),
-                "--set", "data.test=" + LocalSpark.sample("test.parquet"),
-                "--set", "teacher.model=" + LocalSpark.sample("teacher-lenet300100.zip"),
-                "--set", "selection.fraction=0.2", "--set", "calibration.samples=512"));
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+        String[] small = {"--set", "selection.fraction=0.2", "--set", "calibration.samples=512"};
+        String[] all = java.util.Arrays.copyOf(small, small.length + extra.length);
+        System.arraycopy(extra, 0, all, small.length, extra.length);
+        return LocalSpark.demoArgs("run", runDir, all);
     }
 
     @Test

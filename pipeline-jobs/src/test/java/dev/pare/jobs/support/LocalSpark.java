@@ -40,4 +40,19 @@ public final class LocalSpark {
     public static String sample(String file) {
         return repoRoot().resolve("data-samples/fashion-mnist").resolve(file).toString();
     }
+
+    /**
+     * Arguments of {@code pare <command> --config conf/demo.conf --run-dir runDir} with the sample
+     * data and teacher by absolute path (tests do not run in the repository root), then {@code extra}.
+     */
+    public static String[] demoArgs(String command, Path runDir, String... extra) {
+        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of(command,
+                "--config", repoRoot().resolve("conf/demo.conf").toString(),
+                "--run-dir", runDir.toString(),
+                "--set", "data.train=" + sample("train.parquet"),
+                "--set", "data.test=" + sample("test.parquet"),
+                "--set", "teacher.model=" + sample("teacher-lenet300100.zip")));
+        a.addAll(java.util.List.of(extra));
+        return a.toArray(String[]::new);
+    }
 }
