@@ -1,6 +1,7 @@
 package dev.pare.common.train;
 
 import dev.pare.common.util.Names;
+import dev.pare.common.util.Seeds;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -21,7 +22,7 @@ public enum Architecture {
         @Override
         public MultiLayerConfiguration configuration(long inputs, int classes, double learningRate, long seed) {
             return new NeuralNetConfiguration.Builder()
-                    .seed(seed)
+                    .seed(dl4jSeed(seed))
                     .dataType(DataType.FLOAT)
                     .updater(new Adam(learningRate))
                     .weightInit(WeightInit.RELU)
@@ -44,7 +45,17 @@ public enum Architecture {
         return configName;
     }
 
+    /** @param seed Pare's seed; the same seed always gives the same initial weights */
     public abstract MultiLayerConfiguration configuration(long inputs, int classes, double learningRate, long seed);
+
+    /**
+     * DL4J's weight-init seed for Pare's {@code seed}. DL4J treats a seed of 0 as "not set" and
+     * initializes from the clock, so the seed is mixed into a non-zero value.
+     */
+    static long dl4jSeed(long seed) {
+        long s = Seeds.derive(seed, "weight-init", 0);
+        return s == 0 ? 1 : s;
+    }
 
     public static Architecture fromName(String path, String name) {
         return Names.lookup(Architecture.class, Architecture::configName, path, name);
