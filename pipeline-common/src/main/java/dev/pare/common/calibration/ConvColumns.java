@@ -1,0 +1,265 @@
+package dev.pare.common.calibration;
+
+import java.util.Arrays;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.convolution.Convolution;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The im2col view of a 2-D convolution layer's input: the convolution {@code y = W ⊛ x + b} of a
+ * DL4J {@link ConvolutionLayer} is the matrix product {@code Y = X·Wflatᵀ + b}, where
+ * {@code Wflat} is the weight {@code W[nOut, C, kH, kW]} flattened over its last three dimensions
+ * and {@code X} ({@link #rows}) has one row per (example, output row, output column), in that
+ * C order, and one column per {@code j = (c·kH + kh)·kW + kw}. Row {@code (n, oh, ow)}, column
+ * {@code j} holds {@code x[n, c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW]}, or 0 where that falls
+ * in the padding. With this view a convolution layer is a dense layer over {@code C·kH·kW} input
+ * columns: Wanda's {@code ||X_j||²} (Sun et al., "A Simple and Effective Pruning Approach for
+ * LLMs", 2023) is {@link #squareSums}, the SparseGPT Hessian is a {@link GramMatrix} of
+ * {@link #rows}.
+ *
+ * <p>Geometry follows DL4J: effective kernel {@code eK = (k − 1)·d + 1};
+ * <ul>
+ *   <li>{@code Truncate}: {@code out = ⌊(in + 2p − eK) / s⌋ + 1}, pad {@code p} on both sides;
+ *   <li>{@code Strict}: the same, but {@code (in + 2p − eK)} must be divisible by {@code s};
+ *   <li>{@code Same}: {@code out = ⌈in / s⌉}, the configured padding is ignored and the top/left
+ *       pad is {@code ⌊((out − 1)·s + eK − in) / 2⌋} (the bottom/right pad takes the remainder;
+ *       positions there read zeros, so only the top/left pad matters here).
+ * </ul>
+ * {@code Causal} (1-D only in DL4J) and subclasses of {@code ConvolutionLayer} (1-D, depthwise,
+ * separable, deconvolution: different weight layouts) are refused. Input is NCHW
+ * {@code [n, C, H, W]}, or NHWC {@code [n, H, W, C]} when the layer says so; output is double.
+ */
+public final class ConvColumns implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int channels;
+    private final int kH;
+    private final int kW;
+    private final int sH;
+    private final int sW;
+    private final int pH;
+    private final int pW;
+    private final int dH;
+    private final int dW;
+    private final ConvolutionMode mode;
+    private final CNN2DFormat format;
+
+    /**
+     * @param channels input channels {@code C}
+     * @param kernel {@code {kH, kW}}, positive
+     * @param stride {@code {sH, sW}}, positive
+     * @param padding {@code {pH, pW}}, non-negative (ignored in {@code Same} mode)
+     * @param dilation {@code {dH, dW}}, positive
+     * @param mode {@code Truncate}, {@code Strict} or {@code Same}
+     * @param format layout of the input activations; {@code null} means NCHW (DL4J's default)
+     */
+    public ConvColumns(int channels, int[] kernel, int[] stride, int[] padding, int[] dilation,
+            ConvolutionMode mode, CNN2DFormat format) {
+        if (channels < 1) {
+            throw new IllegalArgumentException("channels must be >= 1, was " + channels);
+        }
+        requirePair("kernel", kernel, 1);
+        requirePair("stride", stride, 1);
+        requirePair("padding", padding, 0);
+        requirePair("dilation", dilation, 1);
+        if (mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict && mode != ConvolutionMode.Same) {
+            throw new IllegalArgumentException("convolution mode must be one of [Truncate, Strict, Same], was " + mode);
+        }
+        this.channels = channels;
+        this.kH = kernel[0];
+        this.kW = kernel[1];
+        this.sH = stride[0];
+        this.sW = stride[1];
+        this.pH = padding[0];
+        this.pW = padding[1];
+        this.dH = dilation[0];
+        this.dW = dilation[1];
+        this.mode = mode;
+        this.format = format == null ? CNN2DFormat.NCHW : format;
+        if ((long) channels * kH * kW > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("channels·kH·kW = " + channels + "·" + kH + "·" + kW
+                    + " columns do not fit one array");
+        }
+    }
+
+    /** The geometry of a built DL4J 2-D convolution layer (take it from a network's configuration). */
+    public static ConvColumns of(ConvolutionLayer layer) {
+        if (layer.getClass() != ConvolutionLayer.class) {
+            throw new IllegalArgumentException("only plain 2-D ConvolutionLayer is supported, got "
+                    + layer.getClass().getSimpleName() + " (its weight layout differs)");
+        }
+        if (layer.getNIn() < 1 || layer.getNIn() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("layer " + layer.getLayerName() + " has nIn " + layer.getNIn()
+                    + "; take the config from an initialized network");
+        }
+        if (layer.getConvolutionMode() == null) {
+            throw new IllegalArgumentException("layer " + layer.getLayerName()
+                    + " has no convolution mode; take the config from a built network, which fills in the default");
+        }
+        return new ConvColumns((int) layer.getNIn(), layer.getKernelSize(), layer.getStride(), layer.getPadding(),
+                layer.getDilation(), layer.getConvolutionMode(), layer.getCnn2dDataFormat());
+    }
+
+    private static void requirePair(String name, int[] v, int min) {
+        if (v == null || v.length != 2 || v[0] < min || v[1] < min) {
+            throw new IllegalArgumentException(name + " must be two values >= " + min + ", was " + Arrays.toString(v));
+        }
+    }
+
+    /** Number of im2col columns {@code C·kH·kW} (the layer's fan-in). */
+    public int columns() {
+        return channels * kH * kW;
+    }
+
+    /** Output spatial size {@code {outH, outW}} for an {@code inH × inW} input (see the class doc). */
+    public int[] outputSize(int inH, int inW) {
+        return new int[] {outputLength("height", inH, kH, sH, pH, dH), outputLength("width", inW, kW, sW, pW, dW)};
+    }
+
+    private int outputLength(String axis, int in, int k, int s, int p, int d) {
+        if (in < 1) {
+            throw new IllegalArgumentException("input " + axis + " must be >= 1, was " + in);
+        }
+        if (mode == ConvolutionMode.Same) {
+            return (in + s - 1) / s;
+        }
+        long eK = (long) (k - 1) * d + 1;
+        long span = in + 2L * p - eK;
+        if (span < 0) {
+            throw new IllegalArgumentException("input " + axis + " " + in + " with padding " + p
+                    + " is smaller than the effective kernel " + eK + " (kernel " + k + ", dilation " + d + ")");
+        }
+        if (mode == ConvolutionMode.Strict && span % s != 0) {
+            throw new IllegalArgumentException("Strict mode: (input " + axis + " " + in + " + 2·padding " + p
+                    + " − effective kernel " + eK + ") = " + span + " is not divisible by stride " + s);
+        }
+        return (int) (span / s + 1);
+    }
+
+    /** Top/left padding actually applied for an input of {@code inH × inW} producing {@code out}. */
+    private int[] appliedPadding(int inH, int inW, int[] out) {
+        if (mode != ConvolutionMode.Same) {
+            return new int[] {pH, pW};
+        }
+        return new int[] {
+            Math.max(0, ((out[0] - 1) * sH + (kH - 1) * dH + 1 - inH) / 2),
+            Math.max(0, ((out[1] - 1) * sW + (kW - 1) * dW + 1 - inW) / 2)};
+    }
+
+    /** {@code {n, H, W}} of {@code input}, after checking its rank, layout and channel count. */
+    private int[] nhw(INDArray input) {
+        long[] shape = input.shape();
+        boolean nhwc = format == CNN2DFormat.NHWC;
+        if (input.rank() != 4 || shape[nhwc ? 3 : 1] != channels) {
+            throw new IllegalArgumentException("expected " + format + " input with " + channels + " channels ("
+                    + (nhwc ? "[n, H, W, " + channels + "]" : "[n, " + channels + ", H, W]")
+                    + "), got " + Arrays.toString(shape));
+        }
+        return new int[] {checkedInt(shape[0]), checkedInt(shape[nhwc ? 1 : 2]), checkedInt(shape[nhwc ? 2 : 3])};
+    }
+
+    /** {@code input} as a contiguous double NCHW array. */
+    private INDArray nchwDouble(INDArray input) {
+        INDArray x = format == CNN2DFormat.NHWC ? input.permute(0, 3, 1, 2) : input;
+        return x.castTo(DataType.DOUBLE).dup('c');
+    }
+
+    /** Number of im2col rows {@code n·outH·outW} for {@code input}. */
+    public long rowCount(INDArray input) {
+        int[] s = nhw(input);
+        int[] out = outputSize(s[1], s[2]);
+        return (long) s[0] * out[0] * out[1];
+    }
+
+    /**
+     * The im2col matrix {@code [n·outH·outW, C·kH·kW]} (double, C order) of {@code input}; rows in
+     * (example, output row, output column) order, columns {@code (c·kH + kh)·kW + kw}, padding as 0.
+     * It has {@code kH·kW / (sH·sW)} times as many values as the input: feed it in batches.
+     */
+    public INDArray rows(INDArray input) {
+        int[] s = nhw(input);
+        int n = s[0];
+        int inH = s[1];
+        int inW = s[2];
+        int[] out = outputSize(inH, inW);
+        int[] pad = appliedPadding(inH, inW, out);
+        long rowCount = (long) n * out[0] * out[1];
+        if (rowCount == 0) {
+            return Nd4j.create(DataType.DOUBLE, 0, columns());
+        }
+        // same layout as DL4J's ConvolutionLayer: [n, outH, outW, C, kH, kW] seen as [n, C, kH, kW, outH, outW]
+        INDArray x = nchwDouble(input);
+        INDArray col = Nd4j.create(DataType.DOUBLE, new long[] {n, out[0], out[1], channels, kH, kW}, 'c');
+        Convolution.im2col(x, kH, kW, sH, sW, pad[0], pad[1], dH, dW, mode == ConvolutionMode.Same,
+                col.permute(0, 3, 4, 5, 1, 2));
+        return col.reshape('c', new long[] {rowCount, columns()});
+    }
+
+    /**
+     * {@code Σ x²} per im2col column over all rows of {@link #rows}{@code (input)} (padding counts 0),
+     * computed without building the im2col matrix: {@code Σ_n x²} per input position is summed
+     * over the positions each column reads.
+     */
+    public double[] squareSums(INDArray input) {
+        int[] shape = nhw(input);
+        int inH = shape[1];
+        int inW = shape[2];
+        int[] out = outputSize(inH, inW);
+        int[] pad = appliedPadding(inH, inW, out);
+        double[] sums = new double[columns()];
+        if (shape[0] == 0) {
+            return sums;
+        }
+        INDArray x = nchwDouble(input);
+        double[] sq = x.mul(x).sum(0).reshape('c', new long[] {(long) channels * inH * inW}).toDoubleVector();
+        for (int c = 0; c < channels; c++) {
+            for (int kh = 0; kh < kH; kh++) {
+                for (int kw = 0; kw < kW; kw++) {
+                    double s = 0;
+                    for (int oh = 0; oh < out[0]; oh++) {
+                        int ih = oh * sH - pad[0] + kh * dH;
+                        if (ih < 0 || ih >= inH) {
+                            continue;
+                        }
+                        int base = (c * inH + ih) * inW;
+                        for (int ow = 0; ow < out[1]; ow++) {
+                            int iw = ow * sW - pad[1] + kw * dW;
+                            if (iw >= 0 && iw < inW) {
+                                s += sq[base + iw];
+                            }
+                        }
+                    }
+                    sums[(c * kH + kh) * kW + kw] = s;
+                }
+            }
+        }
+        return sums;
+    }
+
+    /** {@link #squareSums} as an accumulator over {@link #rowCount} rows, ready to merge into a layer's one. */
+    public ColumnSquareSums columnSquareSums(INDArray input) {
+        return new ColumnSquareSums(squareSums(input), rowCount(input));
+    }
+
+    private static int checkedInt(long v) {
+        if (v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("dimension " + v + " is too large");
+        }
+        return (int) v;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public ConvolutionMode mode() {
+        return mode;
+    }
+
+    public CNN2DFormat format() {
+        return format;
+    }
+}

@@ -1,0 +1,156 @@
+package dev.pare.common.calibration;
+
+import static dev.pare.common.calibration.AccumulatorTesting.assertRelClose;
+import static dev.pare.common.calibration.AccumulatorTesting.roundTrip;
+import static dev.pare.common.calibration.AccumulatorTesting.uniformFloats;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class WeightGradientSumsTest {
+
+    private static INDArray random(long seed, long... shape) {
+        int length = 1;
+        for (long d : shape) {
+            length *= (int) d;
+        }
+        return Nd4j.create(uniformFloats(seed, length), shape, DataType.DOUBLE).castTo(DataType.FLOAT);
+    }
+
+    @Test
+    void handComputedTwoSamples() {
+        WeightGradientSums s = new WeightGradientSums(2);
+        INDArray w = Nd4j.create(new double[] {2, -3});
+        s.add(w, Nd4j.create(new double[] {1, 1}));
+        s.add(w, Nd4j.create(new double[] {-0.5, 2}));
+        // |2·1| + |2·−0.5| = 3, |−3·1| + |−3·2| = 9; g²: 1 + 0.25, 1 + 4
+        assertArrayEquals(new double[] {3, 9}, s.taylor());
+        assertArrayEquals(new double[] {1.25, 5}, s.squareGradientSums());
+        assertArrayEquals(new double[] {0.625, 2.5}, s.fisherDiagonal());
+        assertEquals(2, s.count());
+    }
+
+    @Test
+    void rankFourMatchesLoopsInCOrder() {
+        long[] shape = {3, 2, 2, 3}; // a conv weight [nOut, nIn, kH, kW]
+        int samples = 4;
+        double[] taylor = new double[36];
+        double[] square = new double[36];
+        WeightGradientSums s = new WeightGradientSums(shape);
+        for (int k = 0; k < samples; k++) {
+            INDArray w = random(10 + k, shape);
+            INDArray g = random(20 + k, shape).mul(0.1f);
+            // 'f' ordered arrays, as DL4J parameter views often are: storage order must not leak in
+            s.add(k % 2 == 0 ? w.dup('f') : w, g);
+            for (int o = 0; o < 3; o++) {
+                for (int i = 0; i < 2; i++) {
+                    for (int h = 0; h < 2; h++) {
+                        for (int x = 0; x < 3; x++) {
+                            int flat = ((o * 2 + i) * 2 + h) * 3 + x;
+                            double wv = w.getDouble(o, i, h, x);
+                            double gv = g.getDouble(o, i, h, x);
+                            taylor[flat] += Math.abs(wv * gv);
+                            square[flat] += gv * gv;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(samples, s.count());
+        assertArrayEquals(shape, s.shape());
+        assertRelClose(taylor, s.taylor(), 1e-12, "Σ|w·g|");
+        assertRelClose(square, s.squareGradientSums(), 1e-12, "Σg²");
+        double[] fisher = new double[36];
+        for (int j = 0; j < 36; j++) {
+            fisher[j] = square[j] / samples;
+        }
+        assertRelClose(fisher, s.fisherDiagonal(), 1e-12, "E[g²]");
+    }
+
+    @Test
+    void mergeOfPartsEqualsWholeAndFisherIsCountWeighted() {
+        long[] shape = {4, 5};
+        WeightGradientSums whole = new WeightGradientSums(shape);
+        WeightGradientSums a = new WeightGradientSums(shape);
+        WeightGradientSums b = new WeightGradientSums(shape);
+        for (int k = 0; k < 5; k++) {
+            INDArray w = random(30 + k, shape);
+            INDArray g = random(40 + k, shape).mul(k < 1 ? 1f : 3f);
+            whole.add(w, g);
+            (k < 1 ? a : b).add(w, g);
+        }
+        double[] fisherA = a.fisherDiagonal();
+        double[] fisherB = b.fisherDiagonal();
+        WeightGradientSums merged = a.copy();
+        merged.merge(new WeightGradientSums(shape));
+        merged.merge(b);
+
+        assertEquals(5, merged.count());
+        assertRelClose(whole.taylor(), merged.taylor(), 1e-12, "merged Σ|w·g|");
+        assertRelClose(whole.squareGradientSums(), merged.squareGradientSums(), 1e-12, "merged Σg²");
+        double[] weighted = new double[20];
+        for (int j = 0; j < 20; j++) {
+            weighted[j] = (1 * fisherA[j] + 4 * fisherB[j]) / 5;
+        }
+        assertRelClose(weighted, merged.fisherDiagonal(), 1e-12, "count-weighted E[g²]");
+        assertEquals(1, a.count(), "merging into a copy leaves the part alone");
+    }
+
+    @Test
+    void emptyAccumulatorHasZeroFisher() {
+        WeightGradientSums s = new WeightGradientSums(2, 2);
+        assertEquals(0, s.count());
+        assertArrayEquals(new double[4], s.fisherDiagonal());
+        assertArrayEquals(new double[4], s.taylor());
+    }
+
+    @Test
+    void callerArraysAreNotModified() {
+        INDArray w = Nd4j.create(new double[] {-1, 2});
+        INDArray g = Nd4j.create(new double[] {3, -4});
+        INDArray w0 = w.dup();
+        INDArray g0 = g.dup();
+        new WeightGradientSums(2).add(w, g);
+        assertEquals(w0, w);
+        assertEquals(g0, g);
+    }
+
+    @Test
+    void shapeMismatchesAreRefusedAndNamed() {
+        WeightGradientSums s = new WeightGradientSums(2, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> s.add(Nd4j.zeros(DataType.FLOAT, 2, 3), Nd4j.zeros(DataType.FLOAT, 3, 2)));
+        assertTrue(e.getMessage().contains("[2, 3]") && e.getMessage().contains("[3, 2]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> s.add(Nd4j.zeros(DataType.FLOAT, 6), Nd4j.zeros(DataType.FLOAT, 6)));
+        IllegalArgumentException m = assertThrows(IllegalArgumentException.class,
+                () -> s.merge(new WeightGradientSums(3, 2)));
+        assertTrue(m.getMessage().contains("[3, 2]") && m.getMessage().contains("[2, 3]"), m.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new WeightGradientSums(new long[] {2}, new double[3], new double[2], 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new WeightGradientSums(new long[] {2}, new double[2], new double[2], -1));
+        assertThrows(IllegalArgumentException.class, () -> new WeightGradientSums(2, -1));
+        assertEquals(0, s.count());
+    }
+
+    @Test
+    void copyIsIndependentAndSerializationRoundTrips() {
+        WeightGradientSums a = new WeightGradientSums(new long[] {2}, new double[] {1, 2}, new double[] {3, 4}, 1);
+        WeightGradientSums b = a.copy();
+        b.add(Nd4j.create(new double[] {1, 1}), Nd4j.create(new double[] {1, -1}));
+        assertArrayEquals(new double[] {1, 2}, a.taylor());
+        assertArrayEquals(new double[] {2, 3}, b.taylor());
+        WeightGradientSums back = roundTrip(b);
+        assertEquals(2, back.count());
+        assertArrayEquals(b.shape(), back.shape());
+        assertArrayEquals(b.taylor(), back.taylor(), 0.0);
+        assertArrayEquals(b.squareGradientSums(), back.squareGradientSums(), 0.0);
+    }
+}
