@@ -6,78 +6,335 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.model.ForwardPass;
+import dev.pare.common.model.LayerWeights;
 import dev.pare.common.model.Networks;
 import dev.pare.common.model.PrunableLayer;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Per-layer calibration statistics of a teacher: for every dense layer, the column square sums
- * of its inputs ({@link ColumnSquareSums}). Built per Spark partition with {@link #add}, merged
- * in partition order with {@link #merge}; the merge of parts equals the statistics of the union.
+ * Per-layer calibration statistics of a teacher, for every prunable layer (dense and 2-D
+ * convolution, output layer included): always the column square sums of the layer's input
+ * ({@link ColumnSquareSums}; im2col columns for convolutions), and, when asked for, the Gram
+ * matrix {@code XᵀX} ({@link GramMatrix}), per-weight gradient sums ({@link WeightGradientSums}),
+ * per-unit output activation sums ({@link UnitActivationSums}) and the input/output cosine
+ * similarity of layers whose input and output shapes match ({@link CosineSimilaritySums}).
+ * Built per Spark partition with {@link #add}, merged in partition order with {@link #merge}; the
+ * merge of parts equals the statistics of the union up to double rounding.
  *
- * <p>File format ({@code calibration/statistics.json}, UTF-8 JSON; doubles are written in their
- * shortest exact form, so a reload is bit-identical):
+ * <p>Gradient statistics are in the matrix view of {@link PrunableLayer} (row-major
+ * {@code [nIn, nOut]}). They are taken with DL4J's training-mode backward pass, one pass per
+ * {@code gradientBatchSize} examples, of the teacher's own loss (mean over the mini-batch).
+ *
+ * <p>Files ({@code calibration/}): {@code statistics.json}, UTF-8 JSON with doubles in their
+ * shortest exact form (a reload is bit-identical), and one {@code gram-<index>.bin} per layer
+ * when Gram matrices were computed:
  * <pre>{@code
- * { "format": "pare-calibration-statistics/1",
- *   "samples": 2048,
- *   "layers": [ { "index": 0, "name": "fc1", "nIn": 784, "count": 2048,
- *                 "inputSquareSums": [ ... nIn doubles ... ] }, ... ] }
+ * { "format": "pare-calibration-statistics/2", "samples": 2048,
+ *   "statistics": ["INPUT_NORMS", "GRAM", ...],
+ *   "layers": [ { "index": 0, "name": "fc1", "kind": "DENSE", "nIn": 784, "nOut": 300,
+ *                 "count": 2048, "inputSquareSums": [ nIn doubles ],
+ *                 "outputActivations": { "count": n, "absSums": [...], "squareSums": [...] },
+ *                 "gradients": { "count": n, "taylorSums": [...], "squareGradientSums": [...] },
+ *                 "cosine": { "sum": s, "count": n },
+ *                 "gram": { "file": "gram-0.bin", "count": n } }, ... ] }
  * }</pre>
+ * A gram file is big-endian: magic {@code PAREGRAM}, int version 1, int d, long count, then the
+ * {@code d·d} sums row by row. Format 1 files (input square sums only) still load.
  */
 public final class CalibrationStatistics implements Serializable {
-    private static final long serialVersionUID = 1L;
-    public static final String FORMAT = "pare-calibration-statistics/1";
+    private static final long serialVersionUID = 2L;
+    public static final String FORMAT = "pare-calibration-statistics/2";
+    private static final String FORMAT_1 = "pare-calibration-statistics/1";
+    public static final String FILE = "statistics.json";
+    private static final byte[] GRAM_MAGIC = "PAREGRAM".getBytes(StandardCharsets.US_ASCII);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Statistics of one layer. */
-    public record LayerStatistics(int index, String name, ColumnSquareSums inputSquareSums) implements Serializable {}
+    /** Opens the named file of a statistics folder for writing. */
+    @FunctionalInterface
+    public interface Sink {
+        OutputStream create(String name) throws IOException;
+    }
 
+    /** Opens the named file of a statistics folder for reading. */
+    @FunctionalInterface
+    public interface Source {
+        InputStream open(String name) throws IOException;
+    }
+
+    /** Statistics of one layer; the optional parts are null when not computed. */
+    public static final class LayerStatistics implements Serializable {
+        private static final long serialVersionUID = 2L;
+        private final PrunableLayer layer;
+        private final ColumnSquareSums inputSquareSums;
+        private final GramMatrix gram;
+        private final WeightGradientSums gradients;
+        private final UnitActivationSums outputActivations;
+        private CosineSimilaritySums cosine;
+
+        public LayerStatistics(PrunableLayer layer, ColumnSquareSums inputSquareSums, GramMatrix gram,
+                               WeightGradientSums gradients, UnitActivationSums outputActivations,
+                               CosineSimilaritySums cosine) {
+            this.layer = layer;
+            this.inputSquareSums = inputSquareSums;
+            this.gram = gram;
+            this.gradients = gradients;
+            this.outputActivations = outputActivations;
+            this.cosine = cosine;
+        }
+
+        /** Input norms only, of a dense layer {@code [inputSquareSums.columns(), ?]} (tests and tools). */
+        public static LayerStatistics inputNorms(int index, String name, ColumnSquareSums inputSquareSums) {
+            return new LayerStatistics(PrunableLayer.dense(index, name, inputSquareSums.columns(), -1, false),
+                    inputSquareSums, null, null, null, null);
+        }
+
+        public int index() {
+            return layer.index();
+        }
+
+        public String name() {
+            return layer.name();
+        }
+
+        public PrunableLayer layer() {
+            return layer;
+        }
+
+        public ColumnSquareSums inputSquareSums() {
+            return inputSquareSums;
+        }
+
+        public GramMatrix gram() {
+            return gram;
+        }
+
+        public WeightGradientSums gradients() {
+            return gradients;
+        }
+
+        public UnitActivationSums outputActivations() {
+            return outputActivations;
+        }
+
+        /** Null unless the layer's input and output had the same shape (and COSINE was asked for). */
+        public CosineSimilaritySums cosine() {
+            return cosine;
+        }
+
+        public boolean has(Statistic s) {
+            return switch (s) {
+                case INPUT_NORMS -> inputSquareSums != null;
+                case GRAM -> gram != null;
+                case GRADIENTS -> gradients != null;
+                case OUTPUT_ACTIVATIONS -> outputActivations != null;
+                case COSINE -> cosine != null;
+            };
+        }
+
+        /** A flat row-major {@code [nIn · nOut]} statistic as a matrix shaped like {@code weights}. */
+        public double[][] matrix(double[] flat, double[][] weights, String what) {
+            int nIn = weights.length;
+            int nOut = nIn == 0 ? 0 : weights[0].length;
+            if (flat.length != (long) nIn * nOut) {
+                throw new IllegalArgumentException("layer " + name() + ": " + what + " statistics have " + flat.length
+                        + " values but the weights are " + nIn + "x" + nOut);
+            }
+            double[][] m = new double[nIn][];
+            for (int i = 0; i < nIn; i++) {
+                m[i] = Arrays.copyOfRange(flat, i * nOut, (i + 1) * nOut);
+            }
+            return m;
+        }
+
+        LayerStatistics copy() {
+            return new LayerStatistics(layer, inputSquareSums.copy(), gram == null ? null : gram.copy(),
+                    gradients == null ? null : gradients.copy(),
+                    outputActivations == null ? null : outputActivations.copy(), cosine == null ? null : cosine.copy());
+        }
+
+        void merge(LayerStatistics o) {
+            inputSquareSums.merge(o.inputSquareSums);
+            if (gram != null) {
+                gram.merge(o.gram);
+            }
+            if (gradients != null) {
+                gradients.merge(o.gradients);
+            }
+            if (outputActivations != null) {
+                outputActivations.merge(o.outputActivations);
+            }
+            if (o.cosine != null) {
+                if (cosine == null) {
+                    cosine = o.cosine.copy();
+                } else {
+                    cosine.merge(o.cosine);
+                }
+            }
+        }
+    }
+
+    private final EnumSet<Statistic> computed;
     private final LinkedHashMap<Integer, LayerStatistics> layers;
+    private long samples;
 
-    private CalibrationStatistics(LinkedHashMap<Integer, LayerStatistics> layers) {
+    private CalibrationStatistics(EnumSet<Statistic> computed, LinkedHashMap<Integer, LayerStatistics> layers,
+                                  long samples) {
+        this.computed = computed;
         this.layers = layers;
+        this.samples = samples;
     }
 
-    /** Empty accumulators for every dense layer of {@code net}, output layer included. */
+    /** Empty accumulators of input square sums for every prunable layer of {@code net}. */
     public static CalibrationStatistics emptyFor(MultiLayerNetwork net) {
+        return emptyFor(net, EnumSet.of(Statistic.INPUT_NORMS), Long.MAX_VALUE);
+    }
+
+    /**
+     * Empty accumulators of {@code statistics} (INPUT_NORMS is always added) for every prunable
+     * layer of {@code net}.
+     *
+     * @param maxGramBytes refuse when the Gram matrices of all layers would need more memory
+     */
+    public static CalibrationStatistics emptyFor(MultiLayerNetwork net, Set<Statistic> statistics, long maxGramBytes) {
+        EnumSet<Statistic> s = EnumSet.of(Statistic.INPUT_NORMS);
+        s.addAll(statistics);
+        List<PrunableLayer> prunable = Networks.prunableLayers(net, true).prunable();
+        if (s.contains(Statistic.GRAM)) {
+            long total = 0;
+            StringBuilder widths = new StringBuilder();
+            for (PrunableLayer l : prunable) {
+                total += GramMatrix.bytes((int) l.nIn());
+                widths.append(widths.length() == 0 ? "" : ", ").append(l.name()).append(' ').append(l.nIn());
+            }
+            if (total > maxGramBytes) {
+                throw new IllegalArgumentException("the XᵀX matrices sparsegpt needs take " + total + " bytes (8·nIn² per"
+                        + " layer; nIn: " + widths + "), above calibration.max-gram-bytes = " + maxGramBytes
+                        + "; raise it if the executors and the driver have the memory, or exclude wide layers");
+            }
+        }
         LinkedHashMap<Integer, LayerStatistics> m = new LinkedHashMap<>();
-        for (PrunableLayer l : Networks.prunableLayers(net, true).prunable()) {
-            m.put(l.index(), new LayerStatistics(l.index(), l.name(), new ColumnSquareSums((int) l.nIn())));
+        for (PrunableLayer l : prunable) {
+            int nIn = (int) l.nIn();
+            m.put(l.index(), new LayerStatistics(l, new ColumnSquareSums(nIn),
+                    s.contains(Statistic.GRAM) ? new GramMatrix(nIn) : null,
+                    s.contains(Statistic.GRADIENTS) ? new WeightGradientSums(l.nIn(), l.nOut()) : null,
+                    s.contains(Statistic.OUTPUT_ACTIVATIONS) ? new UnitActivationSums((int) l.nOut()) : null, null));
         }
-        return new CalibrationStatistics(m);
+        return new CalibrationStatistics(s, m, 0);
     }
 
-    /** Runs {@code net} forward on {@code features} and adds every layer's input rows. */
+    /** The kinds of statistics held. */
+    public Set<Statistic> computed() {
+        return Collections.unmodifiableSet(computed);
+    }
+
+    /** Runs {@code net} forward on {@code features} and adds the forward-pass statistics. */
     public void add(MultiLayerNetwork net, INDArray features) {
-        add(ForwardPass.run(net, features));
+        add(net, ForwardPass.run(net, features));
     }
 
-    /** Adds the layer inputs of a forward pass that was already run. */
-    public void add(ForwardPass pass) {
+    /** Adds the forward-pass statistics of a pass of {@code net} that was already run. */
+    public void add(MultiLayerNetwork net, ForwardPass pass) {
         for (LayerStatistics l : layers.values()) {
-            l.inputSquareSums().add(pass.layerInputs().get(l.index()));
+            INDArray in = pass.layerInputs().get(l.index());
+            if (l.layer().kind() == PrunableLayer.Kind.CONVOLUTION) {
+                ConvColumns cols = ConvColumns.of((ConvolutionLayer) net.getLayer(l.index()).conf().getLayer());
+                l.inputSquareSums.merge(cols.columnSquareSums(in));
+                if (l.gram != null) {
+                    l.gram.add(cols.rows(in));
+                }
+            } else {
+                l.inputSquareSums.add(in);
+                if (l.gram != null) {
+                    l.gram.add(in);
+                }
+            }
+            INDArray out = pass.layerOutputs().get(l.index());
+            if (l.outputActivations != null) {
+                l.outputActivations.add(out);
+            }
+            if (computed.contains(Statistic.COSINE) && Arrays.equals(in.shape(), out.shape())) {
+                if (l.cosine == null) {
+                    l.cosine = new CosineSimilaritySums();
+                }
+                l.cosine.add(in, out);
+            }
+        }
+        samples += pass.logits().rows();
+    }
+
+    /**
+     * Adds everything for one batch: the forward-pass statistics, and when GRADIENTS are held, the
+     * gradient sums of the teacher's loss on consecutive groups of {@code gradientBatchSize} rows.
+     *
+     * @param labels one-hot {@code [batch, numClasses]}, same data type as the network; may be null
+     *               when GRADIENTS are not held
+     */
+    public void add(MultiLayerNetwork net, INDArray features, INDArray labels, int gradientBatchSize) {
+        add(net, features);
+        if (!computed.contains(Statistic.GRADIENTS)) {
+            return;
+        }
+        if (labels == null || labels.rows() != features.rows()) {
+            throw new IllegalArgumentException("gradient statistics need one label row per example");
+        }
+        checkGradientBatch(net, gradientBatchSize);
+        long n = features.rows();
+        for (long from = 0; from < n; from += gradientBatchSize) {
+            long to = Math.min(n, from + gradientBatchSize);
+            net.setInput(features.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup());
+            net.setLabels(labels.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup());
+            net.computeGradientAndScore();
+            for (LayerStatistics l : layers.values()) {
+                INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
+                INDArray g = net.gradient().getGradientFor(l.index() + "_W");
+                l.gradients.add(LayerWeights.toMatrixView(w, l.layer()), LayerWeights.toMatrixView(g, l.layer()));
+            }
+        }
+        net.clear();
+    }
+
+    /** Refuses per-example gradients through BatchNormalization (batch statistics of one example). */
+    public static void checkGradientBatch(MultiLayerNetwork net, int gradientBatchSize) {
+        if (gradientBatchSize < 2) {
+            for (int i = 0; i < net.getnLayers(); i++) {
+                if (net.getLayer(i).conf().getLayer() instanceof BatchNormalization) {
+                    throw new IllegalArgumentException("layer " + Networks.name(net, i) + " is a BatchNormalization,"
+                            + " which normalizes by batch statistics in DL4J's backward pass, so per-example gradients"
+                            + " (calibration.gradient-batch-size = 1) are meaningless; use 32 or more");
+                }
+            }
         }
     }
 
-    /** Adds {@code other} (same layers) into this. */
+    /** Adds {@code other} (same layers and statistics) into this. */
     public void merge(CalibrationStatistics other) {
-        if (!other.layers.keySet().equals(layers.keySet())) {
-            throw new IllegalArgumentException("cannot merge statistics of layers " + other.layers.keySet()
-                    + " into " + layers.keySet());
+        if (!other.layers.keySet().equals(layers.keySet()) || !other.computed.equals(computed)) {
+            throw new IllegalArgumentException("cannot merge statistics " + other.computed + " of layers "
+                    + other.layers.keySet() + " into " + computed + " of " + layers.keySet());
         }
         for (LayerStatistics l : layers.values()) {
-            l.inputSquareSums().merge(other.layers.get(l.index()).inputSquareSums());
+            l.merge(other.layers.get(l.index()));
         }
+        samples += other.samples;
     }
 
     /** Merges parts in the order given (callers pass partition order) into a new object. */
@@ -94,8 +351,8 @@ public final class CalibrationStatistics implements Serializable {
 
     public CalibrationStatistics copy() {
         LinkedHashMap<Integer, LayerStatistics> m = new LinkedHashMap<>();
-        layers.forEach((k, v) -> m.put(k, new LayerStatistics(v.index(), v.name(), v.inputSquareSums().copy())));
-        return new CalibrationStatistics(m);
+        layers.forEach((k, v) -> m.put(k, v.copy()));
+        return new CalibrationStatistics(EnumSet.copyOf(computed), m, samples);
     }
 
     /** Statistics of layer {@code index}. */
@@ -111,74 +368,223 @@ public final class CalibrationStatistics implements Serializable {
         return Collections.unmodifiableList(new ArrayList<>(layers.values()));
     }
 
-    /** Rows seen (the count of the first layer; every layer sees every row). */
+    /** Examples seen. */
     public long samples() {
-        return layers.isEmpty() ? 0 : layers.values().iterator().next().inputSquareSums().count();
+        return samples;
     }
 
-    public void write(OutputStream out) throws IOException {
+    /** Writes {@value #FILE} and the Gram files through {@code sink}. */
+    public void write(Sink sink) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
-        root.put("samples", samples());
+        root.put("samples", samples);
+        ArrayNode kinds = root.putArray("statistics");
+        computed.forEach(s -> kinds.add(s.name()));
         ArrayNode arr = root.putArray("layers");
         for (LayerStatistics l : layers.values()) {
             ObjectNode n = arr.addObject();
-            n.put("index", l.index());
-            n.put("name", l.name());
-            n.put("nIn", l.inputSquareSums().columns());
-            n.put("count", l.inputSquareSums().count());
-            ArrayNode s = n.putArray("inputSquareSums");
-            for (double v : l.inputSquareSums().sums()) {
-                s.add(v);
+            PrunableLayer p = l.layer();
+            n.put("index", p.index());
+            n.put("name", p.name());
+            n.put("kind", p.kind().name());
+            n.put("inChannels", p.inChannels());
+            n.put("kernelH", p.kernelH());
+            n.put("kernelW", p.kernelW());
+            n.put("nIn", p.nIn());
+            n.put("nOut", p.nOut());
+            n.put("output", p.output());
+            n.put("count", l.inputSquareSums.count());
+            doubles(n.putArray("inputSquareSums"), l.inputSquareSums.sums());
+            if (l.outputActivations != null) {
+                ObjectNode a = n.putObject("outputActivations");
+                a.put("count", l.outputActivations.count());
+                doubles(a.putArray("absSums"), l.outputActivations.absSums());
+                doubles(a.putArray("squareSums"), l.outputActivations.squareSums());
+            }
+            if (l.gradients != null) {
+                ObjectNode g = n.putObject("gradients");
+                g.put("count", l.gradients.count());
+                doubles(g.putArray("taylorSums"), l.gradients.taylor());
+                doubles(g.putArray("squareGradientSums"), l.gradients.squareGradientSums());
+            }
+            if (l.cosine != null) {
+                ObjectNode c = n.putObject("cosine");
+                c.put("sum", l.cosine.sum());
+                c.put("count", l.cosine.count());
+            }
+            if (l.gram != null) {
+                String file = "gram-" + p.index() + ".bin";
+                ObjectNode g = n.putObject("gram");
+                g.put("file", file);
+                g.put("count", l.gram.count());
+                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(sink.create(file)))) {
+                    out.write(GRAM_MAGIC);
+                    out.writeInt(1);
+                    out.writeInt(l.gram.dimension());
+                    out.writeLong(l.gram.count());
+                    for (double[] row : l.gram.sums()) {
+                        for (double v : row) {
+                            out.writeDouble(v);
+                        }
+                    }
+                }
             }
         }
-        JSON.writeValue(out, root);
+        try (OutputStream out = sink.create(FILE)) {
+            JSON.writeValue(out, root);
+        }
     }
 
-    public static CalibrationStatistics read(InputStream in, String source) throws IOException {
+    private static void doubles(ArrayNode a, double[] values) {
+        for (double v : values) {
+            a.add(v);
+        }
+    }
+
+    /** Reads what {@link #write} wrote; {@code where} names the folder in error messages. */
+    public static CalibrationStatistics read(Source source, String where) throws IOException {
+        String at = where + "/" + FILE;
         JsonNode root;
-        try {
+        try (InputStream in = source.open(FILE)) {
             root = JSON.readTree(in);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IOException(at + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
-        if (root == null || !FORMAT.equals(root.path("format").asText())) {
-            throw new IOException(source + ": not a Pare calibration statistics file (expected format " + FORMAT + ")");
+        String format = root == null ? "" : root.path("format").asText();
+        if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
+            throw new IOException(at + ": not a Pare calibration statistics file (expected format " + FORMAT + ")");
         }
         if (!root.path("layers").isArray() || root.path("layers").isEmpty()) {
-            throw new IOException(source + ": calibration statistics without layers");
+            throw new IOException(at + ": calibration statistics without layers");
+        }
+        EnumSet<Statistic> computed = EnumSet.of(Statistic.INPUT_NORMS);
+        for (JsonNode s : root.path("statistics")) {
+            try {
+                computed.add(Statistic.valueOf(s.asText()));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(at + ": unknown statistic '" + s.asText() + "'");
+            }
         }
         LinkedHashMap<Integer, LayerStatistics> m = new LinkedHashMap<>();
         for (JsonNode n : root.path("layers")) {
-            JsonNode s = n.path("inputSquareSums");
-            double[] sums = new double[s.size()];
-            for (int j = 0; j < sums.length; j++) {
-                sums[j] = s.get(j).asDouble();
-            }
-            if (sums.length != n.path("nIn").asInt()) {
-                throw new IOException(source + ": layer " + n.path("name").asText() + " has " + sums.length
-                        + " sums but nIn = " + n.path("nIn").asInt());
-            }
+            String name = n.path("name").asText();
             int index = n.path("index").asInt();
-            m.put(index, new LayerStatistics(index, n.path("name").asText(),
-                    new ColumnSquareSums(sums, n.path("count").asLong())));
+            double[] sums = doubles(n.path("inputSquareSums"));
+            long nIn = n.path("nIn").asLong();
+            PrunableLayer p = n.has("kind")
+                    ? new PrunableLayer(index, name, PrunableLayer.Kind.valueOf(n.path("kind").asText()),
+                            n.path("inChannels").asLong(), n.path("kernelH").asInt(), n.path("kernelW").asInt(),
+                            n.path("nOut").asLong(), n.path("output").asBoolean())
+                    : PrunableLayer.dense(index, name, nIn, -1, false);
+            if (sums.length != nIn || p.nIn() != nIn) {
+                throw new IOException(at + ": layer " + name + " has " + sums.length + " input sums but nIn = " + nIn);
+            }
+            GramMatrix gram = null;
+            if (n.has("gram")) {
+                gram = readGram(source, n.path("gram").path("file").asText(), where, (int) nIn);
+            }
+            WeightGradientSums grads = null;
+            if (n.has("gradients")) {
+                JsonNode g = n.path("gradients");
+                grads = new WeightGradientSums(new long[] {nIn, p.nOut()}, doubles(g.path("taylorSums")),
+                        doubles(g.path("squareGradientSums")), g.path("count").asLong());
+            }
+            UnitActivationSums acts = null;
+            if (n.has("outputActivations")) {
+                JsonNode a = n.path("outputActivations");
+                acts = new UnitActivationSums(doubles(a.path("absSums")), doubles(a.path("squareSums")),
+                        a.path("count").asLong());
+            }
+            CosineSimilaritySums cos = null;
+            if (n.has("cosine")) {
+                cos = new CosineSimilaritySums(n.path("cosine").path("sum").asDouble(), n.path("cosine").path("count").asLong());
+            }
+            for (Statistic s : computed) {
+                boolean missing = switch (s) {
+                    case GRAM -> gram == null;
+                    case GRADIENTS -> grads == null;
+                    case OUTPUT_ACTIVATIONS -> acts == null;
+                    default -> false;
+                };
+                if (missing) {
+                    throw new IOException(at + ": layer " + name + " lacks its " + s + " statistics");
+                }
+            }
+            m.put(index, new LayerStatistics(p, new ColumnSquareSums(sums, n.path("count").asLong()), gram, grads, acts,
+                    cos));
         }
-        return new CalibrationStatistics(m);
+        long samples = root.has("samples") ? root.path("samples").asLong() : 0;
+        return new CalibrationStatistics(computed, m, samples);
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] d = new double[a.size()];
+        for (int j = 0; j < d.length; j++) {
+            d[j] = a.get(j).asDouble();
+        }
+        return d;
+    }
+
+    private static GramMatrix readGram(Source source, String file, String where, int d) throws IOException {
+        if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.contains("..")) {
+            throw new IOException(where + "/" + FILE + ": invalid gram file name '" + file + "'");
+        }
+        String at = where + "/" + file;
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(source.open(file)))) {
+            byte[] magic = new byte[GRAM_MAGIC.length];
+            in.readFully(magic);
+            if (!Arrays.equals(magic, GRAM_MAGIC) || in.readInt() != 1) {
+                throw new IOException(at + ": not a Pare Gram matrix file");
+            }
+            int dim = in.readInt();
+            if (dim != d) {
+                throw new IOException(at + ": Gram matrix is " + dim + "x" + dim + " but the layer has nIn = " + d);
+            }
+            long count = in.readLong();
+            double[][] sums = new double[d][d];
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    sums[i][j] = in.readDouble();
+                }
+            }
+            return new GramMatrix(sums, count);
+        } catch (java.io.EOFException e) {
+            throw new IOException(at + ": truncated Gram matrix file", e);
+        }
     }
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof CalibrationStatistics other) || !other.layers.keySet().equals(layers.keySet())) {
+        if (!(o instanceof CalibrationStatistics other) || !other.layers.keySet().equals(layers.keySet())
+                || !other.computed.equals(computed) || other.samples != samples) {
             return false;
         }
-        for (Map.Entry<Integer, LayerStatistics> e : layers.entrySet()) {
-            ColumnSquareSums a = e.getValue().inputSquareSums();
-            ColumnSquareSums b = other.layers.get(e.getKey()).inputSquareSums();
-            if (a.count() != b.count() || !java.util.Arrays.equals(a.sums(), b.sums())) {
+        for (LayerStatistics a : layers.values()) {
+            LayerStatistics b = other.layers.get(a.index());
+            if (!sameSums(a.inputSquareSums, b.inputSquareSums)) {
+                return false;
+            }
+            if (a.gram != null && !Arrays.deepEquals(a.gram.sums(), b.gram.sums())) {
+                return false;
+            }
+            if (a.gradients != null && (!Arrays.equals(a.gradients.taylor(), b.gradients.taylor())
+                    || !Arrays.equals(a.gradients.squareGradientSums(), b.gradients.squareGradientSums()))) {
+                return false;
+            }
+            if (a.outputActivations != null && (!Arrays.equals(a.outputActivations.absSums(), b.outputActivations.absSums())
+                    || !Arrays.equals(a.outputActivations.squareSums(), b.outputActivations.squareSums()))) {
+                return false;
+            }
+            if ((a.cosine == null) != (b.cosine == null)
+                    || a.cosine != null && (a.cosine.sum() != b.cosine.sum() || a.cosine.count() != b.cosine.count())) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean sameSums(ColumnSquareSums a, ColumnSquareSums b) {
+        return a.count() == b.count() && Arrays.equals(a.sums(), b.sums());
     }
 
     @Override

@@ -3,7 +3,12 @@ package dev.pare.common.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.pare.common.datapruning.SelectionMethod;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.importance.Criteria;
+import dev.pare.common.sparsity.SparsityAllocation;
+import dev.pare.common.sparsity.SparsityPattern;
+import dev.pare.common.train.InputShape;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,11 +51,15 @@ public record PareConfig(
         }
     }
 
-    public record Calibration(int samples, int partitions, int batchSize) {
+    public record Calibration(int samples, int partitions, int batchSize, int gradientBatchSize, long maxGramBytes) {
         public Calibration {
             Values.positive("calibration.samples", samples);
             Values.positive("calibration.partitions", partitions);
             Values.positive("calibration.batch-size", batchSize);
+            Values.positive("calibration.gradient-batch-size", gradientBatchSize);
+            if (maxGramBytes <= 0) {
+                throw new ConfigError("calibration.max-gram-bytes", maxGramBytes, "must be > 0");
+            }
         }
     }
 
@@ -66,9 +75,58 @@ public record PareConfig(
         }
     }
 
-    public record Prune(Criteria criterion, double sparsity, boolean pruneOutputLayer) {
+    /**
+     * @param n kept weights per group of {@code m} (pattern n-of-m)
+     * @param removeLayers how many layers to remove (pattern layers)
+     */
+    public record Prune(Criteria criterion, SparsityPattern pattern, double sparsity, int n, int m,
+                        SparsityAllocation.Method allocation, double outlierThreshold, double outlierBand, List<String> include,
+                        List<String> exclude, boolean pruneOutputLayer, int removeLayers, int sparseGptBlockSize,
+                        double sparseGptDamping) {
         public Prune {
             Values.inRange("prune.sparsity", sparsity, 0, true, 1, false);
+            Values.positive("prune.n-of-m.n", n);
+            Values.positive("prune.n-of-m.m", m);
+            if (n >= m) {
+                throw new ConfigError("prune.n-of-m.n", n, "must be smaller than prune.n-of-m.m (" + m + ")");
+            }
+            Values.positive("prune.outlier-weighted.threshold", outlierThreshold);
+            Values.inRange("prune.outlier-weighted.band", outlierBand, 0, true, 1, false);
+            Values.positive("prune.remove-layers", removeLayers);
+            Values.positive("prune.sparsegpt.block-size", sparseGptBlockSize);
+            Values.inRange("prune.sparsegpt.damping", sparseGptDamping, 0, false, 1, true);
+            include = List.copyOf(include);
+            exclude = List.copyOf(exclude);
+            try {
+                dev.pare.common.sparsity.LayerFilter.of(include, exclude);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigError("prune.include-layers / exclude-layers", include + " / " + exclude, e.getMessage());
+            }
+            if (!criterion.supports(pattern)) {
+                throw new ConfigError("prune.criterion", criterion.configName(), "does not support prune.pattern = "
+                        + pattern.configName() + "; criteria for it: " + Criteria.supporting(pattern));
+            }
+            if (allocation != SparsityAllocation.Method.UNIFORM && pattern != SparsityPattern.UNSTRUCTURED) {
+                throw new ConfigError("prune.allocation", allocation.configName(), "only uniform applies to pattern "
+                        + pattern.configName());
+            }
+            if (allocation == SparsityAllocation.Method.GLOBAL && criterion == Criteria.SPARSEGPT) {
+                throw new ConfigError("prune.allocation", allocation.configName(), "sparsegpt chooses masks layer by"
+                        + " layer while it reconstructs; use uniform or outlier-weighted");
+            }
+            if (allocation == SparsityAllocation.Method.GLOBAL && criterion == Criteria.WANDA) {
+                throw new ConfigError("prune.allocation", allocation.configName(), "wanda scores scale with each"
+                        + " layer's input norms and are compared within each output neuron, so one threshold across"
+                        + " layers is meaningless; use uniform or outlier-weighted, or global with magnitude, taylor"
+                        + " or fisher");
+            }
+        }
+
+        /** The calibration statistics this pruning reads (INPUT_NORMS always, for reports and allocation). */
+        public java.util.Set<Statistic> statistics() {
+            java.util.EnumSet<Statistic> s = java.util.EnumSet.of(Statistic.INPUT_NORMS);
+            s.addAll(criterion.needs());
+            return s;
         }
     }
 
@@ -90,7 +148,8 @@ public record PareConfig(
         }
     }
 
-    public record TrainTeacher(String architecture, int epochs, int batchSize, double learningRate) {
+    public record TrainTeacher(String architecture, InputShape inputShape, int epochs, int batchSize,
+                               double learningRate) {
         public TrainTeacher {
             Values.positive("train-teacher.epochs", epochs);
             Values.positive("train-teacher.batch-size", batchSize);
@@ -117,17 +176,32 @@ public record PareConfig(
                         d.string("label-column"), d.integer("num-classes")),
                 new Teacher(t.string("model")),
                 new Spark(s.string("master"), s.string("app-name"), s.stringMap("conf")),
-                new Calibration(cal.integer("samples"), cal.integer("partitions"), cal.integer("batch-size")),
+                new Calibration(cal.integer("samples"), cal.integer("partitions"), cal.integer("batch-size"),
+                        cal.integer("gradient-batch-size"), cal.longValue("max-gram-bytes")),
                 new Score(sc.integer("batch-size")),
                 new Selection(sel.number("fraction"), SelectionMethod.fromName("selection.method", sel.string("method"))),
-                new Prune(Criteria.fromName("prune.criterion", p.string("criterion")), p.number("sparsity"),
-                        p.bool("prune-output-layer")),
+                new Prune(Criteria.fromName("prune.criterion", p.string("criterion")),
+                        SparsityPattern.fromName("prune.pattern", p.string("pattern")), p.number("sparsity"),
+                        p.integer("n-of-m.n"), p.integer("n-of-m.m"),
+                        SparsityAllocation.Method.fromName("prune.allocation", p.string("allocation")),
+                        p.number("outlier-weighted.threshold"), p.number("outlier-weighted.band"),
+                        p.stringList("include-layers"), p.stringList("exclude-layers"), p.bool("prune-output-layer"),
+                        p.integer("remove-layers"), p.integer("sparsegpt.block-size"), p.number("sparsegpt.damping")),
                 new Distill(di.integer("epochs"), di.integer("batch-size"), di.number("learning-rate"),
                         di.number("temperature"), di.number("alpha")),
                 new Evaluate(ev.integer("batch-size")),
-                new TrainTeacher(tt.string("architecture"), tt.integer("epochs"), tt.integer("batch-size"),
+                new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
+                        tt.integer("batch-size"),
                         tt.number("learning-rate")),
                 c);
+    }
+
+    private static InputShape inputShape(int[] dims) {
+        if (dims.length != 3 || dims[0] <= 0 || dims[1] <= 0 || dims[2] <= 0) {
+            throw new ConfigError("train-teacher.input-shape", java.util.Arrays.toString(dims),
+                    "must be three positive numbers [channels, height, width]");
+        }
+        return new InputShape(dims[0], dims[1], dims[2]);
     }
 
     /** Rules that span sections. */

@@ -90,6 +90,34 @@ final class Values {
         }
     }
 
+    /** A list of strings (possibly empty). */
+    java.util.List<String> stringList(String key) {
+        try {
+            return java.util.List.copyOf(config.getStringList(key));
+        } catch (ConfigException.WrongType | ConfigException.Null e) {
+            throw new ConfigError(path(key), raw(key), "must be a list of strings, e.g. [\"fc1\", \"conv*\"]");
+        }
+    }
+
+    /** A list of whole numbers. */
+    int[] intList(String key) {
+        java.util.List<Number> numbers;
+        try {
+            numbers = config.getNumberList(key);
+        } catch (ConfigException.WrongType | ConfigException.Null e) {
+            throw new ConfigError(path(key), raw(key), "must be a list of whole numbers, e.g. [1, 28, 28]");
+        }
+        int[] out = new int[numbers.size()];
+        for (int i = 0; i < out.length; i++) {
+            double d = numbers.get(i).doubleValue();
+            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+                throw new ConfigError(path(key), raw(key), "must be a list of whole numbers, e.g. [1, 28, 28]");
+            }
+            out[i] = (int) d;
+        }
+        return out;
+    }
+
     Map<String, String> stringMap(String key) {
         Map<String, String> out = new LinkedHashMap<>();
         Config sub;

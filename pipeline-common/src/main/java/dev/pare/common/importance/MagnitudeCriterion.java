@@ -1,7 +1,9 @@
 package dev.pare.common.importance;
 
 import dev.pare.common.calibration.CalibrationStatistics.LayerStatistics;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.sparsity.ComparisonGroup;
+import java.util.Set;
 
 /**
  * Magnitude pruning: {@code S_ij = |W_ij|}, compared across the whole layer
@@ -27,7 +29,7 @@ public final class MagnitudeCriterion implements ImportanceCriterion {
     }
 
     @Override
-    public boolean needsCalibration() {
-        return false;
+    public Set<Statistic> needs() {
+        return Set.of();
     }
 }

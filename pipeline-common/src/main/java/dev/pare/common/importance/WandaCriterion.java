@@ -1,7 +1,9 @@
 package dev.pare.common.importance;
 
 import dev.pare.common.calibration.CalibrationStatistics.LayerStatistics;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.sparsity.ComparisonGroup;
+import java.util.Set;
 
 /**
  * Wanda: {@code S_ij = |W_ij| · ||X_i||_2}, where {@code ||X_i||_2} is the L2 norm of input column
@@ -12,9 +14,7 @@ import dev.pare.common.sparsity.ComparisonGroup;
 public final class WandaCriterion implements ImportanceCriterion {
     @Override
     public double[][] scores(double[][] weights, LayerStatistics statistics) {
-        if (statistics == null) {
-            throw new IllegalArgumentException("wanda needs calibration statistics");
-        }
+        ImportanceCriterion.require(statistics, Statistic.INPUT_NORMS, "wanda");
         double[] norms = statistics.inputSquareSums().norms();
         if (norms.length != weights.length) {
             throw new IllegalArgumentException("layer " + statistics.name() + ": calibration has " + norms.length
@@ -36,7 +36,7 @@ public final class WandaCriterion implements ImportanceCriterion {
     }
 
     @Override
-    public boolean needsCalibration() {
-        return true;
+    public Set<Statistic> needs() {
+        return Set.of(Statistic.INPUT_NORMS);
     }
 }

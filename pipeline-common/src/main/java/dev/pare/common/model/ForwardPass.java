@@ -1,29 +1,43 @@
 package dev.pare.common.model;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One inference pass of a network that keeps what Pare needs: the input of every layer and the
- * output layer's pre-softmax logits {@code z = h W + b}.
+ * One inference pass of a network that keeps what Pare needs: the input every layer consumed
+ * (after its input pre-processor, e.g. {@code [batch, 800]} for a dense layer after a convolution
+ * block, {@code [batch, C, H, W]} for a convolution layer), the output of every layer (after its
+ * activation) and the output layer's pre-softmax logits {@code z = h W + b}.
  *
- * @param layerInputs {@code layerInputs.get(i)} is the input of layer i ({@code [batch, nIn_i]})
+ * @param layerInputs {@code layerInputs.get(i)} is the input of layer i
+ * @param layerOutputs {@code layerOutputs.get(i)} is the activation output of layer i
  * @param logits {@code [batch, numClasses]}
  */
-public record ForwardPass(List<INDArray> layerInputs, INDArray logits) {
+public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutputs, INDArray logits) {
 
-    /** Runs {@code net} in inference mode on {@code features} ({@code [batch, nIn]}). */
+    /** Runs {@code net} in inference mode on {@code features} ({@code [batch, inputSize]}). */
     public static ForwardPass run(MultiLayerNetwork net, INDArray features) {
         List<INDArray> acts = net.feedForward(features, false);
         int last = net.getnLayers() - 1;
-        // feedForward returns [input, out_0, ..., out_last]; out_last is already softmax-ed, so the
-        // logits are recomputed from the output layer's input.
-        INDArray h = acts.get(last);
+        // feedForward returns [input, out_0, ..., out_last], each before the next layer's input
+        // pre-processor; the pre-processors are applied here so that every entry is what the layer read.
+        List<INDArray> inputs = new ArrayList<>(last + 1);
+        long batch = features.size(0);
+        for (int i = 0; i <= last; i++) {
+            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
+            INDArray in = acts.get(i);
+            inputs.add(pre == null ? in : pre.preProcess(in, (int) batch, LayerWorkspaceMgr.noWorkspaces()));
+        }
+        // out_last is already softmax-ed, so the logits are recomputed from the output layer's input.
+        INDArray h = inputs.get(last);
         INDArray w = net.getLayer(last).getParam("W");
         INDArray b = net.getLayer(last).getParam("b");
         INDArray logits = h.mmul(w).addiRowVector(b);
-        return new ForwardPass(List.copyOf(acts.subList(0, last + 1)), logits);
+        return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits);
     }
 
     /** Only the logits; the same arithmetic as {@link #run}. */

@@ -10,10 +10,14 @@ import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
@@ -89,10 +93,20 @@ public final class Networks {
         return configJson;
     }
 
-    /** Input width of the first layer. */
+    /**
+     * Length of the flat feature vector the network takes: the first layer's input width, or for a
+     * convolutional network fed flat rows (DL4J's {@code InputType.convolutionalFlat}), height ×
+     * width × channels of its input pre-processor.
+     */
     public static long inputSize(MultiLayerNetwork net) {
-        if (net.getnLayers() == 0 || !(net.getLayer(0).conf().getLayer() instanceof FeedForwardLayer ff)) {
-            throw new ModelFormatException("the network's first layer is not a feed-forward layer with a known input size");
+        if (net.getnLayers() > 0
+                && net.getLayerWiseConfigurations().getInputPreProcess(0) instanceof FeedForwardToCnnPreProcessor pre) {
+            return pre.getInputHeight() * pre.getInputWidth() * pre.getNumChannels();
+        }
+        if (net.getnLayers() == 0 || !(net.getLayer(0).conf().getLayer() instanceof FeedForwardLayer ff)
+                || net.getLayer(0).conf().getLayer() instanceof ConvolutionLayer) {
+            throw new ModelFormatException("the network's first layer is not a dense layer with a known input size, nor a"
+                    + " convolution layer fed flat rows (InputType.convolutionalFlat)");
         }
         return ff.getNIn();
     }
@@ -143,8 +157,9 @@ public final class Networks {
     public record LayerSurvey(List<PrunableLayer> prunable, List<String> skipped) {}
 
     /**
-     * Dense layers (and the output layer when {@code includeOutput}) are prunable; every other
-     * layer is listed in {@code skipped} with the reason, never silently ignored.
+     * Dense and 2-D convolution layers (and the dense output layer when {@code includeOutput}) are
+     * prunable; every other layer with parameters is listed in {@code skipped} with the reason,
+     * never silently ignored.
      */
     public static LayerSurvey prunableLayers(MultiLayerNetwork net, boolean includeOutput) {
         List<PrunableLayer> prunable = new ArrayList<>();
@@ -159,8 +174,24 @@ public final class Networks {
                 if (isOutput && !includeOutput) {
                     skipped.add(name + " (output layer; set prune.prune-output-layer = true to prune it)");
                 } else {
-                    prunable.add(new PrunableLayer(i, name, ff.getNIn(), ff.getNOut(), isOutput));
+                    prunable.add(PrunableLayer.dense(i, name, ff.getNIn(), ff.getNOut(), isOutput));
                 }
+            } else if (conf.getClass() == ConvolutionLayer.class) {
+                // Exact class: subclasses (1-D, depthwise, separable, deconvolution) lay out W differently.
+                ConvolutionLayer c = (ConvolutionLayer) conf;
+                if (c.getKernelSize().length != 2) {
+                    skipped.add(name + " (convolution with a " + c.getKernelSize().length + "-D kernel: not supported)");
+                } else if (c.getCnn2dDataFormat() != CNN2DFormat.NCHW) {
+                    skipped.add(name + " (convolution in " + c.getCnn2dDataFormat() + " format: only NCHW is supported)");
+                } else if (c.hasBias() && net.getLayer(i).getParam("b") == null) {
+                    skipped.add(name + " (convolution without a readable bias)");
+                } else {
+                    prunable.add(new PrunableLayer(i, name, PrunableLayer.Kind.CONVOLUTION, c.getNIn(),
+                            c.getKernelSize()[0], c.getKernelSize()[1], c.getNOut(), false));
+                }
+            } else if (conf instanceof BatchNormalization) {
+                skipped.add(name + " (BatchNormalization: not pruned itself; structured pruning cuts it with the"
+                        + " layer before it)");
             } else if (net.getLayer(i).numParams() > 0) {
                 skipped.add(name + " (" + conf.getClass().getSimpleName() + ": not supported by this version)");
             }

@@ -4,8 +4,11 @@ import dev.pare.common.util.Names;
 import dev.pare.common.util.Seeds;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,7 +23,8 @@ public enum Architecture {
      */
     LENET_300_100("lenet-300-100") {
         @Override
-        public MultiLayerConfiguration configuration(long inputs, int classes, double learningRate, long seed) {
+        public MultiLayerConfiguration configuration(InputShape input, int classes, double learningRate, long seed) {
+            long inputs = input.length();
             return new NeuralNetConfiguration.Builder()
                     .seed(dl4jSeed(seed))
                     .dataType(DataType.FLOAT)
@@ -31,6 +35,34 @@ public enum Architecture {
                     .layer(new DenseLayer.Builder().name("fc2").nIn(300).nOut(100).activation(Activation.RELU).build())
                     .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc3").nIn(100).nOut(classes)
                             .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build())
+                    .build();
+        }
+    },
+
+    /**
+     * A LeNet-5-like CNN (LeCun et al. 1998, in the Caffe/PyTorch-example variant): conv 5×5×20 →
+     * max-pool 2 → conv 5×5×50 → max-pool 2 → dense 500 → softmax, ReLU, layers named conv1, pool1,
+     * conv2, pool2, fc1, fc2. Fed flat rows of {@code channels × height × width} features.
+     */
+    LENET_5("lenet-5") {
+        @Override
+        public MultiLayerConfiguration configuration(InputShape input, int classes, double learningRate, long seed) {
+            return new NeuralNetConfiguration.Builder()
+                    .seed(dl4jSeed(seed))
+                    .dataType(DataType.FLOAT)
+                    .updater(new Adam(learningRate))
+                    .weightInit(WeightInit.RELU)
+                    .list()
+                    .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(20).activation(Activation.RELU).build())
+                    .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1")
+                            .kernelSize(2, 2).stride(2, 2).build())
+                    .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.RELU).build())
+                    .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool2")
+                            .kernelSize(2, 2).stride(2, 2).build())
+                    .layer(new DenseLayer.Builder().name("fc1").nOut(500).activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("fc2").nOut(classes)
+                            .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build())
+                    .setInputType(InputType.convolutionalFlat(input.height(), input.width(), input.channels()))
                     .build();
         }
     };
@@ -45,8 +77,11 @@ public enum Architecture {
         return configName;
     }
 
-    /** @param seed Pare's seed; the same seed always gives the same initial weights */
-    public abstract MultiLayerConfiguration configuration(long inputs, int classes, double learningRate, long seed);
+    /**
+     * @param input the shape of one example (dense architectures use its flattened length)
+     * @param seed Pare's seed; the same seed always gives the same initial weights
+     */
+    public abstract MultiLayerConfiguration configuration(InputShape input, int classes, double learningRate, long seed);
 
     /**
      * DL4J's weight-init seed for Pare's {@code seed}. DL4J treats a seed of 0 as "not set" and

@@ -120,12 +120,14 @@ class CalibrationStatisticsTest {
     @Test
     void jsonRoundTripIsBitIdentical() throws IOException {
         CalibrationStatistics s = statsOf(x);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        s.write(out);
-        String json = out.toString(StandardCharsets.UTF_8);
+        java.util.Map<String, ByteArrayOutputStream> files = new java.util.HashMap<>();
+        s.write(name -> files.computeIfAbsent(name, k -> new ByteArrayOutputStream()));
+        assertEquals(java.util.Set.of(CalibrationStatistics.FILE), files.keySet());
+        String json = files.get(CalibrationStatistics.FILE).toString(StandardCharsets.UTF_8);
         assertTrue(json.contains(CalibrationStatistics.FORMAT), json);
 
-        CalibrationStatistics back = CalibrationStatistics.read(new ByteArrayInputStream(out.toByteArray()), "mem");
+        CalibrationStatistics back = CalibrationStatistics.read(
+                name -> new ByteArrayInputStream(files.get(name).toByteArray()), "mem");
         assertEquals(s, back);
         assertEquals(ROWS, back.samples());
         assertEquals("fc1", back.layer(0).name());
@@ -146,13 +148,13 @@ class CalibrationStatisticsTest {
     void readingJsonThatIsNotStatisticsNamesTheSource() {
         byte[] other = "{\"format\": \"something-else/1\", \"layers\": []}".getBytes(StandardCharsets.UTF_8);
         IOException e = assertThrows(IOException.class,
-                () -> CalibrationStatistics.read(new ByteArrayInputStream(other), "runs/x/statistics.json"));
+                () -> CalibrationStatistics.read(name -> new ByteArrayInputStream(other), "runs/x"));
         assertTrue(e.getMessage().contains("runs/x/statistics.json"), e.getMessage());
 
         byte[] array = "[1, 2, 3]".getBytes(StandardCharsets.UTF_8);
         IOException e2 = assertThrows(IOException.class,
-                () -> CalibrationStatistics.read(new ByteArrayInputStream(array), "arr.json"));
-        assertTrue(e2.getMessage().contains("arr.json"), e2.getMessage());
+                () -> CalibrationStatistics.read(name -> new ByteArrayInputStream(array), "arr"));
+        assertTrue(e2.getMessage().contains("arr/statistics.json"), e2.getMessage());
     }
 
     @Test
@@ -160,8 +162,8 @@ class CalibrationStatisticsTest {
         String json = "{\"format\": \"" + CalibrationStatistics.FORMAT + "\", \"samples\": 1, \"layers\": ["
                 + "{\"index\": 0, \"name\": \"fc1\", \"nIn\": 3, \"count\": 1, \"inputSquareSums\": [1.0, 2.0]}]}";
         IOException e = assertThrows(IOException.class, () -> CalibrationStatistics.read(
-                new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), "bad.json"));
-        assertTrue(e.getMessage().contains("bad.json") && e.getMessage().contains("fc1"), e.getMessage());
+                name -> new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), "bad"));
+        assertTrue(e.getMessage().contains("bad/statistics.json") && e.getMessage().contains("fc1"), e.getMessage());
     }
 
     @Test

@@ -132,8 +132,52 @@ class ConfigLoaderTest {
 
     @Test
     void unknownCriterionListsTheValidOnes() {
-        ConfigError e = failing("prune.criterion=sparsegpt");
-        assertMessageContains(e, "prune.criterion", "sparsegpt", "magnitude, wanda");
+        ConfigError e = failing("prune.criterion=obs");
+        assertMessageContains(e, "prune.criterion", "obs", "magnitude, wanda, taylor, fisher, sparsegpt");
+    }
+
+    @Test
+    void criterionThatCannotDoThePatternNamesTheOnesThatCan() {
+        assertMessageContains(failing("prune.criterion=wanda", "prune.pattern=structured"), "prune.criterion", "wanda",
+                "structured", "magnitude, taylor, fisher, activation");
+        assertMessageContains(failing("prune.criterion=activation"), "prune.criterion", "unstructured");
+        assertMessageContains(failing("prune.pattern=blocks"), "prune.pattern", "unstructured, n-of-m, structured, layers");
+    }
+
+    @Test
+    void allocationRulesAreChecked() {
+        assertMessageContains(failing("prune.allocation=global"), "prune.allocation", "wanda");
+        assertMessageContains(failing("prune.criterion=sparsegpt", "prune.allocation=global"), "sparsegpt");
+        assertMessageContains(failing("prune.pattern=n-of-m", "prune.allocation=outlier-weighted"), "only uniform");
+        assertMessageContains(failing("prune.n-of-m.n=4"), "prune.n-of-m.n", "smaller than");
+        assertMessageContains(failing("prune.outlier-weighted.band=1"), "prune.outlier-weighted.band");
+        PareConfig c = ConfigLoader.load(null, List.of("prune.criterion=magnitude", "prune.allocation=global",
+                "prune.include-layers=[\"fc*\"]", "prune.exclude-layers=[fc3]"));
+        assertEquals(dev.pare.common.sparsity.SparsityAllocation.Method.GLOBAL, c.prune().allocation());
+        assertEquals(List.of("fc*"), c.prune().include());
+        assertEquals(List.of("fc3"), c.prune().exclude());
+        assertMessageContains(failing("prune.exclude-layers=[\"\"]"), "prune.include-layers / exclude-layers");
+    }
+
+    @Test
+    void statisticsFollowTheCriterion() {
+        assertEquals(java.util.Set.of(dev.pare.common.calibration.Statistic.INPUT_NORMS),
+                ConfigLoader.load(null, List.of("prune.criterion=magnitude")).prune().statistics());
+        assertEquals(java.util.Set.of(dev.pare.common.calibration.Statistic.INPUT_NORMS,
+                        dev.pare.common.calibration.Statistic.GRAM),
+                ConfigLoader.load(null, List.of("prune.criterion=sparsegpt")).prune().statistics());
+        assertEquals(java.util.Set.of(dev.pare.common.calibration.Statistic.INPUT_NORMS,
+                        dev.pare.common.calibration.Statistic.GRADIENTS),
+                ConfigLoader.load(null, List.of("prune.criterion=fisher")).prune().statistics());
+    }
+
+    @Test
+    void inputShapeIsThreePositiveNumbers() {
+        assertEquals(new dev.pare.common.train.InputShape(3, 32, 32),
+                ConfigLoader.load(null, List.of("train-teacher.input-shape=[3, 32, 32]")).trainTeacher().inputShape());
+        assertMessageContains(failing("train-teacher.input-shape=[28, 28]"), "train-teacher.input-shape", "three");
+        assertMessageContains(failing("train-teacher.input-shape=[1, 0, 28]"), "train-teacher.input-shape");
+        assertMessageContains(failing("train-teacher.input-shape=big"), "train-teacher.input-shape");
     }
 
     @Test

@@ -24,7 +24,7 @@ class WandaCriterionTest {
         ColumnSquareSums s = new ColumnSquareSums(3);
         s.add(new double[][] {{1, 0, 2}, {2, 0, -1}, {0, 0, 3}});
         // S = [1+4+0, 0, 4+1+9] = [5, 0, 14]
-        return new LayerStatistics(0, "fc1", s);
+        return LayerStatistics.inputNorms(0, "fc1", s);
     }
 
     @Test
@@ -63,7 +63,7 @@ class WandaCriterionTest {
 
     @Test
     void statisticsOfTheWrongWidthThrow() {
-        LayerStatistics two = new LayerStatistics(0, "fc1", new ColumnSquareSums(new double[] {1, 1}, 1));
+        LayerStatistics two = LayerStatistics.inputNorms(0, "fc1", new ColumnSquareSums(new double[] {1, 1}, 1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new WandaCriterion().scores(W, two));
         assertTrue(e.getMessage().contains("fc1"), e.getMessage());

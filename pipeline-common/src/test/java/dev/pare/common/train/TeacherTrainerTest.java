@@ -29,9 +29,9 @@ class TeacherTrainerTest {
     @Test
     void seedZeroIsASeedToo() {
         // DL4J itself treats seed 0 as unset (clock-seeded init); Pare's seed 0 must still be reproducible.
-        MultiLayerNetwork a = new MultiLayerNetwork(Architecture.LENET_300_100.configuration(784, 10, 1e-3, 0));
+        MultiLayerNetwork a = new MultiLayerNetwork(Architecture.LENET_300_100.configuration(new InputShape(1, 28, 28), 10, 1e-3, 0));
         a.init();
-        MultiLayerNetwork b = new MultiLayerNetwork(Architecture.LENET_300_100.configuration(784, 10, 1e-3, 0));
+        MultiLayerNetwork b = new MultiLayerNetwork(Architecture.LENET_300_100.configuration(new InputShape(1, 28, 28), 10, 1e-3, 0));
         b.init();
         assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector());
     }
@@ -39,9 +39,9 @@ class TeacherTrainerTest {
     @Test
     void sameSeedTrainsIdenticalWeightsAndLearns() {
         ExampleArrays train = data(1024, 1);
-        MultiLayerNetwork a = TeacherTrainer.train(Architecture.LENET_300_100.configuration(784, 10, 1e-3, 5), train, 10,
+        MultiLayerNetwork a = TeacherTrainer.train(Architecture.LENET_300_100.configuration(new InputShape(1, 28, 28), 10, 1e-3, 5), train, 10,
                 2, 128, 5, e -> { });
-        MultiLayerNetwork b = TeacherTrainer.train(Architecture.LENET_300_100.configuration(784, 10, 1e-3, 5), train, 10,
+        MultiLayerNetwork b = TeacherTrainer.train(Architecture.LENET_300_100.configuration(new InputShape(1, 28, 28), 10, 1e-3, 5), train, 10,
                 2, 128, 5, e -> { });
         assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector());
         double acc = Distiller.evaluate(a, data(500, 2), 10, 100).accuracy();

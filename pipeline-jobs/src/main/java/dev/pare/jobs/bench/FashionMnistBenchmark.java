@@ -80,7 +80,7 @@ public final class FashionMnistBenchmark {
             progress.printf("bench: training the teacher on %d examples%n", trainArrays.size());
             long t0 = System.nanoTime();
             MultiLayerNetwork teacher = TeacherTrainer.train(
-                    Architecture.LENET_300_100.configuration(784, 10, tt.learningRate(), 0), trainArrays, 10,
+                    Architecture.LENET_300_100.configuration(new dev.pare.common.train.InputShape(1, 28, 28), 10, tt.learningRate(), 0), trainArrays, 10,
                     tt.epochs(), tt.batchSize(), 0, e -> progress.printf("bench: teacher epoch %d%n", e));
             double teacherSeconds = (System.nanoTime() - t0) / 1e9;
             Path teacherFile = work.resolve("teacher.zip");

@@ -65,6 +65,11 @@ final class TrainTeacherCommand implements Callable<Integer> {
                 throw new BadInputException("data.train (" + cfg.data().train() + ") is empty: no examples");
             }
             int width = first.getInt(0);
+            if (tt.inputShape().length() != width) {
+                throw new BadInputException("train-teacher.input-shape = " + tt.inputShape() + " has "
+                        + tt.inputShape().length() + " features but data.train (" + cfg.data().train() + ") has "
+                        + width + " per example");
+            }
             int classes = cfg.data().numClasses();
             ExampleTable.validate(train, "data.train", cfg.data().train(), width, classes);
             ExampleTable.validate(test, "data.test", cfg.data().test(), width, classes);
@@ -75,7 +80,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             long[] last = {t0};
             MultiLayerNetwork net = TeacherTrainer.train(
-                    arch.configuration(width, classes, tt.learningRate(), cfg.seed()), trainArrays, classes,
+                    arch.configuration(tt.inputShape(), classes, tt.learningRate(), cfg.seed()), trainArrays, classes,
                     tt.epochs(), tt.batchSize(), cfg.seed(), epoch -> {
                         long now = System.nanoTime();
                         System.out.printf("train-teacher: epoch %d/%d %.1f s (%.0f examples/s)%n", epoch, tt.epochs(),

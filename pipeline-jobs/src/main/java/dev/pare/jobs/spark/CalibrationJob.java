@@ -5,11 +5,14 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -17,6 +20,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The distributed calibration pass: a seeded sample of the training set, split into shards, each
@@ -50,21 +55,37 @@ public final class CalibrationJob {
                 .select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
     }
 
+    /** What the pass computes. */
+    public record Settings(int width, int batchSize, Set<Statistic> statistics, int gradientBatchSize,
+                           long maxGramBytes) implements java.io.Serializable {
+        public Settings {
+            statistics = Set.copyOf(statistics);
+        }
+    }
+
     /** Runs the pass; {@code teacher} is ModelSerializer bytes, broadcast to the executors. */
-    public static CalibrationStatistics run(SparkSession spark, Dataset<Row> sample, byte[] teacher, int width,
-                                            int batchSize) {
+    public static CalibrationStatistics run(SparkSession spark, Dataset<Row> sample, byte[] teacher, Settings settings) {
+        // Checked on the driver first, so a too-large XᵀX or a bad network fails before any task runs.
+        MultiLayerNetwork local = Networks.read(teacher, "teacher", false);
+        CalibrationStatistics.emptyFor(local, settings.statistics(), settings.maxGramBytes());
+        if (settings.statistics().contains(Statistic.GRADIENTS)) {
+            CalibrationStatistics.checkGradientBatch(local, settings.gradientBatchSize());
+        }
+        final int classes = (int) Networks.outputSize(local);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> model = jsc.broadcast(teacher);
         try {
             // Locals only: the closure must not capture this job or a network.
-            final int w = width;
-            final int bs = batchSize;
+            final Settings s = settings;
             List<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
-                CalibrationStatistics stats = CalibrationStatistics.emptyFor(net);
+                CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
+                boolean gradients = s.statistics().contains(Statistic.GRADIENTS);
                 while (rows.hasNext()) {
-                    ExampleArrays batch = Rows.take(rows, bs, w);
-                    stats.add(net, batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE));
+                    ExampleArrays batch = Rows.take(rows, s.batchSize(), s.width());
+                    INDArray x = batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE);
+                    INDArray y = gradients ? oneHot(batch.labels(), classes) : null;
+                    stats.add(net, x, y, s.gradientBatchSize());
                 }
                 return Collections.singletonList(stats).iterator();
             }).collect();
@@ -73,5 +94,13 @@ public final class CalibrationJob {
         } finally {
             model.destroy();
         }
+    }
+
+    private static INDArray oneHot(int[] labels, int classes) {
+        double[] y = new double[labels.length * classes];
+        for (int r = 0; r < labels.length; r++) {
+            y[r * classes + labels[r]] = 1;
+        }
+        return Nd4j.create(y, new long[] {labels.length, classes}, 'c');
     }
 }

@@ -7,14 +7,20 @@ import dev.pare.jobs.spark.CalibrationJob;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
-import java.io.OutputStream;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.pare.common.calibration.Statistic;
+import dev.pare.jobs.io.BadInputException;
 import java.util.List;
+import java.util.Set;
 import org.apache.hadoop.fs.Path;
 
-/** {@code calibrate}: per-layer input statistics of the teacher on a seeded sample, on the executors. */
+/**
+ * {@code calibrate}: per-layer statistics of the teacher on a seeded sample, on the executors:
+ * input norms always, and what the configured criterion needs ({@code PareConfig.Prune#statistics}).
+ */
 public final class CalibrateStage implements Stage {
     public static final String FOLDER = "calibration";
-    public static final String FILE = "statistics.json";
+    public static final String FILE = CalibrationStatistics.FILE;
 
     @Override
     public String name() {
@@ -31,6 +37,7 @@ public final class CalibrateStage implements Stage {
         List<String> id = new java.util.ArrayList<>(ctx.teacherOnTrainIdentity());
         id.add("seed=" + ctx.config().seed());
         id.add("calibration=" + ctx.config().renderSection("calibration"));
+        id.add("statistics=" + new java.util.TreeSet<>(ctx.config().prune().statistics()));
         return id;
     }
 
@@ -45,11 +52,17 @@ public final class CalibrateStage implements Stage {
         long rows = ctx.rows("data.train");
         int samples = (int) Math.min(cal.samples(), rows);
         var sample = CalibrationJob.sample(ctx.train(), samples, cal.partitions(), ctx.config().seed());
-        CalibrationStatistics stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), ctx.featureLength(),
-                cal.batchSize());
-        try (OutputStream out = ctx.files().create(new Path(dir.tmp(), FILE))) {
-            stats.write(out);
+        Set<Statistic> wanted = ctx.config().prune().statistics();
+        CalibrationStatistics stats;
+        try {
+            stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), new CalibrationJob.Settings(
+                    ctx.featureLength(), cal.batchSize(), wanted, cal.gradientBatchSize(), cal.maxGramBytes()));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("calibrate: " + e.getMessage());
         }
+        stats.write(name -> ctx.files().create(new Path(dir.tmp(), name)));
+        ArrayNode computed = details.putArray("statistics");
+        stats.computed().forEach(st -> computed.add(st.name()));
         details.put("samples", stats.samples());
         details.put("requestedSamples", cal.samples());
         details.put("partitions", cal.partitions());

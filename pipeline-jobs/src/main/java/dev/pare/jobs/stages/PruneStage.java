@@ -4,25 +4,28 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.config.PareConfig;
-import dev.pare.common.importance.ImportanceCriterion;
 import dev.pare.common.model.Networks;
 import dev.pare.common.surgery.LayerReport;
 import dev.pare.common.surgery.OneShotPruner;
+import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
+import dev.pare.common.sparsity.LayerFilter;
+import dev.pare.common.sparsity.SparsityAllocation;
+import dev.pare.jobs.io.BadInputException;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 
 /**
- * {@code prune} (driver): one-shot unstructured pruning of the teacher with the configured
- * criterion and uniform per-layer sparsity. Writes {@code model.zip} (ModelSerializer),
+ * {@code prune} (driver): one-shot pruning of the teacher by the configured criterion, pattern and
+ * allocation ({@link OneShotPruner}). Writes {@code model.zip} (ModelSerializer),
  * {@code masks.bin} ({@link dev.pare.common.sparsity.MaskSet}) and {@code layers.json}.
  */
 public final class PruneStage implements Stage {
@@ -44,7 +47,7 @@ public final class PruneStage implements Stage {
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
         List<String> id = new ArrayList<>(List.of("prune=" + ctx.config().renderSection("prune"), ctx.teacherIdentity()));
-        if (ctx.config().prune().criterion().criterion().needsCalibration()) {
+        if (settings(ctx.config().prune()).needsCalibration()) {
             id.add(StageRunner.upstream(ctx, CalibrateStage.FOLDER, "calibrate"));
         }
         return id;
@@ -55,43 +58,76 @@ public final class PruneStage implements Stage {
         ctx.teacher();
     }
 
+    /** The typed pruning settings of a {@code prune} section. */
+    public static PruneSettings settings(PareConfig.Prune p) {
+        return new PruneSettings(p.criterion(), p.pattern(), p.sparsity(), p.n(), p.m(), p.allocation(),
+                new SparsityAllocation.OwlParameters(p.outlierThreshold(), p.outlierBand()),
+                LayerFilter.of(p.include(), p.exclude()), p.pruneOutputLayer(), p.removeLayers(), p.sparseGptBlockSize(),
+                p.sparseGptDamping());
+    }
+
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Prune p = ctx.config().prune();
-        ImportanceCriterion criterion = p.criterion().criterion();
+        PruneSettings settings = settings(p);
         CalibrationStatistics stats = null;
-        if (criterion.needsCalibration()) {
-            Path file = new Path(StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER), CalibrateStage.FILE);
-            try (InputStream in = ctx.files().open(file)) {
-                stats = CalibrationStatistics.read(in, file.toString());
-            }
+        if (settings.needsCalibration()) {
+            Path folder = StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER);
+            stats = CalibrationStatistics.read(name -> ctx.files().open(new Path(folder, name)), folder.toString());
         }
-        PrunedModel pruned = OneShotPruner.prune(ctx.teacher(), stats, criterion, p.sparsity(), p.pruneOutputLayer());
+        MultiLayerNetwork teacher = ctx.teacher();
+        PrunedModel pruned;
+        try {
+            pruned = OneShotPruner.prune(teacher, stats, settings);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("prune: " + e.getMessage(), e);
+        }
         ctx.files().writeBytes(new Path(dir.tmp(), MODEL), Networks.toBytes(pruned.network(), false));
         try (OutputStream out = ctx.files().create(new Path(dir.tmp(), MASKS))) {
             pruned.masks().write(out);
         }
-        ObjectNode table = layerTable(pruned, p);
+        ObjectNode table = layerTable(pruned, p, teacher);
         ctx.files().writeString(new Path(dir.tmp(), LAYERS), Json.MAPPER.writeValueAsString(table));
         details.put("criterion", p.criterion().configName());
+        details.put("pattern", p.pattern().configName());
         details.put("targetSparsity", p.sparsity());
-        details.put("achievedSparsity", pruned.masks().sparsity());
+        details.put("achievedSparsity", table.get("achievedSparsity").asDouble());
+        details.set("params", table.get("params"));
         details.set("layers", table.get("layers"));
-        ctx.out().printf("%-12s %s at %.0f%%: %d of %d prunable weights kept (%.2f%% sparse)%n", name(),
-                p.criterion().configName(), 100 * p.sparsity(), pruned.masks().keptCount(), pruned.masks().size(),
-                100 * pruned.masks().sparsity());
+        ctx.out().printf("%-12s %s, %s: %d of %d weights of pruned layers remain (%.2f%% sparse); parameters %d -> %d%n",
+                name(), p.criterion().configName(), describe(p), table.get("keptWeights").asLong(),
+                table.get("prunableWeights").asLong(), 100 * table.get("achievedSparsity").asDouble(),
+                teacher.numParams(), pruned.network().numParams());
         for (String s : pruned.skipped()) {
             ctx.out().printf("%-12s not pruned: %s%n", name(), s);
         }
     }
 
-    private static ObjectNode layerTable(PrunedModel pruned, PareConfig.Prune p) {
+    private static String describe(PareConfig.Prune p) {
+        return switch (p.pattern()) {
+            case UNSTRUCTURED -> String.format("unstructured %.0f%% (%s)", 100 * p.sparsity(), p.allocation().configName());
+            case N_OF_M -> p.n() + ":" + p.m();
+            case STRUCTURED -> String.format("structured, %.0f%% of units removed", 100 * p.sparsity());
+            case LAYERS -> p.removeLayers() + " layer(s) removed";
+        };
+    }
+
+    private static ObjectNode layerTable(PrunedModel pruned, PareConfig.Prune p, MultiLayerNetwork teacher) {
         ObjectNode t = Json.object();
         t.put("criterion", p.criterion().configName());
+        t.put("pattern", p.pattern().configName());
+        t.put("allocation", p.allocation().configName());
         t.put("targetSparsity", p.sparsity());
-        t.put("achievedSparsity", pruned.masks().sparsity());
-        t.put("prunableWeights", pruned.masks().size());
-        t.put("keptWeights", pruned.masks().keptCount());
+        long weights = pruned.layers().stream().mapToLong(LayerReport::weights).sum();
+        long kept = pruned.layers().stream().mapToLong(LayerReport::kept).sum();
+        t.put("achievedSparsity", weights == 0 ? 0 : 1.0 - (double) kept / weights);
+        t.put("prunableWeights", weights);
+        t.put("keptWeights", kept);
+        ObjectNode params = t.putObject("params");
+        params.put("teacherTotal", teacher.numParams());
+        params.put("studentTotal", pruned.network().numParams());
+        params.put("studentNonZero", pruned.network().params().neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64)
+                .sumNumber().longValue());
         ArrayNode layers = t.putArray("layers");
         for (LayerReport l : pruned.layers()) {
             ObjectNode n = layers.addObject();
@@ -101,6 +137,12 @@ public final class PruneStage implements Stage {
             n.put("weights", l.weights());
             n.put("kept", l.kept());
             n.put("sparsity", l.sparsity());
+            n.put("target", l.target());
+            if (!Double.isNaN(l.outlierRatio())) {
+                n.put("outlierRatio", l.outlierRatio());
+            }
+            n.put("unitsBefore", l.unitsBefore());
+            n.put("unitsAfter", l.nOut());
         }
         ArrayNode skipped = t.putArray("skipped");
         pruned.skipped().forEach(skipped::add);

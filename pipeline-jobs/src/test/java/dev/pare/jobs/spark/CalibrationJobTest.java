@@ -6,18 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.importance.Criteria;
 import dev.pare.common.model.Networks;
 import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.surgery.OneShotPruner;
+import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.support.LocalSpark;
 import java.nio.file.Paths;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -52,11 +56,120 @@ class CalibrationJobTest {
         LocalSpark.stop(spark);
     }
 
+    private static CalibrationJob.Settings norms(int batchSize) {
+        return new CalibrationJob.Settings(784, batchSize, Set.of(Statistic.INPUT_NORMS), 1, Long.MAX_VALUE);
+    }
+
+    private static INDArray features(List<Row> rows) {
+        float[] flat = new float[rows.size() * 784];
+        for (int r = 0; r < rows.size(); r++) {
+            List<Float> f = rows.get(r).getList(1);
+            for (int j = 0; j < 784; j++) {
+                flat[r * 784 + j] = f.get(j);
+            }
+        }
+        return Nd4j.create(flat, new long[] {rows.size(), 784}, 'c').castTo(DataType.DOUBLE);
+    }
+
+    private static void assertRelClose(double expected, double actual, double rel, String what) {
+        assertEquals(expected, actual, rel * Math.max(Math.abs(expected), 1e-12), what);
+    }
+
+    @Test
+    void everyStatisticEqualsAnIndependentDriverSideComputation() {
+        Dataset<Row> sample = CalibrationJob.sample(train, 40, 3, 5L);
+        CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, new CalibrationJob.Settings(784, 16,
+                EnumSet.allOf(Statistic.class), 1, Long.MAX_VALUE));
+        assertEquals(EnumSet.allOf(Statistic.class), stats.computed());
+        List<Row> rows = sample.collectAsList();
+        INDArray x = features(rows);
+        MultiLayerNetwork net = teacher.convertDataType(DataType.DOUBLE);
+        List<INDArray> acts = net.feedForward(x, false);
+        // Gradients: one DL4J backward pass per example, summed here in plain loops.
+        double[][][] taylor = new double[3][][];
+        double[][][] square = new double[3][][];
+        for (int r = 0; r < rows.size(); r++) {
+            double[] y = new double[10];
+            y[rows.get(r).getInt(2)] = 1;
+            net.setInput(x.getRow(r, true).dup());
+            net.setLabels(Nd4j.create(y, new long[] {1, 10}, 'c'));
+            net.computeGradientAndScore();
+            for (int l = 0; l < 3; l++) {
+                double[][] w = net.getLayer(l).getParam("W").toDoubleMatrix();
+                double[][] g = net.gradient().getGradientFor(l + "_W").toDoubleMatrix();
+                if (taylor[l] == null) {
+                    taylor[l] = new double[w.length][w[0].length];
+                    square[l] = new double[w.length][w[0].length];
+                }
+                for (int i = 0; i < w.length; i++) {
+                    for (int j = 0; j < w[0].length; j++) {
+                        taylor[l][i][j] += Math.abs(w[i][j] * g[i][j]);
+                        square[l][i][j] += g[i][j] * g[i][j];
+                    }
+                }
+            }
+        }
+        for (CalibrationStatistics.LayerStatistics l : stats.layers()) {
+            double[][] in = acts.get(l.index()).toDoubleMatrix();
+            double[][] out = acts.get(l.index() + 1).toDoubleMatrix();
+            int d = in[0].length;
+            double[][] gram = l.gram().sums();
+            for (int a = 0; a < d; a += 97) {
+                for (int b = 0; b < d; b += 89) {
+                    double e = 0;
+                    for (double[] row : in) {
+                        e += row[a] * row[b];
+                    }
+                    assertRelClose(e, gram[a][b], 1e-9, l.name() + " XᵀX " + a + "," + b);
+                }
+            }
+            double[] meanSquare = l.outputActivations().meanSquare();
+            for (int j = 0; j < out[0].length; j++) {
+                double e = 0;
+                for (double[] row : out) {
+                    e += row[j] * row[j];
+                }
+                assertRelClose(e / rows.size(), meanSquare[j], 1e-9, l.name() + " E[a²] unit " + j);
+            }
+            double[] t = l.gradients().taylor();
+            double[] f = l.gradients().fisherDiagonal();
+            int nOut = out[0].length;
+            for (int i = 0; i < d; i += 7) {
+                for (int j = 0; j < nOut; j++) {
+                    assertRelClose(taylor[l.index()][i][j], t[i * nOut + j], 1e-9, l.name() + " Σ|wg| " + i + "," + j);
+                    assertRelClose(square[l.index()][i][j] / rows.size(), f[i * nOut + j], 1e-9,
+                            l.name() + " E[g²] " + i + "," + j);
+                }
+            }
+            assertEquals(rows.size(), l.gradients().count());
+            // 784 -> 300 -> 100 -> 10: no layer keeps its shape, so there is no cosine statistic.
+            assertEquals(null, l.cosine());
+        }
+    }
+
+    @Test
+    void oneOrFourShardsGiveTheSameMasks() {
+        Set<Statistic> all = EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRAM);
+        CalibrationStatistics one = CalibrationJob.run(spark, CalibrationJob.sample(train, 512, 1, 9L), teacherBytes,
+                new CalibrationJob.Settings(784, 128, all, 1, Long.MAX_VALUE));
+        CalibrationStatistics four = CalibrationJob.run(spark, CalibrationJob.sample(train, 512, 4, 9L), teacherBytes,
+                new CalibrationJob.Settings(784, 128, all, 1, Long.MAX_VALUE));
+        for (Criteria c : List.of(Criteria.WANDA, Criteria.SPARSEGPT)) {
+            PruneSettings s = PruneSettings.unstructured(c, 0.6, false);
+            PrunedModel a = OneShotPruner.prune(teacher, one, s);
+            PrunedModel b = OneShotPruner.prune(teacher, four, s);
+            for (int i = 0; i < a.masks().layers().size(); i++) {
+                assertEquals(a.masks().layers().get(i).keep(), b.masks().layers().get(i).keep(),
+                        c.configName() + " mask of " + a.masks().layers().get(i).name());
+            }
+        }
+    }
+
     @Test
     void statisticsEqualDriverSideComputationOverTheSameRows() {
         Dataset<Row> sample = CalibrationJob.sample(train, 300, 3, 7L);
         assertEquals(3, sample.rdd().getNumPartitions());
-        CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, 784, 64);
+        CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, norms(64));
 
         // Driver route: the same rows (any order), one double-precision forward pass over all of them (the
         // calibration pass runs the teacher in double), sums of squares in plain Java loops.
@@ -90,9 +203,9 @@ class CalibrationJobTest {
 
     @Test
     void sameSeedGivesIdenticalStatisticsAndMasks() {
-        CalibrationStatistics a = CalibrationJob.run(spark, CalibrationJob.sample(train, 256, 3, 11L), teacherBytes, 784, 50);
+        CalibrationStatistics a = CalibrationJob.run(spark, CalibrationJob.sample(train, 256, 3, 11L), teacherBytes, norms(50));
         CalibrationStatistics b = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(5), 256, 3, 11L),
-                teacherBytes, 784, 50);
+                teacherBytes, norms(50));
         assertEquals(a, b, "same seed and shard count, different input partitioning: bit-identical statistics");
         PrunedModel pa = OneShotPruner.prune(teacher, a, Criteria.WANDA.criterion(), 0.5, false);
         PrunedModel pb = OneShotPruner.prune(teacher, b, Criteria.WANDA.criterion(), 0.5, false);
@@ -120,10 +233,10 @@ class CalibrationJobTest {
     void emptyShardsMergeToTheSameStatistics() {
         // 5 rows in 8 shards: at least 3 partitions are empty and contribute zero-count accumulators.
         Dataset<Row> tiny = CalibrationJob.sample(train, 5, 8, 3L);
-        CalibrationStatistics stats = CalibrationJob.run(spark, tiny, teacherBytes, 784, 2);
+        CalibrationStatistics stats = CalibrationJob.run(spark, tiny, teacherBytes, norms(2));
         assertEquals(5, stats.samples());
         CalibrationStatistics oneShard = CalibrationJob.run(spark, CalibrationJob.sample(train, 5, 1, 3L), teacherBytes,
-                784, 2);
+                norms(2));
         for (CalibrationStatistics.LayerStatistics l : stats.layers()) {
             double[] s1 = l.inputSquareSums().sums();
             double[] s2 = oneShard.layer(l.index()).inputSquareSums().sums();
