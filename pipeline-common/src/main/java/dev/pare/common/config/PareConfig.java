@@ -142,8 +142,10 @@ public record PareConfig(
         }
     }
 
-    public record Evaluate(int batchSize) {
+    public record Evaluate(int batchSize, int latencyBatchSize, int latencyRuns) {
         public Evaluate {
+            Values.positive("evaluate.latency-batch-size", latencyBatchSize);
+            Values.positive("evaluate.latency-runs", latencyRuns);
             Values.positive("evaluate.batch-size", batchSize);
         }
     }
@@ -189,7 +191,7 @@ public record PareConfig(
                         p.integer("remove-layers"), p.integer("sparsegpt.block-size"), p.number("sparsegpt.damping")),
                 new Distill(di.integer("epochs"), di.integer("batch-size"), di.number("learning-rate"),
                         di.number("temperature"), di.number("alpha")),
-                new Evaluate(ev.integer("batch-size")),
+                new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),
                         tt.number("learning-rate")),

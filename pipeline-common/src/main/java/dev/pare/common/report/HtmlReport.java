@@ -37,21 +37,45 @@ public final class HtmlReport {
         }
         h.append("</table>\n");
 
+        JsonNode size = r.path("size");
+        JsonNode latency = r.path("latency");
+        if (size.has("teacherBytes")) {
+            h.append("<h2>Size and speed</h2>\n<p>").append(esc(size.path("note").asText(""))).append(". Latency: median")
+                    .append(" time of one inference call on a batch of ").append(latency.path("batchSize").asText("-"))
+                    .append(" test examples on the driver.</p>\n<table><tr><th>model</th><th>saved (bytes)</th>")
+                    .append("<th>compressed sparse (bytes)</th><th>ms per batch</th></tr>\n");
+            for (String m : new String[] {"teacher", "pruned", "student"}) {
+                if (size.has(m + "Bytes")) {
+                    h.append("<tr><td>").append(m).append("</td><td>").append(size.path(m + "Bytes").asText())
+                            .append("</td><td>").append(size.path(m + "SparseBytes").asText()).append("</td><td>")
+                            .append(num(latency.path(m + "MsPerBatch"), 2)).append("</td></tr>\n");
+                }
+            }
+            h.append("</table>\n");
+        }
+
         JsonNode s = r.path("sparsity");
         if (!s.isMissingNode()) {
-            h.append("<h2>Sparsity (").append(esc(s.path("criterion").asText())).append(")</h2>\n<p>target ")
-                    .append(pct(s.path("target"))).append(", achieved ").append(pct(s.path("achieved")))
-                    .append(" of prunable weights. DL4J runs sparse weights as dense matrices: unstructured sparsity"
-                            + " makes the model compressible, not faster.</p>\n")
-                    .append("<table><tr><th>layer</th><th>shape</th><th>weights</th><th>kept</th><th>sparsity</th></tr>\n");
+            h.append("<h2>Pruning (").append(esc(s.path("criterion").asText())).append(", ")
+                    .append(esc(s.path("pattern").asText())).append(", ").append(esc(s.path("allocation").asText()))
+                    .append(")</h2>\n<p>target ").append(pct(s.path("target"))).append(", achieved ")
+                    .append(pct(s.path("achieved"))).append(" of the weights of pruned layers.</p>\n")
+                    .append("<table><tr><th>layer</th><th>shape after</th><th>units before</th><th>weights before</th>")
+                    .append("<th>weights after</th><th>sparsity</th><th>layer target</th></tr>\n");
             for (JsonNode l : s.path("layers")) {
                 h.append("<tr><td>").append(esc(l.path("name").asText())).append("</td><td>")
                         .append(l.path("shape").get(0).asText()).append("&times;").append(l.path("shape").get(1).asText())
-                        .append("</td><td>").append(l.path("weights").asText()).append("</td><td>")
+                        .append("</td><td>").append(l.path("unitsBefore").asText("-")).append("</td><td>")
+                        .append(l.path("weights").asText()).append("</td><td>")
                         .append(l.path("kept").asText()).append("</td><td>").append(pct(l.path("sparsity")))
-                        .append("</td></tr>\n");
+                        .append("</td><td>").append(pct(l.path("target"))).append("</td></tr>\n");
             }
             h.append("</table>\n");
+            if (s.path("skipped").size() > 0) {
+                h.append("<p>Not pruned:</p>\n<ul>");
+                s.path("skipped").forEach(x -> h.append("<li>").append(esc(x.asText())).append("</li>"));
+                h.append("</ul>\n");
+            }
         }
 
         JsonNode epochs = r.path("student").path("epochMetrics");

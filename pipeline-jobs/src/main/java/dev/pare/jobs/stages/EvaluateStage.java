@@ -3,7 +3,14 @@ package dev.pare.jobs.stages;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.evaluation.ClassificationMetrics;
+import dev.pare.common.config.PareConfig;
+import dev.pare.common.model.InferenceLatency;
+import dev.pare.common.model.ModelSize;
 import dev.pare.common.model.Networks;
+import dev.pare.jobs.io.ExampleTable;
+import dev.pare.jobs.spark.Rows;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.stage.RunContext;
@@ -19,8 +26,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * {@code evaluate} (executors): accuracy, mean loss, teacher agreement and per-class accuracy on
  * the test split of the teacher, the one-shot pruned model and the distilled student (those that
- * exist in the run directory), plus any other models named on the command line. Writes
- * {@code eval/<model>.json}.
+ * exist in the run directory), plus any other models named on the command line; and, measured on
+ * the driver, each model's size (saved zip, compressed sparse form) and inference latency per
+ * batch. Writes {@code eval/<model>.json}.
  */
 public final class EvaluateStage implements Stage {
     public static final String FOLDER = "eval";
@@ -105,14 +113,27 @@ public final class EvaluateStage implements Stage {
 
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
+        PareConfig.Evaluate ev = ctx.config().evaluate();
+        INDArray latencyBatch = Rows.all(ctx.test().orderBy(ExampleTable.ID).limit(ev.latencyBatchSize()).collectAsList(),
+                ctx.featureLength()).featureRange(0, (int) Math.min(ev.latencyBatchSize(), ctx.rows("data.test")));
         for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
             byte[] bytes = ctx.files().readBytes(e.getValue());
             ObjectNode result = evaluate(ctx, bytes, e.getValue().toString());
+            MultiLayerNetwork net = Networks.read(bytes, e.getValue().toString(), false);
+            ObjectNode size = result.putObject("size");
+            size.put("fileBytes", bytes.length);
+            size.put("serializedBytes", ModelSize.serializedBytes(net));
+            size.put("sparseBytes", ModelSize.sparseBytes(net));
+            ObjectNode latency = result.putObject("latency");
+            latency.put("batchSize", latencyBatch.rows());
+            latency.put("runs", ev.latencyRuns());
+            latency.put("msPerBatch", InferenceLatency.medianMillis(net, latencyBatch, 3, ev.latencyRuns()));
             ctx.files().writeString(new Path(dir.tmp(), e.getKey() + ".json"), Json.MAPPER.writeValueAsString(result));
             details.set(e.getKey(), result);
-            ctx.out().printf("%-12s %-8s accuracy %.4f, loss %.4f, teacher agreement %.4f%n", name(), e.getKey(),
-                    result.get("accuracy").asDouble(), result.get("meanLoss").asDouble(),
-                    result.get("teacherAgreement").asDouble());
+            ctx.out().printf("%-12s %-8s accuracy %.4f, loss %.4f, teacher agreement %.4f, %d parameters, %.1f ms per"
+                            + " batch of %d%n", name(), e.getKey(), result.get("accuracy").asDouble(),
+                    result.get("meanLoss").asDouble(), result.get("teacherAgreement").asDouble(), net.numParams(),
+                    latency.get("msPerBatch").asDouble(), latencyBatch.rows());
         }
     }
 

@@ -24,7 +24,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code student.accuracy}, {@code student.epochs[]}, {@code sparsity.target},
  * {@code sparsity.achieved}, {@code sparsity.perLayer}, {@code data.keptFraction},
  * {@code data.keptCount}, {@code stages.<stage>.seconds}, {@code params.teacher},
- * {@code params.studentNonZero}.
+ * {@code params.studentTotal}, {@code params.studentNonZero}, {@code size.teacherBytes},
+ * {@code size.studentBytes}, {@code size.studentSparseBytes}, {@code latency.teacherMsPerBatch},
+ * {@code latency.studentMsPerBatch}, {@code latency.batchSize}, {@code sparsity.pattern}.
  */
 public final class ReportStage implements Stage {
     public static final String FOLDER = "report";
@@ -95,6 +97,17 @@ public final class ReportStage implements Stage {
                 m.set("perClassAccuracy", eval.path("perClassAccuracy"));
             }
         }
+        ObjectNode size = r.putObject("size");
+        ObjectNode latency = r.putObject("latency");
+        for (String model : new String[] {"teacher", "pruned", "student"}) {
+            JsonNode eval = read(ctx, EvaluateStage.FOLDER, model + ".json");
+            if (eval != null && eval.has("size")) {
+                size.put(model + "Bytes", eval.path("size").path("serializedBytes").asLong());
+                size.put(model + "SparseBytes", eval.path("size").path("sparseBytes").asLong());
+                latency.put(model + "MsPerBatch", eval.path("latency").path("msPerBatch").asDouble());
+                latency.put("batchSize", eval.path("latency").path("batchSize").asInt());
+            }
+        }
         params.put("teacher", ctx.teacher().numParams());
         params.put("teacherNonZero", nonZero(ctx.teacher()));
         putNonZero(r, "teacher", params.get("teacherNonZero").asLong());
@@ -106,6 +119,7 @@ public final class ReportStage implements Stage {
         MultiLayerNetwork student = finishedModel(ctx, DistillStage.FOLDER, DistillStage.STUDENT);
         if (student != null) {
             params.put("student", student.numParams());
+            params.put("studentTotal", student.numParams());
             params.put("studentNonZero", nonZero(student));
             putNonZero(r, "student", params.get("studentNonZero").asLong());
             JsonNode prov = read(ctx, DistillStage.FOLDER, "provenance.json");
@@ -120,6 +134,14 @@ public final class ReportStage implements Stage {
         if (layers != null) {
             ObjectNode sp = r.putObject("sparsity");
             sp.put("criterion", layers.path("criterion").asText());
+            sp.put("pattern", layers.path("pattern").asText("unstructured"));
+            sp.put("allocation", layers.path("allocation").asText("uniform"));
+            String pattern = sp.path("pattern").asText();
+            size.put("note", pattern.equals("structured") || pattern.equals("layers")
+                    ? "the student is physically smaller: fewer parameters, a smaller file and less compute"
+                    : "masked weights are zeros that DL4J stores and multiplies dense, so the saved model is as large"
+                            + " and as slow as the teacher; *SparseBytes is what a compressed sparse (CSR) form would"
+                            + " weigh");
             sp.put("target", layers.path("targetSparsity").asDouble());
             sp.put("achieved", layers.path("achievedSparsity").asDouble());
             sp.put("prunableWeights", layers.path("prunableWeights").asLong());
