@@ -69,12 +69,25 @@ public final class OneShotPruner {
                 }
             }
         }
+        if (!s.criterion().supports(s.pattern())) {
+            throw new IllegalArgumentException("criterion " + s.criterion().configName() + " does not support pattern "
+                    + s.pattern().configName() + "; criteria for it: " + Criteria.supporting(s.pattern()));
+        }
+        if (s.allocation() != SparsityAllocation.Method.UNIFORM && s.pattern() != SparsityPattern.UNSTRUCTURED
+                || s.allocation() == SparsityAllocation.Method.GLOBAL
+                && (s.criterion().criterion() == null || s.criterion().criterion().group() != ComparisonGroup.LAYER)) {
+            throw new IllegalArgumentException(s.allocation().configName() + " allocation does not apply to "
+                    + s.criterion().configName() + " with pattern " + s.pattern().configName());
+        }
         boolean structural = s.pattern() == SparsityPattern.STRUCTURED || s.pattern() == SparsityPattern.LAYERS;
-        Networks.LayerSurvey survey = Networks.prunableLayers(teacher, s.pruneOutputLayer() && !structural);
+        Networks.LayerSurvey survey = Networks.prunableLayers(teacher, s.pruneOutputLayer() || structural);
         List<String> skipped = new ArrayList<>(survey.skipped());
         List<PrunableLayer> layers = new ArrayList<>();
         for (PrunableLayer p : survey.prunable()) {
-            if (!s.filter().accepts(p.name())) {
+            if (structural && p.output()) {
+                skipped.add(p.name() + " (output layer: its units are the classes, so " + s.pattern().configName()
+                        + " pruning never removes them)");
+            } else if (!s.filter().accepts(p.name())) {
                 skipped.add(p.name() + " (not selected by prune.include-layers / exclude-layers: " + s.filter().describe() + ")");
             } else if (s.pattern() == SparsityPattern.N_OF_M && !NmMasks.applicable(p.nIn(), s.m())) {
                 skipped.add(p.name() + " (input width " + p.nIn() + " is not a multiple of m = " + s.m() + ")");

@@ -1,5 +1,6 @@
 /**
- * Model surgery: turning scores and masks into a pruned network, and keeping masked weights at
- * zero while it trains.
+ * Model surgery: one-shot pruning by criterion × pattern × allocation ({@code OneShotPruner}),
+ * SparseGPT's reconstruction, physical removal of neurons, filters and layers
+ * ({@code StructuredSurgery}), and keeping masked weights at zero while the student trains.
  */
 package dev.pare.common.surgery;

@@ -11,13 +11,15 @@ import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
 import java.util.Collections;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -77,7 +79,7 @@ public final class CalibrationJob {
         try {
             // Locals only: the closure must not capture this job or a network.
             final Settings s = settings;
-            List<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
+            JavaRDD<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
                 boolean gradients = s.statistics().contains(Statistic.GRADIENTS);
@@ -88,9 +90,24 @@ public final class CalibrationJob {
                     stats.add(net, x, y, s.gradientBatchSize());
                 }
                 return Collections.singletonList(stats).iterator();
-            }).collect();
-            // collect() returns partition results in partition order.
-            return CalibrationStatistics.mergeInOrder(parts);
+            }).persist(StorageLevel.MEMORY_AND_DISK());
+            try {
+                // All partitions are computed in parallel by count(); toLocalIterator() then fetches the
+                // stored results one partition at a time, in partition order, so the driver holds the
+                // running merge and one part, never all parts (they can be large with XᵀX).
+                parts.count();
+                Iterator<CalibrationStatistics> it = parts.toLocalIterator();
+                if (!it.hasNext()) {
+                    throw new IllegalArgumentException("the calibration sample has no partitions (no rows)");
+                }
+                CalibrationStatistics total = it.next().copy();
+                while (it.hasNext()) {
+                    total.merge(it.next());
+                }
+                return total;
+            } finally {
+                parts.unpersist(false);
+            }
         } finally {
             model.destroy();
         }
