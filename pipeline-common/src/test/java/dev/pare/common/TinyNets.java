@@ -2,8 +2,11 @@ package dev.pare.common;
 
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -48,6 +51,61 @@ public final class TinyNets {
             b.assign(Nd4j.create(v, b.shape(), 'c'));
         }
         return net;
+    }
+
+    /** Input height and width of {@link #cnn}. */
+    public static final int CNN_SIZE = 6;
+    /** Input channels of {@link #cnn}. */
+    public static final int CNN_CHANNELS = 2;
+
+    /**
+     * A small CNN on flat {@code [batch, 2·6·6]} features (input type {@code convolutionalFlat(6, 6, 2)}):
+     * layer 0 {@code conv1} 3×3, 4 filters, ReLU, stride 1, no padding (6×6 → 4×4); layer 1
+     * {@code pool1} 2×2 max pooling, stride 2 (4×4 → 2×2); layer 2 {@code fc} 16 → 8, ReLU; layer 3
+     * {@code out} 8 → 3 softmax. Every parameter is overwritten with seeded values uniform in
+     * [-0.5, 0.5), so biases are non-zero.
+     */
+    public static MultiLayerNetwork cnn(long seed, DataType dataType) {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(dataType)
+                .updater(new Adam(1e-3))
+                .weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).name("conv1").nOut(4).activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+                        .stride(2, 2).build())
+                .layer(new DenseLayer.Builder().name("fc").nOut(8).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("out").nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(CNN_SIZE, CNN_SIZE, CNN_CHANNELS))
+                .build());
+        net.init();
+        randomizeParams(net, seed + 1);
+        return net;
+    }
+
+    /** Overwrites every parameter of {@code net} with seeded values uniform in [-0.5, 0.5). */
+    public static void randomizeParams(MultiLayerNetwork net, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int l = 0; l < net.getnLayers(); l++) {
+            for (INDArray a : net.getLayer(l).paramTable().values()) {
+                double[] v = new double[(int) a.length()];
+                for (int k = 0; k < v.length; k++) {
+                    v[k] = rnd.nextDouble() - 0.5;
+                }
+                a.assign(Nd4j.create(v, a.shape(), 'c').castTo(a.dataType()));
+            }
+        }
+    }
+
+    /** One-hot labels {@code [rows, classes]} of {@code dataType}, class {@code (r·7 + 3) mod classes} for row r. */
+    public static INDArray oneHot(int rows, int classes, DataType dataType) {
+        INDArray y = Nd4j.zeros(dataType, rows, classes);
+        for (int r = 0; r < rows; r++) {
+            y.putScalar(r, (r * 7 + 3) % classes, 1.0);
+        }
+        return y;
     }
 
     /** {@code rows x cols} floats uniform in [-1, 1), seeded. */

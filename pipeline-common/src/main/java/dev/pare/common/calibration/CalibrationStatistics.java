@@ -289,14 +289,21 @@ public final class CalibrationStatistics implements Serializable {
      *               when GRADIENTS are not held
      */
     public void add(MultiLayerNetwork net, INDArray features, INDArray labels, int gradientBatchSize) {
+        boolean gradients = computed.contains(Statistic.GRADIENTS);
+        // Checked before anything is added, so that a refused batch leaves these statistics unchanged.
+        if (gradients) {
+            if (labels == null || labels.rows() != features.rows()) {
+                throw new IllegalArgumentException("gradient statistics need one label row per example");
+            }
+            if (gradientBatchSize < 1) {
+                throw new IllegalArgumentException("the gradient batch size must be at least 1, was " + gradientBatchSize);
+            }
+            checkGradientBatch(net, gradientBatchSize);
+        }
         add(net, features);
-        if (!computed.contains(Statistic.GRADIENTS)) {
+        if (!gradients) {
             return;
         }
-        if (labels == null || labels.rows() != features.rows()) {
-            throw new IllegalArgumentException("gradient statistics need one label row per example");
-        }
-        checkGradientBatch(net, gradientBatchSize);
         long n = features.rows();
         for (long from = 0; from < n; from += gradientBatchSize) {
             long to = Math.min(n, from + gradientBatchSize);

@@ -2,10 +2,12 @@ package dev.pare.common.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.TinyNets;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class ForwardPassTest {
@@ -64,5 +66,100 @@ class ForwardPassTest {
                 assertEquals(m[r][c], flat[r * 2 + c], 0.0f);
             }
         }
+    }
+
+    @Test
+    void cnnLayerInputsAreWhatEachLayerReadAfterItsPreprocessor() {
+        // conv1 3×3 (2 → 4 channels, 6×6 → 4×4) → pool1 2×2 (→ 2×2) → fc 16 → 8 → out 8 → 3
+        MultiLayerNetwork net = TinyNets.cnn(12, DataType.DOUBLE);
+        int b = 5;
+        int c = TinyNets.CNN_CHANNELS;
+        int size = TinyNets.CNN_SIZE;
+        float[][] x = TinyNets.randomRows(13, b, c * size * size);
+        INDArray features = TinyNets.toArray(x).castTo(DataType.DOUBLE);
+        ForwardPass pass = ForwardPass.run(net, features);
+        assertEquals(4, pass.layerInputs().size());
+        assertEquals(4, pass.layerOutputs().size());
+
+        // conv1 reads [b, C, H, W]: feature (ch·H + h)·W + w of the flat input
+        INDArray in0 = pass.layerInputs().get(0);
+        assertArrayEquals(new long[] {b, c, size, size}, in0.shape());
+        for (int n = 0; n < b; n++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int h = 0; h < size; h++) {
+                    for (int w = 0; w < size; w++) {
+                        assertEquals(x[n][(ch * size + h) * size + w], in0.getDouble(n, ch, h, w), 0.0);
+                    }
+                }
+            }
+        }
+
+        // conv1's output by hand (ReLU of the 3×3 correlation plus bias) is pool1's input
+        INDArray w0 = net.getLayer(0).getParam("W");
+        INDArray b0 = net.getLayer(0).getParam("b");
+        double[][][][] conv = new double[b][4][4][4];
+        for (int n = 0; n < b; n++) {
+            for (int o = 0; o < 4; o++) {
+                for (int oh = 0; oh < 4; oh++) {
+                    for (int ow = 0; ow < 4; ow++) {
+                        double s = b0.getDouble(o);
+                        for (int ch = 0; ch < c; ch++) {
+                            for (int kh = 0; kh < 3; kh++) {
+                                for (int kw = 0; kw < 3; kw++) {
+                                    s += in0.getDouble(n, ch, oh + kh, ow + kw) * w0.getDouble(o, ch, kh, kw);
+                                }
+                            }
+                        }
+                        conv[n][o][oh][ow] = Math.max(0, s);
+                        assertEquals(conv[n][o][oh][ow], pass.layerOutputs().get(0).getDouble(n, o, oh, ow), 1e-12);
+                        assertEquals(conv[n][o][oh][ow], pass.layerInputs().get(1).getDouble(n, o, oh, ow), 1e-12);
+                    }
+                }
+            }
+        }
+
+        // fc reads the 2×2 max-pooled maps flattened channel-major: [b, 4·2·2], index ch·4 + h·2 + w
+        INDArray pooled = pass.layerOutputs().get(1);
+        INDArray in2 = pass.layerInputs().get(2);
+        assertArrayEquals(new long[] {b, 4, 2, 2}, pooled.shape());
+        assertArrayEquals(new long[] {b, 16}, in2.shape());
+        for (int n = 0; n < b; n++) {
+            for (int ch = 0; ch < 4; ch++) {
+                for (int h = 0; h < 2; h++) {
+                    for (int w = 0; w < 2; w++) {
+                        double max = Math.max(Math.max(conv[n][ch][2 * h][2 * w], conv[n][ch][2 * h][2 * w + 1]),
+                                Math.max(conv[n][ch][2 * h + 1][2 * w], conv[n][ch][2 * h + 1][2 * w + 1]));
+                        assertEquals(max, pooled.getDouble(n, ch, h, w), 1e-12, "pool " + n + "," + ch + "," + h + "," + w);
+                        assertEquals(pooled.getDouble(n, ch, h, w), in2.getDouble(n, ch * 4 + h * 2 + w), 0.0);
+                    }
+                }
+            }
+        }
+        INDArray reshaped = pooled.dup('c').reshape('c', b, 16);
+        assertEquals(reshaped, in2);
+
+        // logits: out's pre-softmax from fc's output, by hand; softmax(logits) is net.output
+        INDArray fcOut = pass.layerOutputs().get(2);
+        assertEquals(fcOut, pass.layerInputs().get(3));
+        INDArray w3 = net.getLayer(3).getParam("W");
+        INDArray b3 = net.getLayer(3).getParam("b");
+        INDArray probs = net.output(features);
+        assertArrayEquals(new long[] {b, 3}, pass.logits().shape());
+        for (int n = 0; n < b; n++) {
+            double[] z = new double[3];
+            double norm = 0;
+            for (int k = 0; k < 3; k++) {
+                z[k] = b3.getDouble(k);
+                for (int j = 0; j < 8; j++) {
+                    z[k] += fcOut.getDouble(n, j) * w3.getDouble(j, k);
+                }
+                assertEquals(z[k], pass.logits().getDouble(n, k), 1e-12, "logit " + n + "," + k);
+                norm += Math.exp(z[k]);
+            }
+            for (int k = 0; k < 3; k++) {
+                assertEquals(Math.exp(z[k]) / norm, probs.getDouble(n, k), 1e-6, "softmax " + n + "," + k);
+            }
+        }
+        assertTrue(pass.logits().sub(probs).amaxNumber().doubleValue() > 0.1, "logits are not the probabilities");
     }
 }
