@@ -18,13 +18,15 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 
 /**
  * Reading, checking and describing DL4J networks. Only {@link MultiLayerNetwork}s with a dense
- * softmax {@link OutputLayer} are accepted as teachers in this version; every refusal names the
+ * softmax {@link OutputLayer} are accepted as teachers in this version (sequential
+ * ComputationGraphs are read as such, see {@link GraphConversion}); every refusal names the
  * source and what was found.
  */
 public final class Networks {
@@ -33,12 +35,22 @@ public final class Networks {
 
     private Networks() {}
 
-    /** Reads a model zip written by {@link ModelSerializer}, checking its entries first. */
+    /**
+     * Reads a model zip written by {@link ModelSerializer}, checking its entries first. A
+     * ComputationGraph is accepted when it is sequential and comes back converted to the equivalent
+     * MultiLayerNetwork (see {@link GraphConversion}); any other graph is refused naming the source
+     * and the offending vertex.
+     */
     public static MultiLayerNetwork read(byte[] bytes, String source, boolean loadUpdater) {
         String configJson = checkEntries(bytes, source);
-        if (configJson.contains("\"vertices\"")) {
-            throw new ModelFormatException(source + " is a DL4J ComputationGraph; this version of Pare prunes"
-                    + " MultiLayerNetwork teachers only");
+        if (GraphConversion.isGraphConfiguration(configJson, source)) {
+            ComputationGraph graph;
+            try {
+                graph = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), loadUpdater);
+            } catch (IOException | RuntimeException e) {
+                throw new ModelFormatException(source + " is not a readable DL4J ComputationGraph: " + e.getMessage(), e);
+            }
+            return GraphConversion.toMultiLayer(graph, source);
         }
         try {
             return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), loadUpdater);
