@@ -2,6 +2,7 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.model.Networks;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * per-call state and is not safe to share between concurrently running tasks.
  */
 public final class ExecutorModels {
-    private static final ConcurrentHashMap<Long, MultiLayerNetwork> PROTOTYPES = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, MultiLayerNetwork> PROTOTYPES = new ConcurrentHashMap<>();
     private static final ThreadLocal<java.util.Map<String, MultiLayerNetwork>> PER_THREAD =
             ThreadLocal.withInitial(java.util.HashMap::new);
 
@@ -25,7 +26,9 @@ public final class ExecutorModels {
 
     /** The network in {@code model}, private to the calling thread, converted to {@code dataType} (null: as saved). */
     public static MultiLayerNetwork get(Broadcast<byte[]> model, DataType dataType) {
-        long id = model.id();
+        // Broadcast ids restart with every SparkContext; a JVM that outlives one (local mode, tests)
+        // must not serve an earlier application's model for the same id.
+        String id = SparkEnv.get().conf().getAppId() + "/" + model.id();
         return PER_THREAD.get().computeIfAbsent(id + "/" + dataType, k -> {
             MultiLayerNetwork proto = PROTOTYPES.computeIfAbsent(id,
                     i -> Networks.read(model.value(), "broadcast model " + i, false));
