@@ -148,6 +148,58 @@ class CalibrationJobTest {
     }
 
     @Test
+    void cosineAndConvolutionStatisticsEqualTheDriverSideComputation() throws Exception {
+        // A dense teacher with a square hidden layer (cosine is defined there) and the committed CNN.
+        MultiLayerNetwork square = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .seed(12).dataType(DataType.FLOAT).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(784).nOut(32)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(32).nOut(32)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(32).nOut(10)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .build());
+        square.init();
+        byte[] cnn = java.nio.file.Files.readAllBytes(Paths.get(LocalSpark.sample("teacher-lenet5.zip")));
+        Dataset<Row> sample = CalibrationJob.sample(train, 48, 3, 21L);
+        INDArray x = features(sample.collectAsList());
+        for (byte[] model : List.of(Networks.toBytes(square, false), cnn)) {
+            Set<Statistic> kinds = EnumSet.of(Statistic.INPUT_NORMS, Statistic.OUTPUT_ACTIVATIONS, Statistic.COSINE);
+            CalibrationStatistics spark3 = CalibrationJob.run(spark, sample, model,
+                    new CalibrationJob.Settings(784, 7, kinds, 1, Long.MAX_VALUE));
+            // Driver route: one pass over all rows in a single batch, one partition.
+            MultiLayerNetwork net = Networks.read(model, "model", false).convertDataType(DataType.DOUBLE);
+            CalibrationStatistics driver = CalibrationStatistics.emptyFor(net, kinds, Long.MAX_VALUE);
+            driver.add(net, x);
+            assertEquals(driver.samples(), spark3.samples());
+            for (CalibrationStatistics.LayerStatistics l : driver.layers()) {
+                CalibrationStatistics.LayerStatistics s = spark3.layer(l.index());
+                double[] a = l.inputSquareSums().sums();
+                double[] b = s.inputSquareSums().sums();
+                for (int j = 0; j < a.length; j++) {
+                    assertRelClose(a[j], b[j], 1e-9, l.name() + " input column " + j);
+                }
+                double[] ma = l.outputActivations().meanSquare();
+                double[] mb = s.outputActivations().meanSquare();
+                for (int j = 0; j < ma.length; j++) {
+                    assertRelClose(ma[j], mb[j], 1e-9, l.name() + " unit " + j);
+                }
+                assertEquals(l.cosine() == null, s.cosine() == null, l.name());
+                if (l.cosine() != null) {
+                    assertRelClose(l.cosine().meanCosine(), s.cosine().meanCosine(), 1e-9, l.name() + " cosine");
+                }
+            }
+        }
+        // Only the square hidden layer keeps its shape; its cosine is an actual mean over the 48 rows.
+        CalibrationStatistics sq = CalibrationJob.run(spark, sample, Networks.toBytes(square, false),
+                new CalibrationJob.Settings(784, 16, EnumSet.of(Statistic.COSINE), 1, Long.MAX_VALUE));
+        assertEquals(null, sq.layer(0).cosine());
+        assertEquals(48, sq.layer(1).cosine().count());
+        assertEquals(null, sq.layer(2).cosine());
+    }
+
+    @Test
     void oneOrFourShardsGiveTheSameMasks() {
         Set<Statistic> all = EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRAM);
         CalibrationStatistics one = CalibrationJob.run(spark, CalibrationJob.sample(train, 512, 1, 9L), teacherBytes,
