@@ -2,6 +2,7 @@ package dev.pare.common.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.datapruning.SelectionMethod;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.importance.Criteria;
@@ -69,9 +70,17 @@ public record PareConfig(
         }
     }
 
-    public record Selection(double fraction, SelectionMethod method) {
+    /**
+     * @param ccsStrata number of equal-width score strata of ccs
+     * @param ccsDropHardest share β of the hardest examples ccs drops before stratifying
+     */
+    public record Selection(double fraction, SelectionMethod method, ScoreKind score, boolean classBalanced,
+                            int ccsStrata, double ccsDropHardest, int histogramBins) {
         public Selection {
             Values.inRange("selection.fraction", fraction, 0, false, 1, true);
+            Values.positive("selection.ccs.strata", ccsStrata);
+            Values.inRange("selection.ccs.drop-hardest", ccsDropHardest, 0, true, 1, false);
+            Values.positive("selection.histogram-bins", histogramBins);
         }
     }
 
@@ -181,7 +190,9 @@ public record PareConfig(
                 new Calibration(cal.integer("samples"), cal.integer("partitions"), cal.integer("batch-size"),
                         cal.integer("gradient-batch-size"), cal.longValue("max-gram-bytes")),
                 new Score(sc.integer("batch-size")),
-                new Selection(sel.number("fraction"), SelectionMethod.fromName("selection.method", sel.string("method"))),
+                new Selection(sel.number("fraction"), SelectionMethod.fromName("selection.method", sel.string("method")),
+                        ScoreKind.fromName("selection.score", sel.string("score")), sel.bool("class-balanced"),
+                        sel.integer("ccs.strata"), sel.number("ccs.drop-hardest"), sel.integer("histogram-bins")),
                 new Prune(Criteria.fromName("prune.criterion", p.string("criterion")),
                         SparsityPattern.fromName("prune.pattern", p.string("pattern")), p.number("sparsity"),
                         p.integer("n-of-m.n"), p.integer("n-of-m.m"),

@@ -102,6 +102,27 @@ public final class HtmlReport {
                         .append("</td><td>").append(c.path("kept").asText()).append("</td></tr>\n");
             }
             h.append("</table>\n");
+            JsonNode hist = d.path("histogram");
+            if (hist.path("all").isArray() && hist.path("all").size() > 0) {
+                int bins = hist.path("all").size();
+                double lo = hist.path("min").asDouble();
+                double width = (hist.path("max").asDouble() - lo) / bins;
+                long most = 1;
+                for (JsonNode n : hist.path("all")) {
+                    most = Math.max(most, n.asLong());
+                }
+                h.append("<p>").append(esc(hist.path("score").asText())).append(" of all and of kept examples:</p>\n")
+                        .append("<table><tr><th>score from</th><th>all</th><th>kept</th><th></th></tr>\n");
+                for (int i = 0; i < bins; i++) {
+                    long all = hist.path("all").get(i).asLong();
+                    long kept = hist.path("kept").get(i).asLong();
+                    h.append("<tr><td>").append(String.format("%.4f", lo + i * width)).append("</td><td>").append(all)
+                            .append("</td><td>").append(kept).append("</td><td style=\"text-align:left\">")
+                            .append(bar(all, most, "#ccc")).append("<br>").append(bar(kept, most, "#47a"))
+                            .append("</td></tr>\n");
+                }
+                h.append("</table>\n");
+            }
         }
 
         h.append("<h2>Stages</h2>\n<table><tr><th>stage</th><th>seconds</th></tr>\n");
@@ -112,6 +133,12 @@ public final class HtmlReport {
         }
         h.append("</table>\n</body></html>\n");
         return h.toString();
+    }
+
+    /** An inline bar of width proportional to {@code value / max} (pure HTML, no script). */
+    private static String bar(long value, long max, String color) {
+        int px = (int) Math.round(200.0 * value / Math.max(1, max));
+        return "<span style=\"display:inline-block;height:8px;width:" + px + "px;background:" + color + "\"></span>";
     }
 
     private static String pct(JsonNode n) {

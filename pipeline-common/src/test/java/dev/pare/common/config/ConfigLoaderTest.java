@@ -58,10 +58,10 @@ class ConfigLoaderTest {
     @Test
     void setOverridesApply() {
         PareConfig c = ConfigLoader.load(null, List.of("prune.sparsity=0.7", "prune.criterion=magnitude",
-                "selection.method = el2n-hardest", "seed=123", "prune.prune-output-layer=true"));
+                "selection.method = hardest", "seed=123", "prune.prune-output-layer=true"));
         assertEquals(0.7, c.prune().sparsity());
         assertEquals(Criteria.MAGNITUDE, c.prune().criterion());
-        assertEquals(SelectionMethod.EL2N_HARDEST, c.selection().method());
+        assertEquals(SelectionMethod.HARDEST, c.selection().method());
         assertEquals(123L, c.seed());
         assertTrue(c.prune().pruneOutputLayer());
         assertTrue(c.renderSection("prune").contains("0.7"), c.renderSection("prune"));

@@ -65,9 +65,12 @@ class ExampleScoresTest {
 
     @Test
     void selectionMethodNames() {
-        assertEquals(SelectionMethod.EL2N_HARDEST, SelectionMethod.fromName("selection.method", "el2n-hardest"));
+        assertEquals(SelectionMethod.HARDEST, SelectionMethod.fromName("selection.method", "hardest"));
         assertEquals(SelectionMethod.RANDOM, SelectionMethod.fromName("selection.method", "random"));
-        ConfigError e = assertThrows(ConfigError.class, () -> SelectionMethod.fromName("selection.method", "hardest"));
-        assertTrue(e.getMessage().contains("random, el2n-hardest"), e.getMessage());
+        ConfigError e = assertThrows(ConfigError.class, () -> SelectionMethod.fromName("selection.method", "el2n-hardest"));
+        assertTrue(e.getMessage().contains("random, hardest, easiest, ccs"), e.getMessage());
+        assertEquals(ScoreKind.MARGIN, ScoreKind.fromName("selection.score", "margin"));
+        assertEquals(-0.25, ScoreKind.MARGIN.hardness(0.25));
+        assertEquals(0.25, ScoreKind.GRAND.hardness(0.25));
     }
 }

@@ -36,7 +36,7 @@ final class Commands {
     }
 
     @Command(name = "select-data", mixinStandardHelpOptions = true,
-            description = "Keep a fraction of the training set (random or el2n-hardest), ranked by Spark."
+            description = "Keep a fraction of the training set (random, hardest, easiest or ccs by a teacher score, optionally class-balanced), ranked by Spark."
                     + " Writes <run-dir>/subset/.")
     static final class SelectData extends StageCommand {
         @Override

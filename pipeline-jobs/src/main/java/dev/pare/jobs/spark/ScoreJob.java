@@ -2,6 +2,7 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.datapruning.ExampleScores;
+import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.model.ForwardPass;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -17,15 +18,19 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Scores every training example with the teacher on the executors: logits, cross-entropy loss and
- * EL2N, one output row per input row (streamed batch by batch: executor memory is bounded by the
+ * Scores every training example with the teacher on the executors: logits, cross-entropy loss,
+ * EL2N, entropy, margin and the last-layer GraNd norm ({@link ExampleScores}), one output row per input row (streamed batch by batch: executor memory is bounded by the
  * batch size, not the partition size).
  */
 public final class ScoreJob {
-    public static final String LOSS = "loss";
-    public static final String EL2N = "el2n";
+    public static final String LOSS = ScoreKind.LOSS.configName();
+    public static final String EL2N = ScoreKind.EL2N.configName();
+    public static final String ENTROPY = ScoreKind.ENTROPY.configName();
+    public static final String MARGIN = ScoreKind.MARGIN.configName();
+    public static final String GRAND = ScoreKind.GRAND.configName();
     public static final String LOGITS = "teacher_logits";
 
     /** Output schema of {@code example-scores}. */
@@ -34,6 +39,9 @@ public final class ScoreJob {
             .add("label", DataTypes.IntegerType, false)
             .add(LOSS, DataTypes.DoubleType, false)
             .add(EL2N, DataTypes.DoubleType, false)
+            .add(ENTROPY, DataTypes.DoubleType, false)
+            .add(MARGIN, DataTypes.DoubleType, false)
+            .add(GRAND, DataTypes.DoubleType, false)
             .add(LOGITS, DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
     private ScoreJob() {}
@@ -58,16 +66,21 @@ public final class ScoreJob {
                     return false;
                 }
                 ExampleArrays batch = Rows.take(rows, bs, w);
-                float[] logits = ForwardPass.logitsRowMajor(net, batch.featureRange(0, batch.size()));
+                ForwardPass pass = ForwardPass.run(net, batch.featureRange(0, batch.size()));
+                float[] logits = rowMajor(pass.logits());
+                INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
+                int hw = (int) penultimate.size(1);
+                float[] h = rowMajor(penultimate);
                 List<Row> result = new ArrayList<>(batch.size());
                 for (int r = 0; r < batch.size(); r++) {
                     int label = batch.labels()[r];
-                    ExampleScores s = ExampleScores.of(logits, r * c, c, label);
+                    ExampleScores s = ExampleScores.of(logits, r * c, c, label, h, r * hw, hw);
                     Float[] z = new Float[c];
                     for (int k = 0; k < c; k++) {
                         z[k] = logits[r * c + k];
                     }
-                    result.add(RowFactory.create(batch.ids()[r], label, s.loss(), s.el2n(), z));
+                    result.add(RowFactory.create(batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(), s.margin(),
+                            s.grand(), z));
                 }
                 buffer = result;
                 next = 0;
@@ -83,6 +96,11 @@ public final class ScoreJob {
             }
         });
         return spark.createDataFrame(out, SCHEMA);
+    }
+
+    private static float[] rowMajor(INDArray a) {
+        // A fresh C-order float copy owns exactly rows × columns values in row-major order.
+        return a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
     }
 
     /** Broadcasts model bytes for {@link #scores}. */

@@ -160,6 +160,9 @@ public final class ReportStage implements Stage {
             d.put("keptFraction", sel.path("kept").asDouble() / Math.max(1, sel.path("total").asLong()));
             d.put("requestedFraction", sel.path("fraction").asDouble());
             d.set("perClass", sel.path("perClass"));
+            d.put("score", sel.path("score").asText());
+            d.put("classBalanced", sel.path("classBalanced").asBoolean());
+            d.set("histogram", sel.path("histogram"));
         }
         ObjectNode stages = r.putObject("stages");
         for (String[] s : STAGES) {

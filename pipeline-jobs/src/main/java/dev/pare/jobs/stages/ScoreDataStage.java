@@ -26,7 +26,10 @@ public final class ScoreDataStage implements Stage {
 
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
-        return ctx.teacherOnTrainIdentity();
+        List<String> id = new java.util.ArrayList<>(ctx.teacherOnTrainIdentity());
+        // The table's columns are part of what this stage promises: a folder written with fewer is not reused.
+        id.add("columns=" + String.join(",", ScoreJob.SCHEMA.fieldNames()));
+        return id;
     }
 
     @Override

@@ -1,30 +1,48 @@
 package dev.pare.jobs.stages;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.config.PareConfig;
+import dev.pare.common.datapruning.SelectionBudgets;
+import dev.pare.common.datapruning.SelectionMethod;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.Json;
-import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
 
 /**
- * {@code select-data}: keeps {@code floor(f·N)} examples (at least 1) by a seeded random order or
- * by descending EL2N (ties by id). The ranking is a Spark sort + limit; only per-class counts come
- * back to the driver.
+ * {@code select-data}: keeps {@code max(1, floor(f·N))} examples by a {@link SelectionMethod}
+ * (random, hardest, easiest, ccs), optionally class-balanced. Ranking and sampling are Spark sorts
+ * and window functions; only per-class (and per-stratum) counts come back to the driver. Writes
+ * the kept ids and a report with per-class counts and the score histogram of kept vs all.
  */
 public final class SelectDataStage implements Stage {
     public static final String FOLDER = "subset";
@@ -54,16 +72,141 @@ public final class SelectDataStage implements Stage {
 
     /** Kept count for {@code n} examples at fraction {@code f}: {@code max(1, floor(f·n))}. */
     public static long keptCount(long n, double f) {
-        return Math.max(1, (long) Math.floor(f * n + 1e-9));
+        return SelectionBudgets.keptCount(n, f);
     }
 
-    /** The kept rows of {@code scores} (columns id, label, ...). */
+    private static final String HARD = "_pare_hardness";
+    private static final String KEY = "_pare_order";
+    private static final String GROUP = "_pare_group";
+    private static final String STRATUM = "_pare_stratum";
+    private static final String RANK = "_pare_rank";
+    private static final String BUDGET = "_pare_budget";
+
+    /**
+     * The kept rows of {@code scores} (columns id, label and the score columns): exactly
+     * {@code keep} of them (or all when fewer). Ranking, grouping and sampling run in Spark; only
+     * per-group (and per-stratum) counts come to the driver, to compute budgets.
+     */
     public static Dataset<Row> select(Dataset<Row> scores, PareConfig.Selection sel, long seed, long keep) {
-        Dataset<Row> ranked = switch (sel.method()) {
-            case RANDOM -> scores.orderBy(xxhash64(col("id"), lit(Seeds.derive(seed, "select-random", 0))), col("id"));
-            case EL2N_HARDEST -> scores.orderBy(col(ScoreJob.EL2N).desc(), col("id").asc());
+        Column hardness = sel.score().harderWhenLarger() ? col(sel.score().configName())
+                : col(sel.score().configName()).multiply(-1.0);
+        Dataset<Row> pool = scores.withColumn(HARD, hardness)
+                .withColumn(GROUP, sel.classBalanced() ? col("label") : lit(0));
+        Column random = xxhash64(col("id"), lit(Seeds.derive(seed, "select-" + sel.method().configName(), 0)));
+        if (sel.method() == SelectionMethod.CCS && sel.ccsDropHardest() > 0) {
+            // Drop the hardest β of each group (of the whole set when not class-balanced) as likely label noise.
+            Map<Integer, Long> sizes = counts(pool, GROUP);
+            if (!sel.classBalanced()) {
+                long drop = (long) Math.floor(sel.ccsDropHardest() * sizes.getOrDefault(0, 0L) + 1e-9);
+                Dataset<Row> hardest = pool.orderBy(col(HARD).desc(), col("id")).limit((int) drop).select("id");
+                pool = pool.join(hardest, pool.col("id").equalTo(hardest.col("id")), "left_anti");
+            } else {
+                Dataset<Row> drops = table(pool.sparkSession(), sizes.keySet().stream().collect(java.util.stream.Collectors
+                        .toMap(g -> List.of(g), g -> (long) Math.floor(sel.ccsDropHardest() * sizes.get(g) + 1e-9))), GROUP);
+                pool = pool.withColumn(RANK, row_number().over(Window.partitionBy(GROUP).orderBy(col(HARD).desc(), col("id"))))
+                        .join(broadcast(drops), GROUP)
+                        .where(col(RANK).gt(col(BUDGET)))
+                        .drop(RANK, BUDGET);
+            }
+        }
+        Map<Integer, Long> groupSizes = counts(pool, GROUP);
+        Map<Integer, Long> groupBudgets = budgets(groupSizes, keep, sel.classBalanced());
+        Column order = switch (sel.method()) {
+            case RANDOM, CCS -> random;
+            case HARDEST -> col(HARD).desc();
+            case EASIEST -> col(HARD).asc();
         };
-        return ranked.limit((int) keep).select(col("id"), col("label"));
+        if (sel.method() != SelectionMethod.CCS) {
+            if (!sel.classBalanced()) {
+                // One group: a distributed sort and limit.
+                return pool.orderBy(order, col("id")).limit((int) Math.min(keep, Integer.MAX_VALUE))
+                        .select(col("id"), col("label"));
+            }
+            Dataset<Row> b = table(pool.sparkSession(), groupBudgets.entrySet().stream().collect(java.util.stream
+                    .Collectors.toMap(e -> List.of(e.getKey()), Map.Entry::getValue)), GROUP);
+            return pool.withColumn(RANK, row_number().over(Window.partitionBy(GROUP).orderBy(order, col("id"))))
+                    .join(broadcast(b), GROUP)
+                    .where(col(RANK).leq(col(BUDGET)))
+                    .select(col("id"), col("label"));
+        }
+        // CCS: equal-width strata of hardness per group, budgets spread evenly over strata.
+        Map<Integer, double[]> ranges = new java.util.HashMap<>();
+        for (Row r : pool.groupBy(GROUP).agg(min(HARD), max(HARD)).collectAsList()) {
+            ranges.put(r.getInt(0), new double[] {r.getDouble(1), r.getDouble(2)});
+        }
+        final Map<Integer, double[]> bounds = Map.copyOf(ranges);
+        final int k = sel.ccsStrata();
+        UserDefinedFunction stratumOf = udf((UDF2<Integer, Double, Integer>) (g, h) -> {
+            double[] mm = bounds.get(g);
+            return SelectionBudgets.stratum(h, mm[0], mm[1], k);
+        }, DataTypes.IntegerType);
+        pool = pool.withColumn(STRATUM, stratumOf.apply(col(GROUP), col(HARD)));
+        Map<List<Integer>, Long> budgets = new java.util.HashMap<>();
+        Map<List<Integer>, Long> strata = counts2(pool);
+        for (Map.Entry<Integer, Long> g : groupBudgets.entrySet()) {
+            long[] sizes = new long[k];
+            for (int s = 0; s < k; s++) {
+                sizes[s] = strata.getOrDefault(List.of(g.getKey(), s), 0L);
+            }
+            long[] b = SelectionBudgets.ccsBudgets(sizes, g.getValue());
+            for (int s = 0; s < k; s++) {
+                if (b[s] > 0) {
+                    budgets.put(List.of(g.getKey(), s), b[s]);
+                }
+            }
+        }
+        Dataset<Row> b = table(pool.sparkSession(), budgets, GROUP, STRATUM);
+        return pool.withColumn(RANK, row_number().over(Window.partitionBy(GROUP, STRATUM).orderBy(random, col("id"))))
+                .join(broadcast(b), JavaConverters.asScalaBuffer(List.of(GROUP, STRATUM)).toSeq())
+                .where(col(RANK).leq(col(BUDGET)))
+                .select(col("id"), col("label"));
+    }
+
+    private static Map<Integer, Long> budgets(Map<Integer, Long> groupSizes, long keep, boolean balanced) {
+        List<Integer> groups = new ArrayList<>(new java.util.TreeSet<>(groupSizes.keySet()));
+        long[] sizes = groups.stream().mapToLong(groupSizes::get).toArray();
+        long[] b = balanced ? SelectionBudgets.proportional(sizes, keep)
+                : new long[] {Math.min(keep, sizes.length == 0 ? 0 : sizes[0])};
+        Map<Integer, Long> out = new TreeMap<>();
+        for (int i = 0; i < groups.size(); i++) {
+            out.put(groups.get(i), b[i]);
+        }
+        return out;
+    }
+
+    private static Map<Integer, Long> counts(Dataset<Row> df, String column) {
+        Map<Integer, Long> m = new TreeMap<>();
+        for (Row r : df.groupBy(column).count().collectAsList()) {
+            m.put(r.getInt(0), r.getLong(1));
+        }
+        return m;
+    }
+
+    private static Map<List<Integer>, Long> counts2(Dataset<Row> df) {
+        Map<List<Integer>, Long> m = new java.util.HashMap<>();
+        for (Row r : df.groupBy(GROUP, STRATUM).count().collectAsList()) {
+            m.put(List.of(r.getInt(0), r.getInt(1)), r.getLong(2));
+        }
+        return m;
+    }
+
+    /** A small table of integer key columns and a {@value #BUDGET} column. */
+    private static Dataset<Row> table(SparkSession spark, Map<List<Integer>, Long> values, String... keys) {
+        StructType schema = new StructType();
+        for (String key : keys) {
+            schema = schema.add(key, DataTypes.IntegerType, false);
+        }
+        schema = schema.add(BUDGET, DataTypes.LongType, false);
+        List<Row> rows = new ArrayList<>();
+        for (Map.Entry<List<Integer>, Long> e : values.entrySet()) {
+            Object[] v = new Object[keys.length + 1];
+            for (int i = 0; i < keys.length; i++) {
+                v[i] = e.getKey().get(i);
+            }
+            v[keys.length] = e.getValue();
+            rows.add(RowFactory.create(v));
+        }
+        return spark.createDataFrame(rows, schema);
     }
 
     @Override
@@ -71,6 +214,10 @@ public final class SelectDataStage implements Stage {
         PareConfig.Selection sel = ctx.config().selection();
         Path scoresPath = new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE);
         Dataset<Row> scores = ctx.spark().read().parquet(scoresPath.toString());
+        if (!java.util.Arrays.asList(scores.columns()).contains(sel.score().configName())) {
+            throw new dev.pare.jobs.io.BadInputException(scoresPath + " has no column '" + sel.score().configName()
+                    + "' (selection.score); it was written by an older score-data: rerun score-data with --force");
+        }
         long total = scores.count();
         long keep = keptCount(total, sel.fraction());
         Path out = new Path(dir.tmp(), TABLE);
@@ -80,6 +227,12 @@ public final class SelectDataStage implements Stage {
         Map<Integer, Long> allPerClass = perClass(scores);
         ObjectNode report = Json.object();
         report.put("method", sel.method().configName());
+        report.put("score", sel.score().configName());
+        report.put("classBalanced", sel.classBalanced());
+        if (sel.method() == SelectionMethod.CCS) {
+            report.put("ccsStrata", sel.ccsStrata());
+            report.put("ccsDropHardest", sel.ccsDropHardest());
+        }
         report.put("fraction", sel.fraction());
         report.put("total", total);
         report.put("kept", keptPerClass.values().stream().mapToLong(Long::longValue).sum());
@@ -90,10 +243,40 @@ public final class SelectDataStage implements Stage {
             c.put("total", n);
             c.put("kept", keptPerClass.getOrDefault(label, 0L));
         });
+        report.set("histogram", histogram(scores, kept, sel.score().configName(), sel.histogramBins()));
         ctx.files().writeString(new Path(dir.tmp(), REPORT), Json.MAPPER.writeValueAsString(report));
         details.setAll(report);
-        ctx.out().printf("%-12s kept %d of %d examples (%s, f = %s)%n", name(), report.get("kept").asLong(), total,
-                sel.method().configName(), sel.fraction());
+        ctx.out().printf("%-12s kept %d of %d examples (%s%s%s, f = %s)%n", name(), report.get("kept").asLong(), total,
+                sel.method().configName(), sel.method() == SelectionMethod.RANDOM ? "" : " by " + sel.score().configName(),
+                sel.classBalanced() ? ", class-balanced" : "", sel.fraction());
+    }
+
+    /** Equal-width histogram of {@code column} over its range in {@code all}: counts of all and of kept rows. */
+    private static ObjectNode histogram(Dataset<Row> all, Dataset<Row> kept, String column, int bins) {
+        Row mm = all.agg(min(column), max(column)).first();
+        double lo = mm.getDouble(0);
+        double hi = mm.getDouble(1);
+        UserDefinedFunction bin = udf((UDF1<Double, Integer>) v -> SelectionBudgets.stratum(v, lo, hi, bins),
+                DataTypes.IntegerType);
+        long[] a = new long[bins];
+        long[] k = new long[bins];
+        for (Row r : all.groupBy(bin.apply(col(column))).count().collectAsList()) {
+            a[r.getInt(0)] = r.getLong(1);
+        }
+        for (Row r : kept.select("id").join(all, "id").groupBy(bin.apply(col(column))).count().collectAsList()) {
+            k[r.getInt(0)] = r.getLong(1);
+        }
+        ObjectNode h = Json.object();
+        h.put("score", column);
+        h.put("min", lo);
+        h.put("max", hi);
+        ArrayNode ha = h.putArray("all");
+        ArrayNode hk = h.putArray("kept");
+        for (int i = 0; i < bins; i++) {
+            ha.add(a[i]);
+            hk.add(k[i]);
+        }
+        return h;
     }
 
     private static Map<Integer, Long> perClass(Dataset<Row> df) {

@@ -1,0 +1,147 @@
+package dev.pare.jobs.stages;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.common.config.ConfigLoader;
+import dev.pare.common.config.PareConfig;
+import dev.pare.common.datapruning.SelectionBudgets;
+import dev.pare.jobs.spark.ScoreJob;
+import dev.pare.jobs.support.LocalSpark;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every selector on a synthetic score table, against the same choice computed here in plain Java. */
+class SelectDataTest {
+    private static final int N = 240;
+    private static SparkSession spark;
+    private static Dataset<Row> scores;
+    /** Rows as {id, label, el2n, loss, entropy, margin, grand}. */
+    private static final List<double[]> ROWS = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+        Random random = new Random(5);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < N; i++) {
+            int label = i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2; // classes of 120, 72 and 48 rows
+            // Scores with ties (rounded to 1/20) so that tie-breaking by id matters.
+            double el2n = Math.round(random.nextDouble() * 20) / 20.0;
+            double margin = Math.round(random.nextDouble() * 20) / 20.0;
+            ROWS.add(new double[] {1000 + i, label, el2n, el2n * 2, el2n / 2, margin, el2n * 3});
+            rows.add(RowFactory.create(1000L + i, label, el2n * 2, el2n, el2n / 2, margin, el2n * 3,
+                    new Float[] {0f, 0f, 0f}));
+        }
+        scores = spark.createDataFrame(rows, ScoreJob.SCHEMA).repartition(3);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    private static PareConfig.Selection selection(String... sets) {
+        List<String> s = new ArrayList<>();
+        for (String x : sets) {
+            s.add("selection." + x);
+        }
+        return ConfigLoader.load(null, s).selection();
+    }
+
+    private static List<Long> run(PareConfig.Selection sel, long seed) {
+        long keep = SelectDataStage.keptCount(N, sel.fraction());
+        return SelectDataStage.select(scores, sel, seed, keep).collectAsList().stream().map(r -> r.getLong(0)).sorted()
+                .collect(Collectors.toList());
+    }
+
+    /** Hardness of a row for a score column index (5 = margin: smaller is harder). */
+    private static double hardness(double[] row, int column) {
+        return column == 5 ? -row[column] : row[column];
+    }
+
+    private static List<Long> expectedByHardness(List<double[]> rows, int column, long keep, boolean hardest) {
+        Comparator<double[]> byHardness = Comparator.comparingDouble(r -> hardness(r, column));
+        Comparator<double[]> order = (hardest ? byHardness.reversed() : byHardness)
+                .thenComparingDouble(r -> r[0]);
+        return rows.stream().sorted(order).limit(keep).map(r -> (long) r[0]).sorted().collect(Collectors.toList());
+    }
+
+    @Test
+    void hardestAndEasiestKeepExactlyTheTopOfTheScoreTiesById() {
+        assertEquals(expectedByHardness(ROWS, 2, 24, true), run(selection("method=hardest", "fraction=0.1"), 0));
+        assertEquals(expectedByHardness(ROWS, 2, 24, false), run(selection("method=easiest", "fraction=0.1"), 0));
+        // margin: the hardest examples have the smallest margin
+        assertEquals(expectedByHardness(ROWS, 5, 72, true),
+                run(selection("method=hardest", "score=margin", "fraction=0.3"), 0));
+    }
+
+    @Test
+    void classBalancedSelectionGivesProportionalBudgetsAndTheHardestWithinEachClass() {
+        PareConfig.Selection sel = selection("method=hardest", "class-balanced=true", "fraction=0.25");
+        List<Long> kept = run(sel, 0);
+        long[] budgets = SelectionBudgets.proportional(new long[] {120, 72, 48}, 60);
+        assertArrayEquals(new long[] {30, 18, 12}, budgets);
+        List<Long> expected = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            final int label = c;
+            expected.addAll(expectedByHardness(ROWS.stream().filter(r -> r[1] == label).toList(), 2, budgets[c], true));
+        }
+        assertEquals(expected.stream().sorted().toList(), kept);
+    }
+
+    @Test
+    void randomIsExactSeededAndDifferentForAnotherSeed() {
+        PareConfig.Selection sel = selection("method=random", "fraction=0.3");
+        List<Long> a = run(sel, 7);
+        assertEquals(72, a.size());
+        assertEquals(a, run(sel, 7));
+        assertNotEquals(a, run(sel, 8));
+        PareConfig.Selection balanced = selection("method=random", "fraction=0.3", "class-balanced=true");
+        List<Long> b = run(balanced, 7);
+        assertEquals(72, b.size());
+        long[] perClass = new long[3];
+        for (long id : b) {
+            perClass[(int) ROWS.get((int) (id - 1000))[1]]++;
+        }
+        assertArrayEquals(SelectionBudgets.proportional(new long[] {120, 72, 48}, 72), perClass);
+    }
+
+    @Test
+    void ccsKeepsTheStratumBudgetsAndDropsTheHardestFirst() {
+        PareConfig.Selection sel = selection("method=ccs", "fraction=0.2", "ccs.strata=4", "ccs.drop-hardest=0.1");
+        List<Long> kept = run(sel, 3);
+        assertEquals(48, kept.size());
+        assertEquals(kept, run(sel, 3), "seeded");
+        // The hardest 10% (24 rows, ties by id) are never kept.
+        Set<Long> dropped = new TreeSet<>(expectedByHardness(ROWS, 2, 24, true));
+        assertTrue(kept.stream().noneMatch(dropped::contains));
+        // Strata over the remaining rows' range; kept counts per stratum equal the CCS budgets.
+        List<double[]> pool = ROWS.stream().filter(r -> !dropped.contains((long) r[0])).toList();
+        double lo = pool.stream().mapToDouble(r -> r[2]).min().orElseThrow();
+        double hi = pool.stream().mapToDouble(r -> r[2]).max().orElseThrow();
+        long[] sizes = new long[4];
+        for (double[] r : pool) {
+            sizes[SelectionBudgets.stratum(r[2], lo, hi, 4)]++;
+        }
+        long[] keptPerStratum = new long[4];
+        for (long id : kept) {
+            keptPerStratum[SelectionBudgets.stratum(ROWS.get((int) (id - 1000))[2], lo, hi, 4)]++;
+        }
+        assertArrayEquals(SelectionBudgets.ccsBudgets(sizes, 48), keptPerStratum);
+    }
+}
