@@ -138,7 +138,9 @@ public final class SelectDataStage implements Stage {
         final int k = sel.ccsStrata();
         UserDefinedFunction stratumOf = udf((UDF2<Integer, Double, Integer>) (g, h) -> {
             double[] mm = bounds.get(g);
-            return SelectionBudgets.stratum(h, mm[0], mm[1], k);
+            // Spark may evaluate this column for rows the drop above filters out later (their score lies
+            // above the remaining range); clamping keeps the function total, and those rows never survive.
+            return SelectionBudgets.stratum(Math.max(mm[0], Math.min(mm[1], h)), mm[0], mm[1], k);
         }, DataTypes.IntegerType);
         pool = pool.withColumn(STRATUM, stratumOf.apply(col(GROUP), col(HARD)));
         Map<List<Integer>, Long> budgets = new java.util.HashMap<>();

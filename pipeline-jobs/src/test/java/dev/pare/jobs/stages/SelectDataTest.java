@@ -144,4 +144,25 @@ class SelectDataTest {
         }
         assertArrayEquals(SelectionBudgets.ccsBudgets(sizes, 48), keptPerStratum);
     }
+
+    @Test
+    void classBalancedCcsDropsTheHardestOfEachClassAndKeepsTheClassBudgets() {
+        PareConfig.Selection sel = selection("method=ccs", "fraction=0.25", "ccs.strata=3", "ccs.drop-hardest=0.25",
+                "class-balanced=true");
+        List<Long> kept = run(sel, 4);
+        assertEquals(60, kept.size());
+        long[] perClass = new long[3];
+        long[] sizes = {120, 72, 48};
+        Set<Long> dropped = new TreeSet<>();
+        for (int c = 0; c < 3; c++) {
+            final int label = c;
+            dropped.addAll(expectedByHardness(ROWS.stream().filter(r -> r[1] == label).toList(), 2, sizes[c] / 4, true));
+        }
+        for (long id : kept) {
+            perClass[(int) ROWS.get((int) (id - 1000))[1]]++;
+            assertTrue(!dropped.contains(id), "kept a dropped example " + id);
+        }
+        // Budgets proportional to the class sizes after dropping 25% of each: 90, 54, 36 of 180.
+        assertArrayEquals(SelectionBudgets.proportional(new long[] {90, 54, 36}, 60), perClass);
+    }
 }
