@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.datapruning.SelectionMethod;
+import dev.pare.common.distill.LrSchedule;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.importance.Criteria;
 import dev.pare.common.sparsity.SparsityAllocation;
@@ -139,8 +140,25 @@ public record PareConfig(
         }
     }
 
-    public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha) {
+    /**
+     * @param validationFraction share of the selected subset held out (seeded) for early stopping and
+     *     best-epoch selection; 0 = none
+     * @param patience epochs without a better validation accuracy before stopping; 0 = never
+     */
+    public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha,
+                          LrSchedule lrSchedule, int stepEvery, double stepGamma, double validationFraction,
+                          int patience, boolean keepBest) {
         public Distill {
+            Values.positive("distill.step.every", stepEvery);
+            Values.inRange("distill.step.gamma", stepGamma, 0, true, 1, true);
+            Values.inRange("distill.validation-fraction", validationFraction, 0, true, 1, false);
+            if (patience < 0) {
+                throw new ConfigError("distill.early-stopping-patience", patience, "must be >= 0");
+            }
+            if (patience > 0 && validationFraction == 0) {
+                throw new ConfigError("distill.early-stopping-patience", patience, "needs a validation split:"
+                        + " set distill.validation-fraction > 0 (the test split is never used to choose)");
+            }
             if (epochs < 0) {
                 throw new ConfigError("distill.epochs", epochs, "must be >= 0");
             }
@@ -201,7 +219,10 @@ public record PareConfig(
                         p.stringList("include-layers"), p.stringList("exclude-layers"), p.bool("prune-output-layer"),
                         p.integer("remove-layers"), p.integer("sparsegpt.block-size"), p.number("sparsegpt.damping")),
                 new Distill(di.integer("epochs"), di.integer("batch-size"), di.number("learning-rate"),
-                        di.number("temperature"), di.number("alpha")),
+                        di.number("temperature"), di.number("alpha"),
+                        LrSchedule.fromName("distill.lr-schedule", di.string("lr-schedule")), di.integer("step.every"),
+                        di.number("step.gamma"), di.number("validation-fraction"),
+                        di.integer("early-stopping-patience"), di.bool("keep-best")),
                 new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),

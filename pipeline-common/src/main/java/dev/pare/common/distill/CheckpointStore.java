@@ -7,5 +7,8 @@ import java.util.Optional;
 public interface CheckpointStore {
     Optional<Checkpoint> latest() throws IOException;
 
+    /** The checkpoint of {@code epoch}, if it was saved and kept. */
+    Optional<Checkpoint> at(int epoch) throws IOException;
+
     void save(Checkpoint checkpoint) throws IOException;
 }

@@ -25,7 +25,9 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
  * Offline knowledge distillation of a pruned student on a data subset, with the teacher's logits
- * precomputed by {@code score-data}. Adam on {@link KnowledgeDistillationLoss}; after every
+ * precomputed by {@code score-data}. Adam with a per-epoch {@link LrSchedule} on
+ * {@link KnowledgeDistillationLoss}; optional early stopping and best-epoch selection on a
+ * validation split held out of the training subset ({@link ValidationSplit}). After every
  * optimizer step the masks are re-applied so pruned weights stay exactly zero. After each epoch
  * the student is evaluated on the test split and a {@link Checkpoint} is saved; a resumed run
  * continues from the latest checkpoint and ends bit-identical to an uninterrupted one (the batch
@@ -39,23 +41,37 @@ public final class Distiller {
         this.settings = settings;
     }
 
-    /** The final student and the metrics of every epoch (resumed ones included). */
-    public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs) {}
+    /**
+     * The final student, the metrics of every epoch (resumed ones included), the epoch the student
+     * comes from (the best by validation accuracy with {@code keepBest}, else the last) and whether
+     * early stopping ended the run.
+     */
+    public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs, int chosenEpoch, boolean stoppedEarly) {}
+
+    /** {@link #run(MultiLayerNetwork, MaskSet, ExampleArrays, float[], ExampleArrays, ExampleArrays, CheckpointStore, boolean, Consumer)} without a validation split. */
+    public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
+                      ExampleArrays test, CheckpointStore checkpoints, boolean resume,
+                      Consumer<List<EpochMetrics>> onEpoch) throws IOException {
+        return run(student, masks, train, teacherLogits, null, test, checkpoints, resume, onEpoch);
+    }
 
     /**
      * @param student the pruned network (not modified)
      * @param teacherLogits row-major {@code [train.size(), numClasses]}, aligned with {@code train}
+     * @param validation held-out rows of the training subset for early stopping and best-epoch
+     *     selection ({@link ValidationSplit}); null or empty for none
      * @param onEpoch called after each epoch (and its checkpoint) with the metrics of every epoch so far,
      *     resumed ones included
      */
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
-                      ExampleArrays test, CheckpointStore checkpoints, boolean resume,
+                      ExampleArrays validation, ExampleArrays test, CheckpointStore checkpoints, boolean resume,
                       Consumer<List<EpochMetrics>> onEpoch) throws IOException {
         int numClasses = (int) Networks.outputSize(student);
         if (teacherLogits.length != (long) train.size() * numClasses) {
             throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values for "
                     + train.size() + " examples of " + numClasses + " classes");
         }
+        boolean validating = validation != null && validation.size() > 0;
         ILossFunction originalLoss = ((OutputLayer) outputConf(student)).getLossFn();
         MultiLayerNetwork net;
         List<EpochMetrics> history = new ArrayList<>();
@@ -70,7 +86,10 @@ public final class Distiller {
         }
         MaskedWeights masked = new MaskedWeights(net, masks);
         masked.applyInPlace();
-        for (int epoch = start + 1; epoch <= settings.epochs(); epoch++) {
+        boolean stopped = validating && shouldStop(history);
+        for (int epoch = start + 1; epoch <= settings.epochs() && !stopped; epoch++) {
+            // The epoch counter drives the per-epoch learning-rate schedule (and is saved with checkpoints).
+            net.getLayerWiseConfigurations().setEpochCount(epoch - 1);
             long t0 = System.nanoTime();
             double lossSum = 0;
             int[] order = Minibatches.epochOrder(train.size(), settings.seed(), SHUFFLE, epoch);
@@ -85,14 +104,49 @@ public final class Distiller {
                 lossSum += net.score();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            net.getLayerWiseConfigurations().setEpochCount(epoch);
             ClassificationMetrics eval = evaluate(net, test, numClasses, 1000);
+            ClassificationMetrics val = validating ? evaluate(net, validation, numClasses, 1000) : null;
             EpochMetrics m = new EpochMetrics(epoch, lossSum / batches, eval.accuracy(), eval.meanLoss(), seconds,
-                    train.size() / seconds);
+                    train.size() / seconds, settings.schedule().rate(settings.learningRate(), epoch - 1,
+                            settings.epochs(), settings.stepEvery(), settings.stepGamma()),
+                    val == null ? null : val.accuracy(), val == null ? null : val.meanLoss());
             history.add(m);
             checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history));
             onEpoch.accept(List.copyOf(history));
+            stopped = validating && shouldStop(history);
         }
-        return new Result(withLoss(net, originalLoss), history);
+        int chosen = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+        if (validating && settings.keepBest() && !history.isEmpty()) {
+            int best = bestEpoch(history);
+            if (best != chosen) {
+                Checkpoint c = checkpoints.at(best).orElseThrow(() -> new IOException(
+                        "the checkpoint of the best epoch " + best + " is gone; cannot keep the best student"));
+                net = Networks.read(c.model(), "distill checkpoint of epoch " + best, false);
+                chosen = best;
+            }
+        }
+        boolean early = stopped && !history.isEmpty() && history.get(history.size() - 1).epoch() < settings.epochs();
+        return new Result(withLoss(net, originalLoss), history, chosen, early);
+    }
+
+    /** The epoch with the highest validation accuracy; ties go to the earlier epoch. */
+    static int bestEpoch(List<EpochMetrics> history) {
+        EpochMetrics best = history.get(0);
+        for (EpochMetrics m : history) {
+            if (m.validationAccuracy() != null && m.validationAccuracy() > best.validationAccuracy()) {
+                best = m;
+            }
+        }
+        return best.epoch();
+    }
+
+    /** Early stopping: {@code patience} epochs have passed since the best validation accuracy. */
+    private boolean shouldStop(List<EpochMetrics> history) {
+        if (settings.patience() <= 0 || history.isEmpty()) {
+            return false;
+        }
+        return history.get(history.size() - 1).epoch() - bestEpoch(history) >= settings.patience();
     }
 
     private static org.deeplearning4j.nn.conf.layers.Layer outputConf(MultiLayerNetwork net) {
@@ -106,7 +160,8 @@ public final class Distiller {
         conf.setEpochCount(0);
         for (NeuralNetConfiguration layer : conf.getConfs()) {
             if (layer.getLayer() instanceof BaseLayer base) {
-                base.setIUpdater(new Adam(settings.learningRate()));
+                base.setIUpdater(new Adam(settings.schedule().schedule(settings.learningRate(), settings.epochs(),
+                        settings.stepEvery(), settings.stepGamma())));
             }
         }
         NeuralNetConfiguration out = conf.getConf(conf.getConfs().size() - 1);

@@ -172,6 +172,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void distillScheduleAndEarlyStoppingRules() {
+        PareConfig c = ConfigLoader.load(null, List.of("distill.lr-schedule=cosine", "distill.validation-fraction=0.1",
+                "distill.early-stopping-patience=2"));
+        assertEquals(dev.pare.common.distill.LrSchedule.COSINE, c.distill().lrSchedule());
+        assertEquals(0.1, c.distill().validationFraction());
+        assertEquals(2, c.distill().patience());
+        assertTrue(c.distill().keepBest());
+        assertMessageContains(failing("distill.early-stopping-patience=2"), "distill.early-stopping-patience",
+                "distill.validation-fraction");
+        assertMessageContains(failing("distill.lr-schedule=linear"), "distill.lr-schedule", "constant, cosine, step");
+        assertMessageContains(failing("distill.validation-fraction=1"), "distill.validation-fraction");
+        assertMessageContains(failing("distill.step.gamma=1.5"), "distill.step.gamma");
+        assertMessageContains(failing("selection.score=difficulty"), "selection.score", "el2n, loss, entropy, margin, grand");
+        assertMessageContains(failing("selection.ccs.drop-hardest=1"), "selection.ccs.drop-hardest");
+    }
+
+    @Test
     void inputShapeIsThreePositiveNumbers() {
         assertEquals(new dev.pare.common.train.InputShape(3, 32, 32),
                 ConfigLoader.load(null, List.of("train-teacher.input-shape=[3, 32, 32]")).trainTeacher().inputShape());

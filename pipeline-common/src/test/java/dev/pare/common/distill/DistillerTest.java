@@ -43,6 +43,11 @@ class DistillerTest {
         }
 
         @Override
+        public Optional<Checkpoint> at(int epoch) {
+            return saved.stream().filter(c -> c.epoch() == epoch).reduce((a, b) -> b);
+        }
+
+        @Override
         public void save(Checkpoint checkpoint) {
             saved.add(checkpoint);
         }

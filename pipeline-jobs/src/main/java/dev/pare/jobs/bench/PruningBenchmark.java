@@ -77,6 +77,11 @@ public final class PruningBenchmark {
         }
 
         @Override
+        public Optional<Checkpoint> at(int epoch) {
+            return last != null && last.epoch() == epoch ? Optional.of(last) : Optional.empty();
+        }
+
+        @Override
         public void save(Checkpoint c) {
             last = c;
         }

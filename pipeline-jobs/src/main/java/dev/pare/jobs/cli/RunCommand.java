@@ -53,9 +53,14 @@ final class RunCommand implements Callable<Integer> {
         out.printf("  one-shot accuracy  %.4f  (%s, target sparsity %.2f, achieved %.4f)%n",
                 r.path("pruned").path("accuracy").asDouble(), r.path("sparsity").path("criterion").asText(),
                 r.path("sparsity").path("target").asDouble(), r.path("sparsity").path("achieved").asDouble());
-        out.printf("  student accuracy   %.4f  (%d non-zero parameters, %d KD epochs on %d examples)%n",
-                r.path("student").path("accuracy").asDouble(), r.path("params").path("studentNonZero").asLong(),
-                r.path("student").path("epochs").size(), r.path("data").path("keptCount").asLong());
+        JsonNode student = r.path("student");
+        int ran = student.path("epochs").size();
+        String chosen = student.has("chosenEpoch") && student.path("chosenEpoch").asInt() != ran
+                ? ", best validation epoch " + student.path("chosenEpoch").asInt() : "";
+        out.printf("  student accuracy   %.4f  (%d non-zero parameters, %d KD epochs%s%s on %d selected examples)%n",
+                student.path("accuracy").asDouble(), r.path("params").path("studentNonZero").asLong(), ran,
+                student.path("stoppedEarly").asBoolean() ? " (stopped early)" : "", chosen,
+                r.path("data").path("keptCount").asLong());
         out.print("  stage seconds     ");
         r.path("stages").fields().forEachRemaining(e ->
                 out.printf(" %s %.1f", e.getKey(), e.getValue().path("seconds").asDouble()));

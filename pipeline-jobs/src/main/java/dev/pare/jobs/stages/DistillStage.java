@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.DistillSettings;
+import dev.pare.common.distill.ValidationSplit;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
 import dev.pare.common.model.Networks;
@@ -122,15 +123,22 @@ public final class DistillStage implements Stage {
 
         PareConfig.Distill d = cfg.distill();
         DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
-                d.alpha(), cfg.seed());
+                d.alpha(), cfg.seed(), d.lrSchedule(), d.stepEvery(), d.stepGamma(), d.patience(), d.keepBest());
+        ValidationSplit split = ValidationSplit.of(train, logits, classes, d.validationFraction(), cfg.seed());
+        if (split.validation().size() > 0) {
+            ctx.out().printf("%-12s %d examples held out for validation (early stopping, best epoch)%n", name(),
+                    split.validation().size());
+        }
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
-        Distiller.Result result = new Distiller(settings).run(student, masks, train, logits, test, store, true,
+        Distiller.Result result = new Distiller(settings).run(student, masks, split.train(), split.trainLogits(),
+                split.validation(), test, store, true,
                 history -> {
                     EpochMetrics m = history.get(history.size() - 1);
-                    ctx.out().printf("%-12s epoch %d/%d: loss %.4f, test accuracy %.4f, %.1f s (%.0f examples/s)%n",
-                            name(), m.epoch(), d.epochs(), m.trainLoss(), m.testAccuracy(), m.seconds(),
-                            m.examplesPerSecond());
+                    ctx.out().printf("%-12s epoch %d/%d: loss %.4f, lr %.3g,%s test accuracy %.4f, %.1f s (%.0f examples/s)%n",
+                            name(), m.epoch(), d.epochs(), m.trainLoss(), m.learningRate(),
+                            m.validationAccuracy() == null ? "" : String.format(" validation accuracy %.4f,",
+                                    m.validationAccuracy()), m.testAccuracy(), m.seconds(), m.examplesPerSecond());
                     writeMetrics(ctx, metricsFile, history);
                 });
         writeMetrics(ctx, metricsFile, result.epochs());
@@ -139,6 +147,13 @@ public final class DistillStage implements Stage {
             masks.write(out);
         }
         details.put("subsetExamples", train.size());
+        details.put("validationExamples", split.validation().size());
+        details.put("chosenEpoch", result.chosenEpoch());
+        details.put("stoppedEarly", result.stoppedEarly());
+        if (result.stoppedEarly()) {
+            ctx.out().printf("%-12s stopped early after epoch %d; the student is epoch %d%n", name(),
+                    result.epochs().get(result.epochs().size() - 1).epoch(), result.chosenEpoch());
+        }
         details.put("testExamples", test.size());
         details.set("epochs", Json.MAPPER.valueToTree(result.epochs()));
     }

@@ -43,12 +43,19 @@ public final class FsCheckpointStore implements CheckpointStore {
                 best = Math.max(best, Integer.parseInt(m.group(1)));
             }
         }
-        if (best < 0) {
+        return best < 0 ? Optional.empty() : at(best);
+    }
+
+    @Override
+    public Optional<Checkpoint> at(int epoch) throws IOException {
+        Path json = new Path(dir, jsonName(epoch));
+        Path zip = new Path(dir, zipName(epoch));
+        if (!files.exists(json) || !files.exists(zip)) {
             return Optional.empty();
         }
-        List<EpochMetrics> history = Json.MAPPER.readValue(files.readString(new Path(dir, jsonName(best))),
+        List<EpochMetrics> history = Json.MAPPER.readValue(files.readString(json),
                 new TypeReference<List<EpochMetrics>>() {});
-        return Optional.of(new Checkpoint(best, files.readBytes(new Path(dir, zipName(best))), history));
+        return Optional.of(new Checkpoint(epoch, files.readBytes(zip), history));
     }
 
     @Override

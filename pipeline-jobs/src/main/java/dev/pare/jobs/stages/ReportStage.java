@@ -128,6 +128,10 @@ public final class ReportStage implements Stage {
                 ArrayNode accs = s.putArray("epochs");
                 prov.path("details").path("epochs").forEach(e -> accs.add(e.path("testAccuracy").asDouble()));
                 s.set("epochMetrics", prov.path("details").path("epochs"));
+                if (prov.path("details").has("chosenEpoch")) {
+                    s.put("chosenEpoch", prov.path("details").path("chosenEpoch").asInt());
+                    s.put("stoppedEarly", prov.path("details").path("stoppedEarly").asBoolean());
+                }
             }
         }
         JsonNode layers = read(ctx, PruneStage.FOLDER, PruneStage.LAYERS);

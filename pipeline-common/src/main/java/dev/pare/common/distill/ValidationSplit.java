@@ -1,0 +1,72 @@
+package dev.pare.common.distill;
+
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.util.Seeds;
+import java.util.Random;
+
+/**
+ * Holds out a seeded share of the distillation subset as a validation split for early stopping
+ * and best-epoch selection; the test split is never used to choose. {@code floor(f·n)} rows go to
+ * validation (chosen by a seeded shuffle), the rest stay for training; both keep row order.
+ *
+ * @param train the remaining rows
+ * @param trainLogits their teacher logits, row-major
+ * @param validation the held-out rows (empty when f = 0)
+ */
+public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleArrays validation) {
+
+    public static ValidationSplit of(ExampleArrays all, float[] logits, int classes, double fraction, long seed) {
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), was " + fraction);
+        }
+        int n = all.size();
+        int v = (int) Math.floor(fraction * n);
+        if (v > 0 && v == n) {
+            v = n - 1;
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Random random = new Random(Seeds.derive(seed, "distill-validation", 0));
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        boolean[] held = new boolean[n];
+        for (int i = 0; i < v; i++) {
+            held[order[i]] = true;
+        }
+        int[] trainRows = new int[n - v];
+        int[] validRows = new int[v];
+        int a = 0;
+        int b = 0;
+        for (int i = 0; i < n; i++) {
+            if (held[i]) {
+                validRows[b++] = i;
+            } else {
+                trainRows[a++] = i;
+            }
+        }
+        float[] trainLogits = new float[trainRows.length * classes];
+        for (int r = 0; r < trainRows.length; r++) {
+            System.arraycopy(logits, trainRows[r] * classes, trainLogits, r * classes, classes);
+        }
+        return new ValidationSplit(rows(all, trainRows), trainLogits, rows(all, validRows));
+    }
+
+    private static ExampleArrays rows(ExampleArrays all, int[] rows) {
+        int w = all.width();
+        long[] ids = new long[rows.length];
+        int[] labels = new int[rows.length];
+        float[] features = new float[rows.length * w];
+        for (int k = 0; k < rows.length; k++) {
+            ids[k] = all.ids()[rows[k]];
+            labels[k] = all.labels()[rows[k]];
+            System.arraycopy(all.features(), rows[k] * w, features, k * w, w);
+        }
+        return new ExampleArrays(ids, features, w, labels);
+    }
+}
