@@ -147,7 +147,7 @@ public record PareConfig(
      */
     public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha,
                           LrSchedule lrSchedule, int stepEvery, double stepGamma, double validationFraction,
-                          int patience, boolean keepBest) {
+                          int patience, boolean keepBest, Gradual gradual) {
         public Distill {
             Values.positive("distill.step.every", stepEvery);
             Values.inRange("distill.step.gamma", stepGamma, 0, true, 1, true);
@@ -166,6 +166,23 @@ public record PareConfig(
             Values.positive("distill.learning-rate", learningRate);
             Values.positive("distill.temperature", temperature);
             Values.inRange("distill.alpha", alpha, 0, true, 1, true);
+        }
+    }
+
+    /**
+     * Gradual pruning during distillation: the cubic schedule from {@code initialSparsity} (the
+     * one-shot {@code prune} stage's sparsity) to {@code prune.sparsity}.
+     */
+    public record Gradual(boolean enabled, double initialSparsity, long startStep, int steps, long interval) {
+        public Gradual {
+            Values.inRange("distill.gradual.initial-sparsity", initialSparsity, 0, true, 1, false);
+            if (startStep < 0) {
+                throw new ConfigError("distill.gradual.start-step", startStep, "must be >= 0");
+            }
+            Values.positive("distill.gradual.steps", steps);
+            if (interval <= 0) {
+                throw new ConfigError("distill.gradual.interval", interval, "must be > 0");
+            }
         }
     }
 
@@ -222,7 +239,10 @@ public record PareConfig(
                         di.number("temperature"), di.number("alpha"),
                         LrSchedule.fromName("distill.lr-schedule", di.string("lr-schedule")), di.integer("step.every"),
                         di.number("step.gamma"), di.number("validation-fraction"),
-                        di.integer("early-stopping-patience"), di.bool("keep-best")),
+                        di.integer("early-stopping-patience"), di.bool("keep-best"),
+                        new Gradual(di.bool("gradual.enabled"), di.number("gradual.initial-sparsity"),
+                                di.longValue("gradual.start-step"), di.integer("gradual.steps"),
+                                di.longValue("gradual.interval"))),
                 new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),
@@ -240,6 +260,18 @@ public record PareConfig(
 
     /** Rules that span sections. */
     public void validate() {
+        if (distill.gradual().enabled()) {
+            if (prune.pattern() != SparsityPattern.UNSTRUCTURED || prune.criterion() == Criteria.SPARSEGPT
+                    || prune.criterion().criterion() == null) {
+                throw new ConfigError("distill.gradual.enabled", true, "gradual pruning recomputes unstructured masks"
+                        + " by a weight criterion (magnitude, wanda, taylor, fisher); prune.pattern is "
+                        + prune.pattern().configName() + " and prune.criterion " + prune.criterion().configName());
+            }
+            if (distill.gradual().initialSparsity() > prune.sparsity()) {
+                throw new ConfigError("distill.gradual.initial-sparsity", distill.gradual().initialSparsity(),
+                        "must not exceed the final sparsity prune.sparsity = " + prune.sparsity());
+            }
+        }
         if (data.idColumn().equals(data.featuresColumn()) || data.idColumn().equals(data.labelColumn())
                 || data.featuresColumn().equals(data.labelColumn())) {
             throw new ConfigError("data", "id-column, features-column and label-column must be three different columns");

@@ -27,7 +27,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * Offline knowledge distillation of a pruned student on a data subset, with the teacher's logits
  * precomputed by {@code score-data}. Adam with a per-epoch {@link LrSchedule} on
  * {@link KnowledgeDistillationLoss}; optional early stopping and best-epoch selection on a
- * validation split held out of the training subset ({@link ValidationSplit}). After every
+ * validation split held out of the training subset ({@link ValidationSplit}) and gradual pruning
+ * ({@link MaskSchedule}: masks recomputed at the steps of a cubic schedule). After every
  * optimizer step the masks are re-applied so pruned weights stay exactly zero. After each epoch
  * the student is evaluated on the test split and a {@link Checkpoint} is saved; a resumed run
  * continues from the latest checkpoint and ends bit-identical to an uninterrupted one (the batch
@@ -46,7 +47,8 @@ public final class Distiller {
      * comes from (the best by validation accuracy with {@code keepBest}, else the last) and whether
      * early stopping ended the run.
      */
-    public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs, int chosenEpoch, boolean stoppedEarly) {}
+    public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs, int chosenEpoch, boolean stoppedEarly,
+                         MaskSet masks) {}
 
     /** {@link #run(MultiLayerNetwork, MaskSet, ExampleArrays, float[], ExampleArrays, ExampleArrays, CheckpointStore, boolean, Consumer)} without a validation split. */
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
@@ -55,17 +57,25 @@ public final class Distiller {
         return run(student, masks, train, teacherLogits, null, test, checkpoints, resume, onEpoch);
     }
 
+    /** {@link #run(MultiLayerNetwork, MaskSet, ExampleArrays, float[], ExampleArrays, ExampleArrays, CheckpointStore, boolean, MaskSchedule, Consumer)} without gradual pruning. */
+    public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
+                      ExampleArrays validation, ExampleArrays test, CheckpointStore checkpoints, boolean resume,
+                      Consumer<List<EpochMetrics>> onEpoch) throws IOException {
+        return run(student, masks, train, teacherLogits, validation, test, checkpoints, resume, null, onEpoch);
+    }
+
     /**
      * @param student the pruned network (not modified)
      * @param teacherLogits row-major {@code [train.size(), numClasses]}, aligned with {@code train}
      * @param validation held-out rows of the training subset for early stopping and best-epoch
      *     selection ({@link ValidationSplit}); null or empty for none
+     * @param gradual recomputes the masks at the pruning steps of its schedule; null keeps {@code masks}
      * @param onEpoch called after each epoch (and its checkpoint) with the metrics of every epoch so far,
      *     resumed ones included
      */
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
                       ExampleArrays validation, ExampleArrays test, CheckpointStore checkpoints, boolean resume,
-                      Consumer<List<EpochMetrics>> onEpoch) throws IOException {
+                      MaskSchedule gradual, Consumer<List<EpochMetrics>> onEpoch) throws IOException {
         int numClasses = (int) Networks.outputSize(student);
         if (teacherLogits.length != (long) train.size() * numClasses) {
             throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values for "
@@ -81,10 +91,15 @@ public final class Distiller {
             net = Networks.read(latest.get().model(), "distill checkpoint of epoch " + latest.get().epoch(), true);
             history.addAll(latest.get().history());
             start = latest.get().epoch();
+            if (latest.get().masks() != null) {
+                masks = MaskSet.read(new java.io.ByteArrayInputStream(latest.get().masks()),
+                        "distill checkpoint of epoch " + latest.get().epoch());
+            }
         } else {
             net = trainingNetwork(student);
         }
-        MaskedWeights masked = new MaskedWeights(net, masks);
+        MaskSet current = masks;
+        MaskedWeights masked = new MaskedWeights(net, current);
         masked.applyInPlace();
         boolean stopped = validating && shouldStop(history);
         for (int epoch = start + 1; epoch <= settings.epochs() && !stopped; epoch++) {
@@ -99,6 +114,12 @@ public final class Distiller {
                 int to = Math.min(train.size(), from + settings.batchSize());
                 INDArray x = train.featureBatch(order, from, to);
                 INDArray y = kdLabels(train, teacherLogits, numClasses, order, from, to);
+                long step = net.getIterationCount();
+                if (gradual != null && gradual.schedule().isPruningStep(step)) {
+                    current = gradual.masks(net, gradual.schedule().sparsityAt(step));
+                    masked = new MaskedWeights(net, current);
+                    masked.applyInPlace();
+                }
                 net.fit(new DataSet(x, y));
                 masked.applyInPlace();
                 lossSum += net.score();
@@ -112,7 +133,8 @@ public final class Distiller {
                             settings.epochs(), settings.stepEvery(), settings.stepGamma()),
                     val == null ? null : val.accuracy(), val == null ? null : val.meanLoss());
             history.add(m);
-            checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history));
+            checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history,
+                    gradual == null ? null : maskBytes(current)));
             onEpoch.accept(List.copyOf(history));
             stopped = validating && shouldStop(history);
         }
@@ -123,11 +145,20 @@ public final class Distiller {
                 Checkpoint c = checkpoints.at(best).orElseThrow(() -> new IOException(
                         "the checkpoint of the best epoch " + best + " is gone; cannot keep the best student"));
                 net = Networks.read(c.model(), "distill checkpoint of epoch " + best, false);
+                if (c.masks() != null) {
+                    current = MaskSet.read(new java.io.ByteArrayInputStream(c.masks()), "distill checkpoint of epoch " + best);
+                }
                 chosen = best;
             }
         }
         boolean early = stopped && !history.isEmpty() && history.get(history.size() - 1).epoch() < settings.epochs();
-        return new Result(withLoss(net, originalLoss), history, chosen, early);
+        return new Result(withLoss(net, originalLoss), history, chosen, early, current);
+    }
+
+    private static byte[] maskBytes(MaskSet masks) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        masks.write(out);
+        return out.toByteArray();
     }
 
     /** The epoch with the highest validation accuracy; ties go to the earlier epoch. */

@@ -8,6 +8,10 @@ import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.DistillSettings;
 import dev.pare.common.distill.ValidationSplit;
+import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.distill.MaskSchedule;
+import dev.pare.common.sparsity.CubicSchedule;
+import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
 import dev.pare.common.model.Networks;
@@ -56,12 +60,21 @@ public final class DistillStage implements Stage {
 
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
-        return List.of("seed=" + ctx.config().seed(), "distill=" + ctx.config().renderSection("distill"),
+        List<String> id = new java.util.ArrayList<>(List.of("seed=" + ctx.config().seed(),
+                "distill=" + ctx.config().renderSection("distill"),
                 StageRunner.upstream(ctx, PruneStage.FOLDER, "prune"),
                 StageRunner.upstream(ctx, SelectDataStage.FOLDER, "select-data"),
                 StageRunner.upstream(ctx, ScoreDataStage.FOLDER, "score-data"),
                 "train=" + ctx.describe("data.train", ctx.config().data().train()),
-                "test=" + ctx.describe("data.test", ctx.config().data().test()));
+                "test=" + ctx.describe("data.test", ctx.config().data().test())));
+        if (ctx.config().distill().gradual().enabled()) {
+            // Gradual pruning re-scores weights with the prune criterion (and its calibration statistics).
+            id.add("prune=" + ctx.config().renderSection("prune"));
+            if (PruneStage.settings(ctx.config()).needsCalibration()) {
+                id.add(StageRunner.upstream(ctx, CalibrateStage.FOLDER, "calibrate"));
+            }
+        }
+        return id;
     }
 
     @Override
@@ -69,6 +82,34 @@ public final class DistillStage implements Stage {
         ctx.teacher();
         ctx.train();
         ctx.test();
+    }
+
+    /** Gradual pruning from the one-shot sparsity to {@code prune.sparsity}; null when off. */
+    private static MaskSchedule gradual(RunContext ctx) throws Exception {
+        PareConfig cfg = ctx.config();
+        PareConfig.Gradual g = cfg.distill().gradual();
+        if (!g.enabled()) {
+            return null;
+        }
+        CalibrationStatistics stats = null;
+        if (PruneStage.settings(cfg).needsCalibration()) {
+            Path folder = StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER);
+            stats = CalibrationStatistics.read(name -> ctx.files().open(new Path(folder, name)), folder.toString());
+        }
+        final CalibrationStatistics calibration = stats;
+        CubicSchedule schedule = new CubicSchedule(g.initialSparsity(), cfg.prune().sparsity(), g.startStep(),
+                g.steps(), g.interval());
+        return new MaskSchedule() {
+            @Override
+            public CubicSchedule schedule() {
+                return schedule;
+            }
+
+            @Override
+            public MaskSet masks(MultiLayerNetwork student, double sparsity) {
+                return OneShotPruner.prune(student, calibration, PruneStage.settings(cfg.prune(), sparsity)).masks();
+            }
+        };
     }
 
     /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */
@@ -125,6 +166,7 @@ public final class DistillStage implements Stage {
         DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
                 d.alpha(), cfg.seed(), d.lrSchedule(), d.stepEvery(), d.stepGamma(), d.patience(), d.keepBest());
         ValidationSplit split = ValidationSplit.of(train, logits, classes, d.validationFraction(), cfg.seed());
+        MaskSchedule gradual = gradual(ctx);
         if (split.validation().size() > 0) {
             ctx.out().printf("%-12s %d examples held out for validation (early stopping, best epoch)%n", name(),
                     split.validation().size());
@@ -132,7 +174,7 @@ public final class DistillStage implements Stage {
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
         Distiller.Result result = new Distiller(settings).run(student, masks, split.train(), split.trainLogits(),
-                split.validation(), test, store, true,
+                split.validation(), test, store, true, gradual,
                 history -> {
                     EpochMetrics m = history.get(history.size() - 1);
                     ctx.out().printf("%-12s epoch %d/%d: loss %.4f, lr %.3g,%s test accuracy %.4f, %.1f s (%.0f examples/s)%n",
@@ -144,7 +186,12 @@ public final class DistillStage implements Stage {
         writeMetrics(ctx, metricsFile, result.epochs());
         ctx.files().writeBytes(new Path(dir.tmp(), STUDENT), Networks.toBytes(result.student(), false));
         try (var out = ctx.files().create(new Path(dir.tmp(), STUDENT_MASKS))) {
-            masks.write(out);
+            result.masks().write(out);
+        }
+        if (gradual != null) {
+            details.put("finalSparsity", result.masks().sparsity());
+            ctx.out().printf("%-12s gradual pruning: %.2f%% of the prunable weights are zero%n", name(),
+                    100 * result.masks().sparsity());
         }
         details.put("subsetExamples", train.size());
         details.put("validationExamples", split.validation().size());

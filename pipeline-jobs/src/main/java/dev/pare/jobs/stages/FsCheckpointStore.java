@@ -55,12 +55,17 @@ public final class FsCheckpointStore implements CheckpointStore {
         }
         List<EpochMetrics> history = Json.MAPPER.readValue(files.readString(json),
                 new TypeReference<List<EpochMetrics>>() {});
-        return Optional.of(new Checkpoint(epoch, files.readBytes(zip), history));
+        Path masks = new Path(dir, masksName(epoch));
+        return Optional.of(new Checkpoint(epoch, files.readBytes(zip), history,
+                files.exists(masks) ? files.readBytes(masks) : null));
     }
 
     @Override
     public void save(Checkpoint c) throws IOException {
         writeAtomically(new Path(dir, zipName(c.epoch())), c.model());
+        if (c.masks() != null) {
+            writeAtomically(new Path(dir, masksName(c.epoch())), c.masks());
+        }
         writeAtomically(new Path(dir, jsonName(c.epoch())), Json.MAPPER.writeValueAsBytes(c.history()));
     }
 
@@ -76,6 +81,10 @@ public final class FsCheckpointStore implements CheckpointStore {
 
     private static String zipName(int epoch) {
         return String.format("epoch-%04d.zip", epoch);
+    }
+
+    private static String masksName(int epoch) {
+        return String.format("epoch-%04d.masks", epoch);
     }
 
     private static String jsonName(int epoch) {

@@ -47,7 +47,10 @@ public final class PruneStage implements Stage {
     @Override
     public List<String> identity(RunContext ctx) throws Exception {
         List<String> id = new ArrayList<>(List.of("prune=" + ctx.config().renderSection("prune"), ctx.teacherIdentity()));
-        if (settings(ctx.config().prune()).needsCalibration()) {
+        if (ctx.config().distill().gradual().enabled()) {
+            id.add("gradual-initial-sparsity=" + ctx.config().distill().gradual().initialSparsity());
+        }
+        if (settings(ctx.config()).needsCalibration()) {
             id.add(StageRunner.upstream(ctx, CalibrateStage.FOLDER, "calibrate"));
         }
         return id;
@@ -58,9 +61,19 @@ public final class PruneStage implements Stage {
         ctx.teacher();
     }
 
-    /** The typed pruning settings of a {@code prune} section. */
-    public static PruneSettings settings(PareConfig.Prune p) {
-        return new PruneSettings(p.criterion(), p.pattern(), p.sparsity(), p.n(), p.m(), p.allocation(),
+    /**
+     * The one-shot pruning this stage does: the {@code prune} section, at
+     * {@code distill.gradual.initial-sparsity} when gradual pruning is on (distillation then raises
+     * the sparsity to {@code prune.sparsity}).
+     */
+    public static PruneSettings settings(PareConfig cfg) {
+        PareConfig.Gradual g = cfg.distill().gradual();
+        return settings(cfg.prune(), g.enabled() ? g.initialSparsity() : cfg.prune().sparsity());
+    }
+
+    /** The typed pruning settings of a {@code prune} section at {@code sparsity}. */
+    public static PruneSettings settings(PareConfig.Prune p, double sparsity) {
+        return new PruneSettings(p.criterion(), p.pattern(), sparsity, p.n(), p.m(), p.allocation(),
                 new SparsityAllocation.OwlParameters(p.outlierThreshold(), p.outlierBand()),
                 LayerFilter.of(p.include(), p.exclude()), p.pruneOutputLayer(), p.removeLayers(), p.sparseGptBlockSize(),
                 p.sparseGptDamping());
@@ -69,7 +82,7 @@ public final class PruneStage implements Stage {
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Prune p = ctx.config().prune();
-        PruneSettings settings = settings(p);
+        PruneSettings settings = settings(ctx.config());
         CalibrationStatistics stats = null;
         if (settings.needsCalibration()) {
             Path folder = StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER);
@@ -95,7 +108,10 @@ public final class PruneStage implements Stage {
         details.set("params", table.get("params"));
         details.set("layers", table.get("layers"));
         ctx.out().printf("%-12s %s, %s: %d of %d weights of pruned layers remain (%.2f%% sparse); parameters %d -> %d%n",
-                name(), p.criterion().configName(), describe(p), table.get("keptWeights").asLong(),
+                name(), p.criterion().configName(), ctx.config().distill().gradual().enabled()
+                        ? String.format("unstructured %.0f%% now, rising to %.0f%% during distillation (gradual)",
+                                100 * settings.sparsity(), 100 * p.sparsity())
+                        : describe(p), table.get("keptWeights").asLong(),
                 table.get("prunableWeights").asLong(), 100 * table.get("achievedSparsity").asDouble(),
                 teacher.numParams(), pruned.network().numParams());
         for (String s : pruned.skipped()) {
