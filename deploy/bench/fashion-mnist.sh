@@ -8,13 +8,17 @@
 #                                                      LeNet-300-100 (KD on all data) and the LeNet-5 CNN
 #                                                      (KD on a seeded 10%) teachers, size and latency
 #                                                      (PruningBenchmark; one document per teacher)
+#   deploy/bench/fashion-mnist.sh data [WORK_DIR]      data pruning: every selector at f = 0.1/0.3/0.5 (plain
+#                                                      and class-balanced) + full data for the Wanda 50%
+#                                                      student; gradual vs one-shot to 90%
+#                                                      (DataPruningBenchmark; one document)
 # WORK_DIR defaults to target/bench/fashion-mnist. Run on a quiet machine: with 2 cores, any other
 # busy process distorts every number.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 suite=slice
-if [[ $# -gt 0 && ( $1 == slice || $1 == pruning ) ]]; then
+if [[ $# -gt 0 && ( $1 == slice || $1 == pruning || $1 == data ) ]]; then
   suite=$1
   shift
 fi
@@ -32,5 +36,9 @@ case $suite in
       "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" 1.0 'local[2]' | tee "$work/pruning-mlp.json"
     PARE_MAIN=dev.pare.jobs.bench.PruningBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
       "$root/data-samples/fashion-mnist/teacher-lenet5.zip" 0.1 'local[2]' | tee "$work/pruning-cnn.json"
+    ;;
+  data)
+    PARE_MAIN=dev.pare.jobs.bench.DataPruningBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
+      "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" 'local[2]' | tee "$work/data-pruning.json"
     ;;
 esac
