@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pare.common.model.Networks;
+import dev.pare.common.sparsity.MaskSet;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
 import java.io.IOException;
@@ -20,7 +21,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,10 +52,19 @@ class DistillResumeTest {
         return LocalSpark.demoArgs("run", runDir, all);
     }
 
-    @Test
-    void resumedDistillEqualsUninterruptedDistill(@TempDir Path tmp) throws Exception {
+    /** Plain offline KD; and gradual pruning whose steps (every 10 of ~29 per epoch) span the kill after epoch 1, with a validation split. */
+    static Stream<Arguments> configurations() {
+        return Stream.of((Object) new String[0], (Object) new String[] {"--set", "distill.gradual.enabled=true",
+            "--set", "distill.gradual.initial-sparsity=0.3", "--set", "prune.sparsity=0.8",
+            "--set", "distill.gradual.interval=10", "--set", "distill.gradual.steps=4",
+            "--set", "distill.validation-fraction=0.1"}).map(Arguments::of);
+    }
+
+    @ParameterizedTest
+    @MethodSource("configurations")
+    void resumedDistillEqualsUninterruptedDistill(String[] config, @TempDir Path tmp) throws Exception {
         Path full = tmp.resolve("uninterrupted");
-        assertEquals(0, PareCli.commandLine().execute(run(full)));
+        assertEquals(0, PareCli.commandLine().execute(run(full, config)));
 
         // The state of a run killed right after the epoch-1 checkpoint of distill.
         Path killed = tmp.resolve("killed");
@@ -62,15 +74,17 @@ class DistillResumeTest {
         Files.createDirectories(attempt.getParent());
         Files.move(killed.resolve("distill"), attempt);
         for (String gone : List.of("_SUCCESS", "provenance.json", "metrics.jsonl", "checkpoints/epoch-0002.zip",
-                "checkpoints/epoch-0002.json")) {
-            Files.delete(attempt.resolve(gone));
+                "checkpoints/epoch-0002.json", "checkpoints/epoch-0002.masks")) {
+            Files.deleteIfExists(attempt.resolve(gone));
         }
         deleteTree(attempt.resolve("student"));
         Files.writeString(attempt.resolve("_HASH"), hash);
         deleteTree(killed.resolve("eval"));
         deleteTree(killed.resolve("report"));
 
-        assertEquals(0, PareCli.commandLine().execute(run(killed, "--resume")));
+        String[] resume = java.util.Arrays.copyOf(config, config.length + 1);
+        resume[config.length] = "--resume";
+        assertEquals(0, PareCli.commandLine().execute(run(killed, resume)));
 
         assertTrue(Files.notExists(killed.resolve("_tmp")));
         List<String> metrics = Files.readAllLines(killed.resolve("distill/metrics.jsonl"));
@@ -78,6 +92,15 @@ class DistillResumeTest {
         MultiLayerNetwork a = student(full);
         MultiLayerNetwork b = student(killed);
         assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector(), "resumed student differs");
+        assertArrayEquals(Files.readAllBytes(full.resolve("distill/student/masks.bin")),
+                Files.readAllBytes(killed.resolve("distill/student/masks.bin")), "resumed student masks differ");
+        if (config.length > 0) {
+            // Gradual pruning really changed the masks: the student is sparser than the one-shot model.
+            MaskSet prunedMasks = MaskSet.read(Files.newInputStream(full.resolve("pruned/masks.bin")), "pruned");
+            MaskSet studentMasks = MaskSet.read(Files.newInputStream(full.resolve("distill/student/masks.bin")), "student");
+            assertEquals(0.3, prunedMasks.sparsity(), 0.01);
+            assertEquals(0.8, studentMasks.sparsity(), 0.01);
+        }
         assertEquals(new ObjectMapper().readTree(full.resolve("report/report.json").toFile()).at("/student/accuracy"),
                 new ObjectMapper().readTree(killed.resolve("report/report.json").toFile()).at("/student/accuracy"));
     }
