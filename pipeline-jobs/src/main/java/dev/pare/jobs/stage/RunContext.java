@@ -29,6 +29,7 @@ public final class RunContext implements AutoCloseable {
     private final boolean force;
     private final boolean resume;
     private final PrintStream out;
+    private final RunLock lock;
     private Sessions.Handle spark;
     private byte[] teacherBytes;
     private MultiLayerNetwork teacher;
@@ -44,6 +45,11 @@ public final class RunContext implements AutoCloseable {
         this.force = force;
         this.resume = resume;
         this.out = out;
+        try {
+            this.lock = RunLock.acquire(files, runDir, System.err);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not lock the run directory " + runDir, e);
+        }
     }
 
     public PareConfig config() {
@@ -171,9 +177,17 @@ public final class RunContext implements AutoCloseable {
 
     @Override
     public void close() {
-        if (spark != null) {
-            spark.close();
-            spark = null;
+        try {
+            if (spark != null) {
+                spark.close();
+                spark = null;
+            }
+        } finally {
+            try {
+                lock.close();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("could not release the lock of " + runDir, e);
+            }
         }
     }
 }

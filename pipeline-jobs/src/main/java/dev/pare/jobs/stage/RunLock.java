@@ -1,0 +1,102 @@
+package dev.pare.jobs.stage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.io.Files;
+import dev.pare.jobs.io.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * One Pare command at a time per run directory: {@code <run-dir>/_LOCK} names the owner (process
+ * id, host, start time) and is created with {@code overwrite = false}, which HDFS and S3A's
+ * conditional create do atomically (the local file system checks, then creates). A second command
+ * on the same run directory is refused with the owner's name. A lock left by a process that died on
+ * this host is stale: it is taken over with a warning. A lock from another host cannot be checked
+ * from here; the message says how to remove it when that run is known to be dead.
+ */
+public final class RunLock implements AutoCloseable {
+    public static final String FILE = "_LOCK";
+    private final Files files;
+    private final Path path;
+    private final String content;
+    private boolean released;
+
+    private RunLock(Files files, Path path, String content) {
+        this.files = files;
+        this.path = path;
+        this.content = content;
+    }
+
+    /** Takes the lock of {@code runDir} or throws {@link BadInputException} naming its owner. */
+    public static RunLock acquire(Files files, Path runDir, PrintStream warnings) throws IOException {
+        Path path = new Path(runDir, FILE);
+        String host = host();
+        long pid = ProcessHandle.current().pid();
+        ObjectNode me = Json.object();
+        me.put("pid", pid);
+        me.put("host", host);
+        me.put("started", java.time.Instant.now().toString());
+        String content = Json.MAPPER.writeValueAsString(me);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                files.fs(path).mkdirs(runDir);
+                try (OutputStream out = files.fs(path).create(path, false)) {
+                    out.write(content.getBytes(StandardCharsets.UTF_8));
+                }
+                return new RunLock(files, path, content);
+            } catch (FileAlreadyExistsException e) {
+                JsonNode owner = owner(files, path);
+                long ownerPid = owner.path("pid").asLong(-1);
+                String ownerHost = owner.path("host").asText("unknown host");
+                boolean sameHost = host.equals(ownerHost);
+                if (attempt == 0 && sameHost && ownerPid > 0 && ownerPid != pid
+                        && ProcessHandle.of(ownerPid).map(p -> !p.isAlive()).orElse(true)) {
+                    warnings.printf("pare: taking over the stale lock %s of process %d, which is no longer running%n",
+                            path, ownerPid);
+                    files.delete(path);
+                    continue;
+                }
+                throw new BadInputException("run directory " + runDir + " is in use by process " + ownerPid + " on "
+                        + ownerHost + " since " + owner.path("started").asText("?") + " (lock file " + path + ");"
+                        + " wait for that command to finish"
+                        + (sameHost ? "" : ", or delete the lock file if that run is known to be dead"));
+            }
+        }
+        throw new BadInputException("could not take the lock " + path);
+    }
+
+    private static JsonNode owner(Files files, Path path) {
+        try {
+            return Json.MAPPER.readTree(files.readString(path));
+        } catch (IOException | RuntimeException e) {
+            return Json.object();
+        }
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown-host";
+        }
+    }
+
+    /** Removes the lock file if it is still this lock. */
+    @Override
+    public void close() throws IOException {
+        if (released) {
+            return;
+        }
+        released = true;
+        if (files.exists(path) && content.equals(files.readString(path))) {
+            files.delete(path);
+        }
+    }
+}
