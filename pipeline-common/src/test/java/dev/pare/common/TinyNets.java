@@ -132,4 +132,19 @@ public final class TinyNets {
     public static float[] bias(MultiLayerNetwork net, int l) {
         return net.getLayer(l).getParam("b").toFloatVector();
     }
+
+    /** {@code n} seeded examples of width {@code in} with random labels in [0, classes), ids from {@code firstId}. */
+    public static dev.pare.common.data.ExampleArrays examples(long seed, int n, int in, int classes, long firstId) {
+        float[][] x = randomRows(seed, n, in);
+        float[] flat = new float[n * in];
+        long[] ids = new long[n];
+        int[] labels = new int[n];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed + 1);
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(x[r], 0, flat, r * in, in);
+            ids[r] = firstId + r;
+            labels[r] = rnd.nextInt(classes);
+        }
+        return new dev.pare.common.data.ExampleArrays(ids, flat, in, labels);
+    }
 }

@@ -29,6 +29,19 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
         return Nd4j.create(buf, new long[] {to - from, width}, 'c');
     }
 
+    /** The rows {@code rows} (in that order) as new example arrays. */
+    public ExampleArrays rows(int[] rows) {
+        long[] i = new long[rows.length];
+        int[] l = new int[rows.length];
+        float[] f = new float[rows.length * width];
+        for (int k = 0; k < rows.length; k++) {
+            i[k] = ids[rows[k]];
+            l[k] = labels[rows[k]];
+            System.arraycopy(features, rows[k] * width, f, k * width, width);
+        }
+        return new ExampleArrays(i, f, width, l);
+    }
+
     /** Contiguous rows {@code [from, to)} as a {@code [to - from, width]} float array. */
     public INDArray featureRange(int from, int to) {
         return Nd4j.create(Arrays.copyOfRange(features, from * width, to * width), new long[] {to - from, width}, 'c');

@@ -54,19 +54,6 @@ public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleA
         for (int r = 0; r < trainRows.length; r++) {
             System.arraycopy(logits, trainRows[r] * classes, trainLogits, r * classes, classes);
         }
-        return new ValidationSplit(rows(all, trainRows), trainLogits, rows(all, validRows));
-    }
-
-    private static ExampleArrays rows(ExampleArrays all, int[] rows) {
-        int w = all.width();
-        long[] ids = new long[rows.length];
-        int[] labels = new int[rows.length];
-        float[] features = new float[rows.length * w];
-        for (int k = 0; k < rows.length; k++) {
-            ids[k] = all.ids()[rows[k]];
-            labels[k] = all.labels()[rows[k]];
-            System.arraycopy(all.features(), rows[k] * w, features, k * w, w);
-        }
-        return new ExampleArrays(ids, features, w, labels);
+        return new ValidationSplit(all.rows(trainRows), trainLogits, all.rows(validRows));
     }
 }

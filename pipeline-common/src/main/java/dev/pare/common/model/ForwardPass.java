@@ -45,6 +45,19 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         return run(net, features).logits();
     }
 
+    /** The logits of every row of {@code data}, in batches of {@code batchSize}, row-major. */
+    public static float[] logitsRowMajor(MultiLayerNetwork net, dev.pare.common.data.ExampleArrays data,
+                                         int batchSize) {
+        int classes = (int) Networks.outputSize(net);
+        float[] z = new float[data.size() * classes];
+        for (int from = 0; from < data.size(); from += batchSize) {
+            int to = Math.min(data.size(), from + batchSize);
+            float[] part = logitsRowMajor(net, data.featureRange(from, to));
+            System.arraycopy(part, 0, z, from * classes, part.length);
+        }
+        return z;
+    }
+
     /** The logits as a row-major float array {@code [batch · numClasses]}. */
     public static float[] logitsRowMajor(MultiLayerNetwork net, INDArray features) {
         INDArray z = logits(net, features);

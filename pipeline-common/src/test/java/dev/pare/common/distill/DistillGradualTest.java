@@ -19,7 +19,6 @@ import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,17 +37,7 @@ class DistillGradualTest {
     static void setUp() {
         teacher = TinyNets.dense(9, IN, 12, CLASSES);
         start = OneShotPruner.prune(teacher, null, PruneSettings.unstructured(Criteria.MAGNITUDE, 0.0, false));
-        float[][] x = TinyNets.randomRows(60, 64, IN);
-        float[] flat = new float[64 * IN];
-        long[] ids = new long[64];
-        int[] labels = new int[64];
-        SplittableRandom rnd = new SplittableRandom(61);
-        for (int r = 0; r < 64; r++) {
-            System.arraycopy(x[r], 0, flat, r * IN, IN);
-            ids[r] = r;
-            labels[r] = rnd.nextInt(CLASSES);
-        }
-        train = new ExampleArrays(ids, flat, IN, labels);
+        train = TinyNets.examples(60, 64, IN, CLASSES, 0);
         test = train;
         logits = ForwardPass.logitsRowMajor(teacher, train.featureRange(0, train.size()));
     }
@@ -93,7 +82,7 @@ class DistillGradualTest {
         };
     }
 
-    private static Distiller.Result run(int epochs, DistillerTest.MemoryStore store, boolean resume,
+    private static Distiller.Result run(int epochs, MemoryCheckpointStore store, boolean resume,
                                         List<Double> asked) throws Exception {
         // 64 examples, batch 16: 4 steps per epoch; prune at steps 0, 2, 4, 6 (the last one at 0.75).
         CubicSchedule schedule = new CubicSchedule(0.0, 0.75, 0, 3, 2);
@@ -104,7 +93,7 @@ class DistillGradualTest {
     @Test
     void sparsityRisesOnScheduleAndPrunedWeightsStayZero() throws Exception {
         List<Double> asked = new ArrayList<>();
-        Distiller.Result r = run(3, new DistillerTest.MemoryStore(), false, asked);
+        Distiller.Result r = run(3, new MemoryCheckpointStore(), false, asked);
         CubicSchedule s = new CubicSchedule(0.0, 0.75, 0, 3, 2);
         assertEquals(List.of(s.sparsityAt(0), s.sparsityAt(2), s.sparsityAt(4), s.sparsityAt(6)), asked);
         // Final masks at 0.75 of the hidden layer (8·12 = 96 weights: 72 pruned); output layer not pruned.
@@ -126,10 +115,10 @@ class DistillGradualTest {
 
     @Test
     void resumeUnderGradualPruningIsBitIdentical() throws Exception {
-        Distiller.Result straight = run(3, new DistillerTest.MemoryStore(), false, new ArrayList<>());
-        DistillerTest.MemoryStore store = new DistillerTest.MemoryStore();
+        Distiller.Result straight = run(3, new MemoryCheckpointStore(), false, new ArrayList<>());
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         run(1, store, false, new ArrayList<>());
-        assertNotNull(store.saved.get(0).masks(), "checkpoints carry the masks in force");
+        assertNotNull(store.saved().get(0).masks(), "checkpoints carry the masks in force");
         Distiller.Result resumed = run(3, store, true, new ArrayList<>());
         assertArrayEquals(straight.student().params().toFloatVector(), resumed.student().params().toFloatVector());
         assertEquals(straight.masks().layers().get(0).keep(), resumed.masks().layers().get(0).keep());

@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,26 +31,12 @@ class DistillScheduleTest {
     private static float[] logits;
     private static ExampleArrays test;
 
-    private static ExampleArrays examples(long seed, int n) {
-        float[][] x = TinyNets.randomRows(seed, n, IN);
-        float[] flat = new float[n * IN];
-        long[] ids = new long[n];
-        int[] labels = new int[n];
-        SplittableRandom rnd = new SplittableRandom(seed + 1);
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(x[r], 0, flat, r * IN, IN);
-            ids[r] = 500 + r;
-            labels[r] = rnd.nextInt(CLASSES);
-        }
-        return new ExampleArrays(ids, flat, IN, labels);
-    }
-
     @BeforeAll
     static void setUp() {
         MultiLayerNetwork teacher = TinyNets.dense(5, IN, 8, CLASSES);
         pruned = OneShotPruner.prune(teacher, null, new MagnitudeCriterion(), 0.5, true);
-        all = examples(40, 80);
-        test = examples(50, 16);
+        all = TinyNets.examples(40, 80, IN, CLASSES, 500);
+        test = TinyNets.examples(50, 16, IN, CLASSES, 500);
         logits = ForwardPass.logitsRowMajor(teacher, all.featureRange(0, all.size()));
     }
 
@@ -74,10 +59,10 @@ class DistillScheduleTest {
     void aZeroRateFromTheSecondEpochFreezesTheStudent() throws Exception {
         // step schedule with γ = 0 every epoch: epoch 1 trains at lr, epoch 2 at 0.
         DistillSettings s = new DistillSettings(2, 16, 0.01, 4.0, 0.5, 3, LrSchedule.STEP, 1, 0.0, 0, false);
-        DistillerTest.MemoryStore store = new DistillerTest.MemoryStore();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         Distiller.Result r = new Distiller(s).run(pruned.network(), pruned.masks(), all, logits, test, store, false,
                 h -> { });
-        MultiLayerNetwork afterOne = Networks.read(store.saved.get(0).model(), "epoch 1", false);
+        MultiLayerNetwork afterOne = Networks.read(store.saved().get(0).model(), "epoch 1", false);
         // Epoch 1 moves the weights; epoch 2 (rate 0) leaves them, up to the 1-ulp noise DL4J's Adam step
         // adds even at rate 0 (measured: ~6e-8 on weights of magnitude ~0.5).
         assertTrue(maxAbsDiff(pruned.network(), afterOne) > 1e-3, "epoch 1 must train");
@@ -129,7 +114,7 @@ class DistillScheduleTest {
         int epochs = 8;
         int patience = 2;
         DistillSettings s = new DistillSettings(epochs, 16, 0.02, 4.0, 0.5, 3, LrSchedule.CONSTANT, 1, 1, patience, true);
-        DistillerTest.MemoryStore store = new DistillerTest.MemoryStore();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         Distiller.Result r = new Distiller(s).run(pruned.network(), pruned.masks(), split.train(), split.trainLogits(),
                 split.validation(), test, store, false, h -> { });
         List<EpochMetrics> h = r.epochs();
@@ -156,7 +141,7 @@ class DistillScheduleTest {
         }
         // Without a validation split there is no validation metric and no early stop.
         Distiller.Result plain = new Distiller(s).run(pruned.network(), pruned.masks(), split.train(),
-                split.trainLogits(), null, test, new DistillerTest.MemoryStore(), false, x -> { });
+                split.trainLogits(), null, test, new MemoryCheckpointStore(), false, x -> { });
         assertEquals(epochs, plain.epochs().size());
         assertNull(plain.epochs().get(0).validationAccuracy());
         assertEquals(epochs, plain.chosenEpoch());

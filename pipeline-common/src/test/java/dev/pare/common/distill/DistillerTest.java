@@ -15,8 +15,6 @@ import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PrunedModel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,46 +31,12 @@ class DistillerTest {
     private static ExampleArrays test;
     private static float[] teacherLogits;
 
-    /** Keeps checkpoints in memory, in save order. */
-    static final class MemoryStore implements CheckpointStore {
-        final List<Checkpoint> saved = new ArrayList<>();
-
-        @Override
-        public Optional<Checkpoint> latest() {
-            return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
-        }
-
-        @Override
-        public Optional<Checkpoint> at(int epoch) {
-            return saved.stream().filter(c -> c.epoch() == epoch).reduce((a, b) -> b);
-        }
-
-        @Override
-        public void save(Checkpoint checkpoint) {
-            saved.add(checkpoint);
-        }
-    }
-
-    private static ExampleArrays examples(long seed, int n) {
-        float[][] x = TinyNets.randomRows(seed, n, IN);
-        float[] flat = new float[n * IN];
-        long[] ids = new long[n];
-        int[] labels = new int[n];
-        SplittableRandom rnd = new SplittableRandom(seed + 1);
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(x[r], 0, flat, r * IN, IN);
-            ids[r] = 1000 + r;
-            labels[r] = rnd.nextInt(CLASSES);
-        }
-        return new ExampleArrays(ids, flat, IN, labels);
-    }
-
     @BeforeAll
     static void setUp() {
         teacher = TinyNets.dense(5, IN, 8, CLASSES);
         pruned = OneShotPruner.prune(teacher, null, new MagnitudeCriterion(), 0.5, true);
-        train = examples(20, 64);
-        test = examples(30, 16);
+        train = TinyNets.examples(20, 64, IN, CLASSES, 1000);
+        test = TinyNets.examples(30, 16, IN, CLASSES, 1000);
         teacherLogits = ForwardPass.logitsRowMajor(teacher, train.featureRange(0, train.size()));
         assertEquals(64 * CLASSES, teacherLogits.length);
     }
@@ -81,7 +45,7 @@ class DistillerTest {
         return new DistillSettings(epochs, 16, 0.01, 4.0, 0.5, 99);
     }
 
-    private static Distiller.Result run(int epochs, MemoryStore store, boolean resume) throws Exception {
+    private static Distiller.Result run(int epochs, MemoryCheckpointStore store, boolean resume) throws Exception {
         return new Distiller(settings(epochs)).run(pruned.network(), pruned.masks(), train, teacherLogits, test, store,
                 resume, m -> { });
     }
@@ -93,7 +57,7 @@ class DistillerTest {
     @Test
     void maskedWeightsStayZeroAfterFitSteps() throws Exception {
         float[] prunedParams = pruned.network().params().dup().toFloatVector();
-        MemoryStore store = new MemoryStore();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         List<EpochMetrics> seen = new ArrayList<>();
         Distiller.Result r = new Distiller(settings(2)).run(pruned.network(), pruned.masks(), train, teacherLogits,
                 test, store, false, h -> seen.add(h.get(h.size() - 1)));
@@ -128,10 +92,10 @@ class DistillerTest {
         assertEquals(outputLoss(pruned.network()), outputLoss(student));
 
         // one checkpoint and one metrics line per epoch, reported in order
-        assertEquals(List.of(1, 2), store.saved.stream().map(Checkpoint::epoch).toList());
+        assertEquals(List.of(1, 2), store.saved().stream().map(Checkpoint::epoch).toList());
         assertEquals(2, r.epochs().size());
         assertEquals(r.epochs(), seen);
-        assertEquals(r.epochs(), store.saved.get(1).history());
+        assertEquals(r.epochs(), store.saved().get(1).history());
         for (EpochMetrics m : r.epochs()) {
             assertTrue(Double.isFinite(m.trainLoss()) && m.trainLoss() > 0, m.toString());
             assertTrue(m.testAccuracy() >= 0 && m.testAccuracy() <= 1, m.toString());
@@ -140,12 +104,12 @@ class DistillerTest {
 
     @Test
     void resumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
-        Distiller.Result straight = run(2, new MemoryStore(), false);
+        Distiller.Result straight = run(2, new MemoryCheckpointStore(), false);
 
-        MemoryStore store = new MemoryStore();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         Distiller.Result first = run(1, store, false);
         assertEquals(1, first.epochs().size());
-        assertEquals(1, store.saved.size());
+        assertEquals(1, store.saved().size());
         Distiller.Result resumed = run(2, store, true);
 
         float[] expected = straight.student().params().toFloatVector();
@@ -155,7 +119,7 @@ class DistillerTest {
         assertArrayEquals(expected, actual);
 
         assertEquals(2, resumed.epochs().size());
-        assertEquals(List.of(1, 2), store.saved.stream().map(Checkpoint::epoch).toList());
+        assertEquals(List.of(1, 2), store.saved().stream().map(Checkpoint::epoch).toList());
         for (int e = 0; e < 2; e++) {
             assertEquals(straight.epochs().get(e).epoch(), resumed.epochs().get(e).epoch());
             assertEquals(straight.epochs().get(e).trainLoss(), resumed.epochs().get(e).trainLoss(), 0.0);
@@ -167,25 +131,25 @@ class DistillerTest {
 
     @Test
     void resumeWithNoCheckpointStartsFromTheBeginning() throws Exception {
-        Distiller.Result fresh = run(1, new MemoryStore(), false);
-        Distiller.Result resumedEmpty = run(1, new MemoryStore(), true);
+        Distiller.Result fresh = run(1, new MemoryCheckpointStore(), false);
+        Distiller.Result resumedEmpty = run(1, new MemoryCheckpointStore(), true);
         assertArrayEquals(fresh.student().params().toFloatVector(), resumedEmpty.student().params().toFloatVector());
     }
 
     @Test
     void zeroEpochsReturnsThePrunedWeights() throws Exception {
-        MemoryStore store = new MemoryStore();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
         Distiller.Result r = run(0, store, false);
         assertArrayEquals(pruned.network().params().toFloatVector(), r.student().params().toFloatVector());
         assertTrue(r.epochs().isEmpty());
-        assertTrue(store.saved.isEmpty());
+        assertTrue(store.saved().isEmpty());
     }
 
     @Test
     void teacherLogitsOfTheWrongLengthThrow() {
         float[] shortLogits = java.util.Arrays.copyOf(teacherLogits, teacherLogits.length - 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Distiller(settings(1))
-                .run(pruned.network(), pruned.masks(), train, shortLogits, test, new MemoryStore(), false, m -> { }));
+                .run(pruned.network(), pruned.masks(), train, shortLogits, test, new MemoryCheckpointStore(), false, m -> { }));
         assertTrue(e.getMessage().contains(String.valueOf(shortLogits.length)), e.getMessage());
     }
 

@@ -7,12 +7,11 @@ import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
-import dev.pare.common.distill.Checkpoint;
-import dev.pare.common.distill.CheckpointStore;
 import dev.pare.common.distill.DistillSettings;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
 import dev.pare.common.distill.MaskSchedule;
+import dev.pare.common.distill.MemoryCheckpointStore;
 import dev.pare.common.importance.Criteria;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
@@ -31,12 +30,10 @@ import dev.pare.jobs.spark.Sessions;
 import dev.pare.jobs.stages.SelectDataStage;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -56,25 +53,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  */
 public final class DataPruningBenchmark {
     private DataPruningBenchmark() {}
-
-    private static final class MemoryStore implements CheckpointStore {
-        private final Map<Integer, Checkpoint> saved = new HashMap<>();
-
-        @Override
-        public Optional<Checkpoint> latest() {
-            return saved.keySet().stream().max(Integer::compare).map(saved::get);
-        }
-
-        @Override
-        public Optional<Checkpoint> at(int epoch) {
-            return Optional.ofNullable(saved.get(epoch));
-        }
-
-        @Override
-        public void save(Checkpoint c) {
-            saved.put(c.epoch(), c);
-        }
-    }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
@@ -104,12 +82,7 @@ public final class DataPruningBenchmark {
             for (int r = 0; r < all.size(); r++) {
                 rowOf.put(all.ids()[r], r);
             }
-            float[] logits = new float[all.size() * 10];
-            for (int from = 0; from < all.size(); from += 1000) {
-                int to = Math.min(all.size(), from + 1000);
-                float[] part = ForwardPass.logitsRowMajor(teacher, all.featureRange(from, to));
-                System.arraycopy(part, 0, logits, from * 10, part.length);
-            }
+            float[] logits = ForwardPass.logitsRowMajor(teacher, all, 1000);
             Broadcast<byte[]> b = ScoreJob.broadcast(spark, teacherBytes);
             Dataset<Row> scores = ScoreJob.scores(spark, trainDf, b, width, 10, 1024).cache();
             long n = scores.count();
@@ -183,20 +156,14 @@ public final class DataPruningBenchmark {
 
     private static ObjectNode distill(PrunedModel start, ExampleArrays all, float[] logits, int[] rows,
                                       ExampleArrays test, int epochs, MaskSchedule gradual) throws Exception {
-        long[] ids = new long[rows.length];
-        int[] labels = new int[rows.length];
-        float[] features = new float[rows.length * all.width()];
         float[] z = new float[rows.length * 10];
         for (int k = 0; k < rows.length; k++) {
-            ids[k] = all.ids()[rows[k]];
-            labels[k] = all.labels()[rows[k]];
-            System.arraycopy(all.features(), rows[k] * all.width(), features, k * all.width(), all.width());
             System.arraycopy(logits, rows[k] * 10, z, k * 10, 10);
         }
-        ExampleArrays subset = new ExampleArrays(ids, features, all.width(), labels);
+        ExampleArrays subset = all.rows(rows);
         long t0 = System.nanoTime();
         Distiller.Result r = new Distiller(new DistillSettings(epochs, 128, 1e-3, 4.0, 0.5, 0)).run(start.network(),
-                start.masks(), subset, z, null, test, new MemoryStore(), false, gradual, h -> { });
+                start.masks(), subset, z, null, test, new MemoryCheckpointStore(), false, gradual, h -> { });
         ObjectNode o = Json.object();
         o.put("examples", rows.length);
         o.put("epochs", epochs);

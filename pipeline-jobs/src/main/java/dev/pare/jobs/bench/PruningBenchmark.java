@@ -7,11 +7,10 @@ import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
-import dev.pare.common.distill.Checkpoint;
-import dev.pare.common.distill.CheckpointStore;
 import dev.pare.common.distill.DistillSettings;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
+import dev.pare.common.distill.MemoryCheckpointStore;
 import dev.pare.common.importance.Criteria;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.InferenceLatency;
@@ -32,12 +31,10 @@ import dev.pare.jobs.spark.CalibrationJob;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.Sessions;
 import java.io.PrintStream;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -66,26 +63,6 @@ public final class PruningBenchmark {
     private static final int LATENCY_BATCH = 256;
 
     private PruningBenchmark() {}
-
-    /** Keeps the last checkpoint in memory only. */
-    private static final class MemoryStore implements CheckpointStore {
-        private Checkpoint last;
-
-        @Override
-        public Optional<Checkpoint> latest() {
-            return Optional.ofNullable(last);
-        }
-
-        @Override
-        public Optional<Checkpoint> at(int epoch) {
-            return last != null && last.epoch() == epoch ? Optional.of(last) : Optional.empty();
-        }
-
-        @Override
-        public void save(Checkpoint c) {
-            last = c;
-        }
-    }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 4) {
@@ -131,7 +108,7 @@ public final class PruningBenchmark {
             progress.printf("bench: calibration (all statistics) %.1f s%n", calSeconds);
 
             ExampleArrays subset = subset(trainArrays, fraction);
-            float[] logits = teacherLogits(teacher, subset);
+            float[] logits = ForwardPass.logitsRowMajor(teacher, subset, 1000);
             INDArray latencyBatch = testArrays.featureRange(0, Math.min(LATENCY_BATCH, testArrays.size()));
             ObjectNode t = doc.putObject("teacherModel");
             t.put("accuracy", Distiller.evaluate(teacher, testArrays, 10, 1000).accuracy());
@@ -171,7 +148,7 @@ public final class PruningBenchmark {
                 r.put("achievedSparsity", 1.0 - (double) kept / weights);
                 r.put("oneShotAccuracy", Distiller.evaluate(pruned.network(), testArrays, 10, 1000).accuracy());
                 Distiller.Result kd = new Distiller(new DistillSettings(2, 128, 1e-3, 4.0, 0.5, 0L))
-                        .run(pruned.network(), pruned.masks(), subset, logits, testArrays, new MemoryStore(), false,
+                        .run(pruned.network(), pruned.masks(), subset, logits, testArrays, new MemoryCheckpointStore(), false,
                                 h -> { });
                 ArrayNode epochs = r.putArray("accuracyPerEpoch");
                 ArrayNode speed = r.putArray("kdExamplesPerSecond");
@@ -216,25 +193,6 @@ public final class PruningBenchmark {
         }
         int[] rows = Arrays.copyOf(order, n);
         Arrays.sort(rows);
-        long[] ids = new long[n];
-        int[] labels = new int[n];
-        float[] features = new float[n * all.width()];
-        for (int k = 0; k < n; k++) {
-            ids[k] = all.ids()[rows[k]];
-            labels[k] = all.labels()[rows[k]];
-            System.arraycopy(all.features(), rows[k] * all.width(), features, k * all.width(), all.width());
-        }
-        return new ExampleArrays(ids, features, all.width(), labels);
-    }
-
-    private static float[] teacherLogits(MultiLayerNetwork teacher, ExampleArrays data) {
-        int classes = (int) Networks.outputSize(teacher);
-        float[] z = new float[data.size() * classes];
-        for (int from = 0; from < data.size(); from += 1000) {
-            int to = Math.min(data.size(), from + 1000);
-            float[] part = ForwardPass.logitsRowMajor(teacher, data.featureRange(from, to));
-            System.arraycopy(part, 0, z, from * classes, part.length);
-        }
-        return z;
+        return all.rows(rows);
     }
 }
