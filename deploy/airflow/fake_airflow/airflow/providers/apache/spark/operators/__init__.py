@@ -1,0 +1,1 @@
+"""Fake airflow.providers.apache.spark.operators package."""
