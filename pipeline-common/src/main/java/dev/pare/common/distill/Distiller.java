@@ -37,9 +37,28 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 public final class Distiller {
     private static final String SHUFFLE = "distill-shuffle";
     private final DistillSettings settings;
+    private final Progress progress;
+
+    /** Told after every optimizer step; for progress display only (it must not change the run). */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (epoch, batch, batches, examples, meanLoss) -> { };
+
+        /**
+         * @param batch 1-based batch of {@code batches} in {@code epoch}
+         * @param examples examples trained on so far in this epoch
+         * @param meanLoss mean training loss of the epoch so far
+         */
+        void batch(int epoch, int batch, int batches, long examples, double meanLoss);
+    }
 
     public Distiller(DistillSettings settings) {
+        this(settings, Progress.NONE);
+    }
+
+    public Distiller(DistillSettings settings, Progress progress) {
         this.settings = settings;
+        this.progress = progress;
     }
 
     /**
@@ -123,6 +142,7 @@ public final class Distiller {
                 net.fit(new DataSet(x, y));
                 masked.applyInPlace();
                 lossSum += net.score();
+                progress.batch(epoch, b + 1, batches, to, lossSum / (b + 1));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             net.getLayerWiseConfigurations().setEpochCount(epoch);

@@ -173,7 +173,8 @@ public final class DistillStage implements Stage {
         }
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
-        Distiller.Result result = new Distiller(settings).run(student, masks, split.train(), split.trainLogits(),
+        Distiller.Progress progress = new ConsoleProgress(ctx.out(), name(), d.epochs(), ConsoleProgress.isTerminal());
+        Distiller.Result result = new Distiller(settings, progress).run(student, masks, split.train(), split.trainLogits(),
                 split.validation(), test, store, true, gradual,
                 history -> {
                     EpochMetrics m = history.get(history.size() - 1);
