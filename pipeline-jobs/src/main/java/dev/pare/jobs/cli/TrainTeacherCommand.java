@@ -86,7 +86,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
                         System.out.printf("train-teacher: epoch %d/%d %.1f s (%.0f examples/s)%n", epoch, tt.epochs(),
                                 (now - last[0]) / 1e9, trainArrays.size() / ((now - last[0]) / 1e9));
                         last[0] = now;
-                    });
+                    }, new dev.pare.jobs.stages.ConsoleProgress(System.out, "train-teacher", tt.epochs(),
+                            dev.pare.jobs.stages.ConsoleProgress.isTerminal()));
             double seconds = (System.nanoTime() - t0) / 1e9;
             ClassificationMetrics m = Distiller.evaluate(net, testArrays, classes, 1000);
             Path tmp = new Path(out.getParent(), "." + out.getName() + ".tmp");
