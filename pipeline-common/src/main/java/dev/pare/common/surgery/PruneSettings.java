@@ -25,6 +25,12 @@ public record PruneSettings(Criteria criterion, SparsityPattern pattern, double 
                 pruneOutputLayer, 1, SparseGpt.DEFAULT_BLOCK_SIZE, SparseGpt.DEFAULT_DAMP_FRACTION);
     }
 
+    /** The same settings at another sparsity. */
+    public PruneSettings withSparsity(double s) {
+        return new PruneSettings(criterion, pattern, s, n, m, allocation, owl, filter, pruneOutputLayer, removeLayers,
+                sparseGptBlockSize, sparseGptDamping);
+    }
+
     /** Whether pruning reads calibration statistics (the criterion's, or input norms for OWL). */
     public boolean needsCalibration() {
         return criterion.needsCalibration() || allocation == SparsityAllocation.Method.OUTLIER_WEIGHTED;

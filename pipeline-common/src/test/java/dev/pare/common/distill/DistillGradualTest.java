@@ -14,6 +14,7 @@ import dev.pare.common.model.ForwardPass;
 import dev.pare.common.sparsity.CubicSchedule;
 import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.sparsity.MaskSet;
+import dev.pare.common.surgery.GradualMasks;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
@@ -66,7 +67,9 @@ class DistillGradualTest {
         assertThrows(IllegalArgumentException.class, () -> new CubicSchedule(0.1, 0.4, 0, 0, 1));
     }
 
+    /** Magnitude gradual masks, recording the sparsities asked for. */
     private static MaskSchedule magnitude(CubicSchedule schedule, List<Double> asked) {
+        GradualMasks masks = new GradualMasks(schedule, null, PruneSettings.unstructured(Criteria.MAGNITUDE, 0, false));
         return new MaskSchedule() {
             @Override
             public CubicSchedule schedule() {
@@ -76,8 +79,7 @@ class DistillGradualTest {
             @Override
             public MaskSet masks(MultiLayerNetwork student, double sparsity) {
                 asked.add(sparsity);
-                return OneShotPruner.prune(student, null, PruneSettings.unstructured(Criteria.MAGNITUDE, sparsity, false))
-                        .masks();
+                return masks.masks(student, sparsity);
             }
         };
     }

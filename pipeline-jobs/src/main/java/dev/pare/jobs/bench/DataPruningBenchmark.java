@@ -16,7 +16,7 @@ import dev.pare.common.importance.Criteria;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.sparsity.CubicSchedule;
-import dev.pare.common.sparsity.MaskSet;
+import dev.pare.common.surgery.GradualMasks;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
@@ -131,18 +131,7 @@ public final class DataPruningBenchmark {
             doc.set("oneShot90", oneShot);
             int stepsPerEpoch = (all.size() + 127) / 128;
             CubicSchedule cubic = new CubicSchedule(0.5, 0.9, 0, 10, stepsPerEpoch * 2L / 10);
-            MaskSchedule gradual = new MaskSchedule() {
-                @Override
-                public CubicSchedule schedule() {
-                    return cubic;
-                }
-
-                @Override
-                public MaskSet masks(MultiLayerNetwork student, double sparsity) {
-                    return OneShotPruner.prune(student, stats, PruneSettings.unstructured(Criteria.WANDA, sparsity,
-                            false)).masks();
-                }
-            };
+            MaskSchedule gradual = new GradualMasks(cubic, stats, PruneSettings.unstructured(Criteria.WANDA, 0.9, false));
             ObjectNode grad = distill(wanda50, all, logits, everything, test, 3, gradual);
             doc.set("gradual90", grad);
             progress.printf("bench: 90%% one-shot %.4f -> %.4f, gradual %.4f%n", oneShot.get("oneShotAccuracy").asDouble(),

@@ -70,4 +70,10 @@ public final class CalibrateStage implements Stage {
         ctx.out().printf("%-12s %d examples in %d shards, %d layers%n", name(), stats.samples(), cal.partitions(),
                 stats.layers().size());
     }
+
+    /** The statistics of the run directory's finished {@code calibrate} stage. */
+    public static CalibrationStatistics read(RunContext ctx) throws java.io.IOException {
+        Path folder = StageDir.finished(ctx.runDir(), FOLDER);
+        return CalibrationStatistics.read(name -> ctx.files().open(new Path(folder, name)), folder.toString());
+    }
 }

@@ -11,7 +11,7 @@ import dev.pare.common.distill.ValidationSplit;
 import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.distill.MaskSchedule;
 import dev.pare.common.sparsity.CubicSchedule;
-import dev.pare.common.surgery.OneShotPruner;
+import dev.pare.common.surgery.GradualMasks;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
 import dev.pare.common.model.Networks;
@@ -91,25 +91,9 @@ public final class DistillStage implements Stage {
         if (!g.enabled()) {
             return null;
         }
-        CalibrationStatistics stats = null;
-        if (PruneStage.settings(cfg).needsCalibration()) {
-            Path folder = StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER);
-            stats = CalibrationStatistics.read(name -> ctx.files().open(new Path(folder, name)), folder.toString());
-        }
-        final CalibrationStatistics calibration = stats;
-        CubicSchedule schedule = new CubicSchedule(g.initialSparsity(), cfg.prune().sparsity(), g.startStep(),
-                g.steps(), g.interval());
-        return new MaskSchedule() {
-            @Override
-            public CubicSchedule schedule() {
-                return schedule;
-            }
-
-            @Override
-            public MaskSet masks(MultiLayerNetwork student, double sparsity) {
-                return OneShotPruner.prune(student, calibration, PruneStage.settings(cfg.prune(), sparsity)).masks();
-            }
-        };
+        CalibrationStatistics stats = PruneStage.settings(cfg).needsCalibration() ? CalibrateStage.read(ctx) : null;
+        return new GradualMasks(new CubicSchedule(g.initialSparsity(), cfg.prune().sparsity(), g.startStep(),
+                g.steps(), g.interval()), stats, PruneStage.settings(cfg.prune(), cfg.prune().sparsity()));
     }
 
     /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */

@@ -83,11 +83,7 @@ public final class PruneStage implements Stage {
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Prune p = ctx.config().prune();
         PruneSettings settings = settings(ctx.config());
-        CalibrationStatistics stats = null;
-        if (settings.needsCalibration()) {
-            Path folder = StageDir.finished(ctx.runDir(), CalibrateStage.FOLDER);
-            stats = CalibrationStatistics.read(name -> ctx.files().open(new Path(folder, name)), folder.toString());
-        }
+        CalibrationStatistics stats = settings.needsCalibration() ? CalibrateStage.read(ctx) : null;
         MultiLayerNetwork teacher = ctx.teacher();
         PrunedModel pruned;
         try {
