@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.datapruning.SelectionMethod;
+import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.LrSchedule;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.importance.Criteria;
@@ -144,10 +145,11 @@ public record PareConfig(
      * @param validationFraction share of the selected subset held out (seeded) for early stopping and
      *     best-epoch selection; 0 = none
      * @param patience epochs without a better validation accuracy before stopping; 0 = never
+     * @param engine how a training step is computed ({@link DistillEngine})
      */
     public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha,
                           LrSchedule lrSchedule, int stepEvery, double stepGamma, double validationFraction,
-                          int patience, boolean keepBest, Gradual gradual) {
+                          int patience, boolean keepBest, Gradual gradual, DistillEngine engine) {
         public Distill {
             Values.positive("distill.step.every", stepEvery);
             Values.inRange("distill.step.gamma", stepGamma, 0, true, 1, true);
@@ -242,7 +244,8 @@ public record PareConfig(
                         di.integer("early-stopping-patience"), di.bool("keep-best"),
                         new Gradual(di.bool("gradual.enabled"), di.number("gradual.initial-sparsity"),
                                 di.longValue("gradual.start-step"), di.integer("gradual.steps"),
-                                di.longValue("gradual.interval"))),
+                                di.longValue("gradual.interval")),
+                        DistillEngine.fromName("distill.engine", di.string("engine"))),
                 new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),

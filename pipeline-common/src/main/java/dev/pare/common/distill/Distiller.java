@@ -18,7 +18,6 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -67,7 +66,28 @@ public final class Distiller {
      * early stopping ended the run.
      */
     public record Result(MultiLayerNetwork student, List<EpochMetrics> epochs, int chosenEpoch, boolean stoppedEarly,
-                         MaskSet masks) {}
+                         MaskSet masks, DistillEngine engine) {}
+
+    /**
+     * The engine that trains {@code student} under {@code requested}: {@code dl4j} or {@code fused},
+     * never {@code auto}.
+     *
+     * @throws IllegalArgumentException when {@code fused} is requested for a student it cannot
+     *     train, with the reason
+     */
+    public static DistillEngine engineFor(DistillEngine requested, MultiLayerNetwork student) {
+        Optional<String> why = FusedDenseStep.unsupported(student);
+        return switch (requested) {
+            case DL4J -> DistillEngine.DL4J;
+            case AUTO -> why.isPresent() ? DistillEngine.DL4J : DistillEngine.FUSED;
+            case FUSED -> {
+                if (why.isPresent()) {
+                    throw new IllegalArgumentException("the fused engine cannot train this student: " + why.get());
+                }
+                yield DistillEngine.FUSED;
+            }
+        };
+    }
 
     /** {@link #run(MultiLayerNetwork, MaskSet, ExampleArrays, float[], ExampleArrays, ExampleArrays, CheckpointStore, boolean, Consumer)} without a validation split. */
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
@@ -120,6 +140,10 @@ public final class Distiller {
         MaskSet current = masks;
         MaskedWeights masked = new MaskedWeights(net, current);
         masked.applyInPlace();
+        DistillEngine engine = engineFor(settings.engine(), net);
+        TrainingStep trainer = engine == DistillEngine.FUSED
+                ? new FusedDenseStep(net, settings.temperature(), settings.alpha())
+                : TrainingStep.dl4j(net);
         boolean stopped = validating && shouldStop(history);
         for (int epoch = start + 1; epoch <= settings.epochs() && !stopped; epoch++) {
             // The epoch counter drives the per-epoch learning-rate schedule (and is saved with checkpoints).
@@ -139,9 +163,8 @@ public final class Distiller {
                     masked = new MaskedWeights(net, current);
                     masked.applyInPlace();
                 }
-                net.fit(new DataSet(x, y));
+                lossSum += trainer.fit(x, y);
                 masked.applyInPlace();
-                lossSum += net.score();
                 progress.batch(epoch, b + 1, batches, to, lossSum / (b + 1));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -172,7 +195,7 @@ public final class Distiller {
             }
         }
         boolean early = stopped && !history.isEmpty() && history.get(history.size() - 1).epoch() < settings.epochs();
-        return new Result(withLoss(net, originalLoss), history, chosen, early, current);
+        return new Result(withLoss(net, originalLoss), history, chosen, early, current, engine);
     }
 
     private static byte[] maskBytes(MaskSet masks) throws IOException {

@@ -4,8 +4,10 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.config.ConfigError;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.DistillSettings;
 import dev.pare.common.distill.ValidationSplit;
 import dev.pare.common.calibration.CalibrationStatistics;
@@ -147,8 +149,16 @@ public final class DistillStage implements Stage {
                 cfg.distill().epochs());
 
         PareConfig.Distill d = cfg.distill();
+        DistillEngine engine;
+        try {
+            engine = Distiller.engineFor(d.engine(), student);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("distill.engine", d.engine().configName(), e.getMessage() + "; use auto or dl4j");
+        }
+        ctx.out().printf("%-12s engine %s%n", name(), engine.configName());
         DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
-                d.alpha(), cfg.seed(), d.lrSchedule(), d.stepEvery(), d.stepGamma(), d.patience(), d.keepBest());
+                d.alpha(), cfg.seed(), d.lrSchedule(), d.stepEvery(), d.stepGamma(), d.patience(), d.keepBest(),
+                d.engine());
         ValidationSplit split = ValidationSplit.of(train, logits, classes, d.validationFraction(), cfg.seed());
         MaskSchedule gradual = gradual(ctx);
         if (split.validation().size() > 0) {
@@ -178,6 +188,7 @@ public final class DistillStage implements Stage {
             ctx.out().printf("%-12s gradual pruning: %.2f%% of the prunable weights are zero%n", name(),
                     100 * result.masks().sparsity());
         }
+        details.put("engine", result.engine().configName());
         details.put("subsetExamples", train.size());
         details.put("validationExamples", split.validation().size());
         details.put("chosenEpoch", result.chosenEpoch());

@@ -1,0 +1,264 @@
+package dev.pare.common.distill;
+
+import java.util.Map;
+import java.util.Optional;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A KD training step for students made of dense layers and a softmax output layer, computed with
+ * one GEMM per product instead of DL4J's layer machinery, which recomputes each layer's
+ * pre-activation during backprop, computes the first layer's input gradient nobody needs and
+ * evaluates the loss in a dozen small array operations (see {@code PERF-NOTES.md}).
+ *
+ * <p>Per minibatch of n rows: forward {@code z_l = a_{l−1}·W_l + b_l}, {@code a_l = act_l(z_l)}
+ * with the layers' own DL4J activation functions; the {@link KnowledgeDistillationLoss} gradient
+ * with respect to the output logits, per example, in one pass over the n×C logits; backward
+ * {@code dW_l = a_{l−1}ᵀ·δ_l}, {@code db_l = Σ_rows δ_l}, {@code δ_{l−1} = act'(z_{l−1}) ⊙ δ_l·W_lᵀ},
+ * written straight into the network's flattened gradient view. DL4J's own updater then does what
+ * it does inside {@code fit}: divides by n and applies Adam with its schedule; the update is
+ * subtracted from the parameters and the iteration count advanced. So the updater state, the
+ * saved model and a resumed run are the same as with {@code fit}; only rounding differs.
+ */
+final class FusedDenseStep implements TrainingStep {
+    private final MultiLayerNetwork net;
+    private final int depth;
+    private final INDArray[] weights;
+    private final INDArray[] biases;
+    private final INDArray[] weightGrads;
+    private final INDArray[] biasGrads;
+    private final IActivation[] activations;
+    private final Gradient gradient;
+    private final int numClasses;
+    private final double temperature;
+    private final double alpha;
+
+    /**
+     * Why {@code net} cannot be trained by this step (naming the layer), or empty when it can: every
+     * layer but the last a {@link DenseLayer}, the last an {@link OutputLayer} with softmax, all
+     * with biases, in float, without pre-processors, dropout, weight noise, constraints,
+     * regularization, gradient normalization or layer normalization.
+     */
+    static Optional<String> unsupported(MultiLayerNetwork net) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        if (net.params().dataType() != DataType.FLOAT) {
+            return Optional.of("its parameters are " + net.params().dataType() + ", not FLOAT");
+        }
+        int n = conf.getConfs().size();
+        for (int i = 0; i < n; i++) {
+            org.deeplearning4j.nn.conf.layers.Layer l = conf.getConf(i).getLayer();
+            String name = "layer " + i + (l.getLayerName() == null ? "" : " (" + l.getLayerName() + ")");
+            Class<?> expected = i == n - 1 ? OutputLayer.class : DenseLayer.class;
+            if (l.getClass() != expected) {
+                return Optional.of(name + " is a " + l.getClass().getSimpleName() + "; the fused step trains "
+                        + "DenseLayers followed by one OutputLayer");
+            }
+            BaseLayer b = (BaseLayer) l;
+            boolean hasBias = l instanceof DenseLayer d ? d.hasBias() : ((OutputLayer) l).hasBias();
+            Optional<String> why = !hasBias ? Optional.of("has no bias")
+                    : l.getIDropout() != null ? Optional.of("has dropout")
+                    : b.getWeightNoise() != null ? Optional.of("has weight noise")
+                    : l.getConstraints() != null && !l.getConstraints().isEmpty() ? Optional.of("has constraints")
+                    : !b.getRegularization().isEmpty() || !b.getRegularizationBias().isEmpty()
+                            ? Optional.of("has regularization")
+                    : b.getGradientNormalization() != null && b.getGradientNormalization() != GradientNormalization.None
+                            ? Optional.of("has gradient normalization")
+                    : l instanceof DenseLayer d && d.hasLayerNorm() ? Optional.of("has layer normalization")
+                    : i == n - 1 && !(b.getActivationFn() instanceof ActivationSoftmax)
+                            ? Optional.of("has activation " + b.getActivationFn() + ", not softmax")
+                    : Optional.empty();
+            if (why.isPresent()) {
+                return Optional.of(name + " " + why.get());
+            }
+        }
+        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
+            return Optional.of("it has input pre-processors at layers " + conf.getInputPreProcessors().keySet());
+        }
+        return Optional.empty();
+    }
+
+    /** @param net a network {@link #unsupported} accepts; trained in place */
+    FusedDenseStep(MultiLayerNetwork net, double temperature, double alpha) {
+        Optional<String> why = unsupported(net);
+        if (why.isPresent()) {
+            throw new IllegalArgumentException("the fused step cannot train this network: " + why.get());
+        }
+        this.net = net;
+        this.temperature = temperature;
+        this.alpha = alpha;
+        if (net.getFlattenedGradients() == null) {
+            net.initGradientsView();
+        }
+        net.getUpdater(true);
+        depth = net.getnLayers();
+        weights = new INDArray[depth];
+        biases = new INDArray[depth];
+        weightGrads = new INDArray[depth];
+        biasGrads = new INDArray[depth];
+        activations = new IActivation[depth];
+        gradient = new DefaultGradient(net.getFlattenedGradients());
+        for (int i = 0; i < depth; i++) {
+            Layer layer = net.getLayer(i);
+            weights[i] = layer.getParam("W");
+            biases[i] = layer.getParam("b");
+            Map<String, INDArray> views = layer.conf().getLayer().initializer()
+                    .getGradientsFromFlattened(layer.conf(), layer.getGradientsViewArray());
+            weightGrads[i] = views.get("W");
+            biasGrads[i] = views.get("b").reshape(1, weights[i].size(1));
+            gradient.setGradientFor(i + "_W", weightGrads[i]);
+            gradient.setGradientFor(i + "_b", views.get("b"));
+            activations[i] = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
+        }
+        numClasses = (int) weights[depth - 1].size(1);
+    }
+
+    /** Work arrays for one minibatch size, reused across steps (an epoch has at most two sizes). */
+    private final class Buffers {
+        final int rows;
+        final INDArray[] pre = new INDArray[depth];
+        final INDArray[] post = new INDArray[depth];
+        final INDArray[] epsilon = new INDArray[depth];
+        final INDArray ones;
+        final INDArray delta;
+        final float[] logits;
+        final float[] deltaValues;
+
+        Buffers(int rows) {
+            this.rows = rows;
+            for (int i = 0; i < depth; i++) {
+                long out = weights[i].size(1);
+                pre[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, out}, 'f');
+                post[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, out}, 'f');
+                epsilon[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, weights[i].size(0)}, 'f');
+            }
+            ones = Nd4j.ones(DataType.FLOAT, 1, rows);
+            delta = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, numClasses}, 'c');
+            logits = new float[rows * numClasses];
+            deltaValues = new float[rows * numClasses];
+        }
+    }
+
+    private Buffers full;
+    private Buffers partial;
+
+    private Buffers buffers(int rows) {
+        if (full != null && full.rows == rows) {
+            return full;
+        }
+        if (partial != null && partial.rows == rows) {
+            return partial;
+        }
+        Buffers b = new Buffers(rows);
+        if (full == null) {
+            full = b;
+        } else {
+            partial = b;
+        }
+        return b;
+    }
+
+    @Override
+    public double fit(INDArray features, INDArray kdLabels) {
+        int n = (int) features.size(0);
+        Buffers buf = buffers(n);
+        INDArray[] inputs = new INDArray[depth];
+        INDArray a = features;
+        for (int i = 0; i < depth; i++) {
+            inputs[i] = a;
+            Nd4j.gemm(a, weights[i], buf.pre[i], false, false, 1.0, 0.0);
+            buf.pre[i].addiRowVector(biases[i]);
+            if (i < depth - 1) {
+                a = activations[i].getActivation(buf.post[i].assign(buf.pre[i]), true);
+            }
+        }
+        INDArray out = buf.pre[depth - 1];
+        for (int r = 0; r < n; r++) {
+            for (int k = 0; k < numClasses; k++) {
+                buf.logits[r * numClasses + k] = out.getFloat(r, k);
+            }
+        }
+        float[] labels = (kdLabels.ordering() == 'c' && !kdLabels.isView() ? kdLabels : kdLabels.dup('c'))
+                .data().asFloat();
+        double loss = lossAndGradient(buf.logits, labels, buf.deltaValues, n);
+        INDArray d = buf.delta;
+        d.data().setData(buf.deltaValues);
+        for (int i = depth - 1; i >= 0; i--) {
+            Nd4j.gemm(inputs[i], d, weightGrads[i], true, false, 1.0, 0.0);
+            Nd4j.gemm(buf.ones, d, biasGrads[i], false, false, 1.0, 0.0);
+            if (i > 0) {
+                Nd4j.gemm(d, weights[i], buf.epsilon[i], false, true, 1.0, 0.0);
+                d = activations[i - 1].backprop(buf.pre[i - 1], buf.epsilon[i]).getFirst();
+            }
+        }
+        int iteration = net.getIterationCount();
+        ((BaseMultiLayerUpdater<?>) net.getUpdater()).update(gradient, iteration, net.getEpochCount(), n,
+                LayerWorkspaceMgr.noWorkspaces());
+        INDArray params = net.params();
+        params.subi(net.getFlattenedGradients().reshape(params.shape()));
+        net.setIterationCount(iteration + 1);
+        return loss;
+    }
+
+    /**
+     * The mean {@link KnowledgeDistillationLoss} of the minibatch, and its per-example gradient with
+     * respect to the logits into {@code delta}: {@code α·(σ(z) − y) + (1−α)·T·(σ(z/T) − σ(t/T))}.
+     */
+    private double lossAndGradient(float[] logits, float[] labels, float[] delta, int n) {
+        int c = numClasses;
+        double[] p = new double[c];
+        double[] pT = new double[c];
+        double[] qT = new double[c];
+        double total = 0;
+        for (int r = 0; r < n; r++) {
+            int z = r * c;
+            int y = r * 2 * c;
+            int t = y + c;
+            double logZ = logSumExp(logits, z, c, 1.0, p);
+            double logZT = logSumExp(logits, z, c, temperature, pT);
+            double logQT = logSumExp(labels, t, c, temperature, qT);
+            double ce = 0;
+            double kl = 0;
+            for (int k = 0; k < c; k++) {
+                double logP = logits[z + k] - logZ;
+                ce -= labels[y + k] * logP;
+                double logQk = labels[t + k] / temperature - logQT;
+                double logPk = logits[z + k] / temperature - logZT;
+                kl += qT[k] * (logQk - logPk);
+                delta[z + k] = (float) (alpha * (p[k] - labels[y + k]) + (1 - alpha) * temperature * (pT[k] - qT[k]));
+            }
+            total += alpha * ce + (1 - alpha) * temperature * temperature * kl;
+        }
+        return total / n;
+    }
+
+    /** log Σ exp(v[from + k] / scale), with the softmax of {@code v / scale} into {@code softmax}. */
+    private static double logSumExp(float[] v, int from, int c, double scale, double[] softmax) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < c; k++) {
+            max = Math.max(max, v[from + k] / scale);
+        }
+        double sum = 0;
+        for (int k = 0; k < c; k++) {
+            softmax[k] = Math.exp(v[from + k] / scale - max);
+            sum += softmax[k];
+        }
+        for (int k = 0; k < c; k++) {
+            softmax[k] /= sum;
+        }
+        return max + Math.log(sum);
+    }
+}
