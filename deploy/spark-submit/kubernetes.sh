@@ -7,7 +7,7 @@
 # Environment: SPARK_SUBMIT, PARE_NAMESPACE (default), PARE_SERVICE_ACCOUNT (spark), PARE_DRIVER_HOST
 # (this pod's IP or headless service), PARE_EXECUTORS (4), PARE_EXECUTOR_CORES (4), PARE_EXECUTOR_MEMORY (8g),
 # PARE_GPUS_PER_EXECUTOR=N requests nvidia.com/gpu for executors (vendor nvidia.com) with a discovery script
-# in the image at /opt/pare/discover-gpus.sh. NOTE: scheduling only; the CPU build of Pare does not use GPUs.
+# in the image at /opt/pare/discover-gpus.sh. With a -Pcuda build (see README, GPUs) each task runs on its GPU.
 # Not run here: these machines have no Kubernetes cluster.
 set -euo pipefail
 [ $# -ge 4 ] || { sed -n 2,11p "$0" >&2; exit 2; }

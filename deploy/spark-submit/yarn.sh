@@ -6,7 +6,7 @@
 # directory are hdfs:// (or s3a:// with hadoop-aws) URIs. Environment: SPARK_SUBMIT, PARE_JAR, PARE_QUEUE
 # (default), PARE_EXECUTORS (4), PARE_EXECUTOR_CORES (4), PARE_EXECUTOR_MEMORY (8g), PARE_DRIVER_MEMORY (8g).
 # PARE_GPUS_PER_EXECUTOR=N adds Spark's GPU scheduling (YARN 3.1+ with GPU isolation): N GPUs per executor,
-# one per task. NOTE: this schedules GPUs only; the CPU build of Pare does not use them (-Pcuda is open work).
+# one per task; with a -Pcuda build (see README, GPUs) each task runs on its GPU.
 # Not run here: these machines have no YARN cluster.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n 2,10p "$0" >&2; exit 2; }

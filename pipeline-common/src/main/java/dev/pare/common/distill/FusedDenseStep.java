@@ -133,9 +133,6 @@ final class FusedDenseStep implements TrainingStep {
         final INDArray[] post = new INDArray[depth];
         final INDArray[] epsilon = new INDArray[depth];
         final INDArray ones;
-        final INDArray delta;
-        final float[] logits;
-        final float[] deltaValues;
 
         Buffers(int rows) {
             this.rows = rows;
@@ -146,9 +143,6 @@ final class FusedDenseStep implements TrainingStep {
                 epsilon[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, weights[i].size(0)}, 'f');
             }
             ones = Nd4j.ones(DataType.FLOAT, 1, rows);
-            delta = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, numClasses}, 'c');
-            logits = new float[rows * numClasses];
-            deltaValues = new float[rows * numClasses];
         }
     }
 
@@ -185,17 +179,13 @@ final class FusedDenseStep implements TrainingStep {
                 a = activations[i].getActivation(buf.post[i].assign(buf.pre[i]), true);
             }
         }
-        INDArray out = buf.pre[depth - 1];
-        for (int r = 0; r < n; r++) {
-            for (int k = 0; k < numClasses; k++) {
-                buf.logits[r * numClasses + k] = out.getFloat(r, k);
-            }
-        }
+        // The loss works on n×C values: copied out and back in one transfer each (one device sync on CUDA).
+        float[] logits = buf.pre[depth - 1].dup('c').data().asFloat();
         float[] labels = (kdLabels.ordering() == 'c' && !kdLabels.isView() ? kdLabels : kdLabels.dup('c'))
                 .data().asFloat();
-        double loss = lossAndGradient(buf.logits, labels, buf.deltaValues, n);
-        INDArray d = buf.delta;
-        d.data().setData(buf.deltaValues);
+        float[] delta = new float[n * numClasses];
+        double loss = lossAndGradient(logits, labels, delta, n);
+        INDArray d = Nd4j.create(delta, new long[] {n, numClasses}, 'c');
         for (int i = depth - 1; i >= 0; i--) {
             Nd4j.gemm(inputs[i], d, weightGrads[i], true, false, 1.0, 0.0);
             Nd4j.gemm(buf.ones, d, biasGrads[i], false, false, 1.0, 0.0);

@@ -28,7 +28,11 @@ public final class ExecutorModels {
     public static MultiLayerNetwork get(Broadcast<byte[]> model, DataType dataType) {
         // Broadcast ids restart with every SparkContext; a JVM that outlives one (local mode, tests)
         // must not serve an earlier application's model for the same id.
-        String id = SparkEnv.get().conf().getAppId() + "/" + model.id();
+        // One copy per GPU when tasks are bound to GPUs (GpuBinding): CUDA arrays live on the device
+        // of the thread that created them.
+        int device = GpuBinding.bindTask();
+        String id = SparkEnv.get().conf().getAppId() + "/" + model.id() + (device == GpuBinding.NO_DEVICE ? ""
+                : "/gpu" + device);
         return PER_THREAD.get().computeIfAbsent(id + "/" + dataType, k -> {
             MultiLayerNetwork proto = PROTOTYPES.computeIfAbsent(id,
                     i -> Networks.read(model.value(), "broadcast model " + i, false));

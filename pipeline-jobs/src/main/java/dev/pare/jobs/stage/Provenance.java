@@ -29,6 +29,7 @@ public final class Provenance {
         v.put("nd4j", version("org.nd4j", "nd4j-api"));
         v.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
         v.put("java", System.getProperty("java.version"));
+        p.put("nd4jBackend", dev.pare.jobs.spark.GpuBinding.backendName());
         String git = System.getenv("PARE_GIT_REVISION");
         p.put("gitRevision", git == null || git.isBlank() ? null : git);
         p.put("seed", ctx.config().seed());
