@@ -149,7 +149,7 @@ public record PareConfig(
      */
     public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha,
                           LrSchedule lrSchedule, int stepEvery, double stepGamma, double validationFraction,
-                          int patience, boolean keepBest, Gradual gradual, DistillEngine engine) {
+                          int patience, boolean keepBest, Gradual gradual, DistillEngine engine, Hidden hidden) {
         public Distill {
             Values.positive("distill.step.every", stepEvery);
             Values.inRange("distill.step.gamma", stepGamma, 0, true, 1, true);
@@ -185,6 +185,23 @@ public record PareConfig(
             if (interval <= 0) {
                 throw new ConfigError("distill.gradual.interval", interval, "must be > 0");
             }
+        }
+    }
+
+    /**
+     * Hidden-state KD ({@link dev.pare.common.distill.HiddenStates}): weight β of the MSE between
+     * paired hidden layers (0 = off) and the layers (names or indices; empty = every hidden dense layer).
+     */
+    public record Hidden(double weight, java.util.List<String> layers) {
+        public Hidden {
+            if (!(weight >= 0) || !Double.isFinite(weight)) {
+                throw new ConfigError("distill.hidden.weight", weight, "must be >= 0 (0 turns hidden-state KD off)");
+            }
+            layers = java.util.List.copyOf(layers);
+        }
+
+        public boolean enabled() {
+            return weight > 0;
         }
     }
 
@@ -245,7 +262,8 @@ public record PareConfig(
                         new Gradual(di.bool("gradual.enabled"), di.number("gradual.initial-sparsity"),
                                 di.longValue("gradual.start-step"), di.integer("gradual.steps"),
                                 di.longValue("gradual.interval")),
-                        DistillEngine.fromName("distill.engine", di.string("engine"))),
+                        DistillEngine.fromName("distill.engine", di.string("engine")),
+                        new Hidden(di.number("hidden.weight"), di.stringList("hidden.layers"))),
                 new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),

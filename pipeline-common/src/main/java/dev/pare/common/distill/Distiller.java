@@ -37,6 +37,7 @@ public final class Distiller {
     private static final String SHUFFLE = "distill-shuffle";
     private final DistillSettings settings;
     private final Progress progress;
+    private final HiddenStates hidden;
 
     /** Told after every optimizer step; for progress display only (it must not change the run). */
     @FunctionalInterface
@@ -56,8 +57,18 @@ public final class Distiller {
     }
 
     public Distiller(DistillSettings settings, Progress progress) {
+        this(settings, progress, null);
+    }
+
+    private Distiller(DistillSettings settings, Progress progress, HiddenStates hidden) {
         this.settings = settings;
         this.progress = progress;
+        this.hidden = hidden;
+    }
+
+    /** This distiller with hidden-state KD added to the loss (needs the fused engine). */
+    public Distiller withHiddenStates(HiddenStates targets) {
+        return new Distiller(settings, progress, targets);
     }
 
     /**
@@ -76,7 +87,24 @@ public final class Distiller {
      *     train, with the reason
      */
     public static DistillEngine engineFor(DistillEngine requested, MultiLayerNetwork student) {
+        return engineFor(requested, student, false);
+    }
+
+    /**
+     * {@link #engineFor(DistillEngine, MultiLayerNetwork)}, where {@code hiddenStates} (hidden-state
+     * KD, computed by the fused engine only) makes {@code auto} mean {@code fused} and refuses {@code dl4j}.
+     */
+    public static DistillEngine engineFor(DistillEngine requested, MultiLayerNetwork student, boolean hiddenStates) {
         Optional<String> why = FusedDenseStep.unsupported(student);
+        if (hiddenStates) {
+            if (requested == DistillEngine.DL4J) {
+                throw new IllegalArgumentException("hidden-state KD is computed by the fused engine only");
+            }
+            if (why.isPresent()) {
+                throw new IllegalArgumentException("hidden-state KD needs the fused engine, which cannot train this"
+                        + " student: " + why.get());
+            }
+        }
         return switch (requested) {
             case DL4J -> DistillEngine.DL4J;
             case AUTO -> why.isPresent() ? DistillEngine.DL4J : DistillEngine.FUSED;
@@ -140,9 +168,9 @@ public final class Distiller {
         MaskSet current = masks;
         MaskedWeights masked = new MaskedWeights(net, current);
         masked.applyInPlace();
-        DistillEngine engine = engineFor(settings.engine(), net);
+        DistillEngine engine = engineFor(settings.engine(), net, hidden != null);
         TrainingStep trainer = engine == DistillEngine.FUSED
-                ? new FusedDenseStep(net, settings.temperature(), settings.alpha())
+                ? new FusedDenseStep(net, settings.temperature(), settings.alpha(), hidden)
                 : TrainingStep.dl4j(net);
         boolean stopped = validating && shouldStop(history);
         for (int epoch = start + 1; epoch <= settings.epochs() && !stopped; epoch++) {

@@ -46,17 +46,20 @@ final class FusedDenseStep implements TrainingStep {
     private final int numClasses;
     private final double temperature;
     private final double alpha;
+    private final HiddenStates hidden;
+    private final DataType type;
 
     /**
      * Why {@code net} cannot be trained by this step (naming the layer), or empty when it can: every
      * layer but the last a {@link DenseLayer}, the last an {@link OutputLayer} with softmax, all
-     * with biases, in float, without pre-processors, dropout, weight noise, constraints,
+     * with biases, in float or double, without pre-processors, dropout, weight noise, constraints,
      * regularization, gradient normalization or layer normalization.
      */
     static Optional<String> unsupported(MultiLayerNetwork net) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
-        if (net.params().dataType() != DataType.FLOAT) {
-            return Optional.of("its parameters are " + net.params().dataType() + ", not FLOAT");
+        DataType type = net.params().dataType();
+        if (type != DataType.FLOAT && type != DataType.DOUBLE) {
+            return Optional.of("its parameters are " + type + ", not FLOAT or DOUBLE");
         }
         int n = conf.getConfs().size();
         for (int i = 0; i < n; i++) {
@@ -91,8 +94,11 @@ final class FusedDenseStep implements TrainingStep {
         return Optional.empty();
     }
 
-    /** @param net a network {@link #unsupported} accepts; trained in place */
-    FusedDenseStep(MultiLayerNetwork net, double temperature, double alpha) {
+    /**
+     * @param net a network {@link #unsupported} accepts; trained in place
+     * @param hidden hidden-state targets added to the loss, or null
+     */
+    FusedDenseStep(MultiLayerNetwork net, double temperature, double alpha, HiddenStates hidden) {
         Optional<String> why = unsupported(net);
         if (why.isPresent()) {
             throw new IllegalArgumentException("the fused step cannot train this network: " + why.get());
@@ -100,6 +106,8 @@ final class FusedDenseStep implements TrainingStep {
         this.net = net;
         this.temperature = temperature;
         this.alpha = alpha;
+        this.hidden = hidden;
+        this.type = net.params().dataType();
         if (net.getFlattenedGradients() == null) {
             net.initGradientsView();
         }
@@ -138,11 +146,11 @@ final class FusedDenseStep implements TrainingStep {
             this.rows = rows;
             for (int i = 0; i < depth; i++) {
                 long out = weights[i].size(1);
-                pre[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, out}, 'f');
-                post[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, out}, 'f');
-                epsilon[i] = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, weights[i].size(0)}, 'f');
+                pre[i] = Nd4j.createUninitialized(type, new long[] {rows, out}, 'f');
+                post[i] = Nd4j.createUninitialized(type, new long[] {rows, out}, 'f');
+                epsilon[i] = Nd4j.createUninitialized(type, new long[] {rows, weights[i].size(0)}, 'f');
             }
-            ones = Nd4j.ones(DataType.FLOAT, 1, rows);
+            ones = Nd4j.ones(type, 1, rows);
         }
     }
 
@@ -180,17 +188,24 @@ final class FusedDenseStep implements TrainingStep {
             }
         }
         // The loss works on n×C values: copied out and back in one transfer each (one device sync on CUDA).
-        float[] logits = buf.pre[depth - 1].dup('c').data().asFloat();
-        float[] labels = (kdLabels.ordering() == 'c' && !kdLabels.isView() ? kdLabels : kdLabels.dup('c'))
-                .data().asFloat();
-        float[] delta = new float[n * numClasses];
+        double[] logits = buf.pre[depth - 1].dup('c').data().asDouble();
+        double[] labels = (kdLabels.ordering() == 'c' && !kdLabels.isView() ? kdLabels : kdLabels.dup('c'))
+                .data().asDouble();
+        double[] delta = new double[n * numClasses];
         double loss = lossAndGradient(logits, labels, delta, n);
-        INDArray d = Nd4j.create(delta, new long[] {n, numClasses}, 'c');
+        INDArray d = Nd4j.create(delta, new long[] {n, numClasses}, 'c').castTo(type);
+        INDArray[] hiddenGrads = new INDArray[depth];
+        if (hidden != null) {
+            loss += hiddenLossAndGradients(hidden.targets(features), buf, n, hiddenGrads);
+        }
         for (int i = depth - 1; i >= 0; i--) {
             Nd4j.gemm(inputs[i], d, weightGrads[i], true, false, 1.0, 0.0);
             Nd4j.gemm(buf.ones, d, biasGrads[i], false, false, 1.0, 0.0);
             if (i > 0) {
                 Nd4j.gemm(d, weights[i], buf.epsilon[i], false, true, 1.0, 0.0);
+                if (hiddenGrads[i - 1] != null) {
+                    buf.epsilon[i].addi(hiddenGrads[i - 1]);
+                }
                 d = activations[i - 1].backprop(buf.pre[i - 1], buf.epsilon[i]).getFirst();
             }
         }
@@ -204,10 +219,27 @@ final class FusedDenseStep implements TrainingStep {
     }
 
     /**
+     * The minibatch mean of {@link HiddenStates}' loss; into {@code grads[l]} the per-example
+     * gradient {@code 2β/d_l · (h_s^l − h_t^l)} with respect to each paired layer's output.
+     */
+    private double hiddenLossAndGradients(INDArray[] targets, Buffers buf, int n, INDArray[] grads) {
+        double loss = 0;
+        for (int k = 0; k < targets.length; k++) {
+            int l = hidden.pairs().get(k).layer();
+            INDArray diff = buf.post[l].sub(targets[k].castTo(type));
+            double width = diff.size(1);
+            double norm = diff.norm2Number().doubleValue();
+            loss += hidden.weight() * norm * norm / width / n;
+            grads[l] = diff.muli(2 * hidden.weight() / width);
+        }
+        return loss;
+    }
+
+    /**
      * The mean {@link KnowledgeDistillationLoss} of the minibatch, and its per-example gradient with
      * respect to the logits into {@code delta}: {@code α·(σ(z) − y) + (1−α)·T·(σ(z/T) − σ(t/T))}.
      */
-    private double lossAndGradient(float[] logits, float[] labels, float[] delta, int n) {
+    private double lossAndGradient(double[] logits, double[] labels, double[] delta, int n) {
         int c = numClasses;
         double[] p = new double[c];
         double[] pT = new double[c];
@@ -228,7 +260,7 @@ final class FusedDenseStep implements TrainingStep {
                 double logQk = labels[t + k] / temperature - logQT;
                 double logPk = logits[z + k] / temperature - logZT;
                 kl += qT[k] * (logQk - logPk);
-                delta[z + k] = (float) (alpha * (p[k] - labels[y + k]) + (1 - alpha) * temperature * (pT[k] - qT[k]));
+                delta[z + k] = alpha * (p[k] - labels[y + k]) + (1 - alpha) * temperature * (pT[k] - qT[k]);
             }
             total += alpha * ce + (1 - alpha) * temperature * temperature * kl;
         }
@@ -236,7 +268,7 @@ final class FusedDenseStep implements TrainingStep {
     }
 
     /** log Σ exp(v[from + k] / scale), with the softmax of {@code v / scale} into {@code softmax}. */
-    private static double logSumExp(float[] v, int from, int c, double scale, double[] softmax) {
+    private static double logSumExp(double[] v, int from, int c, double scale, double[] softmax) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < c; k++) {
             max = Math.max(max, v[from + k] / scale);

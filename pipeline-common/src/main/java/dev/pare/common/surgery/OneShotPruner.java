@@ -211,7 +211,7 @@ public final class OneShotPruner {
                         before.nOut()));
             }
         }
-        return new PrunedModel(student, new MaskSet(List.of()), report, skipped);
+        return new PrunedModel(student, new MaskSet(List.of()), report, skipped, kept);
     }
 
     /** Sorted indices of the units that stay when the {@code remove} lowest scores go (ties: lower index first). */

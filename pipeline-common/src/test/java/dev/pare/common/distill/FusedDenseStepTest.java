@@ -78,7 +78,7 @@ class FusedDenseStepTest {
         assertArrayEquals(start, viaFit.params().toFloatVector());
 
         viaFit.fit(new DataSet(xy[0], xy[1]));
-        double loss = new FusedDenseStep(fused, T, ALPHA).fit(xy[0], xy[1]);
+        double loss = new FusedDenseStep(fused, T, ALPHA, null).fit(xy[0], xy[1]);
 
         float[] expected = viaFit.params().toFloatVector();
         float[] actual = fused.params().toFloatVector();
@@ -97,7 +97,7 @@ class FusedDenseStepTest {
     void severalStepsTrackFit() {
         MultiLayerNetwork viaFit = kdNet(0.1);
         MultiLayerNetwork fused = kdNet(0.1);
-        FusedDenseStep step = new FusedDenseStep(fused, T, ALPHA);
+        FusedDenseStep step = new FusedDenseStep(fused, T, ALPHA, null);
         for (int i = 0; i < 5; i++) {
             INDArray[] xy = batch(4 + i);
             viaFit.fit(new DataSet(xy[0], xy[1]));

@@ -8,6 +8,7 @@ import dev.pare.common.config.ConfigError;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.DistillEngine;
+import dev.pare.common.distill.HiddenStates;
 import dev.pare.common.distill.DistillSettings;
 import dev.pare.common.distill.ValidationSplit;
 import dev.pare.common.calibration.CalibrationStatistics;
@@ -27,6 +28,9 @@ import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
 import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -99,6 +103,27 @@ public final class DistillStage implements Stage {
     }
 
     /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */
+    /** Hidden-state targets from the teacher when {@code distill.hidden.weight} > 0, else null. */
+    private static HiddenStates hiddenStates(RunContext ctx, MultiLayerNetwork student, Path pruned)
+            throws java.io.IOException {
+        PareConfig.Hidden h = ctx.config().distill().hidden();
+        if (!h.enabled()) {
+            return null;
+        }
+        Map<Integer, int[]> kept = new HashMap<>();
+        Path keptFile = new Path(pruned, PruneStage.KEPT_UNITS);
+        if (ctx.files().exists(keptFile)) {
+            JsonNode json = Json.MAPPER.readTree(ctx.files().readString(keptFile));
+            json.fields().forEachRemaining(e -> kept.put(Integer.parseInt(e.getKey()),
+                    Json.MAPPER.convertValue(e.getValue(), int[].class)));
+        }
+        try {
+            return HiddenStates.of(ctx.teacher(), student, h.weight(), h.layers(), kept);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("distill.hidden.layers", h.layers().toString(), e.getMessage());
+        }
+    }
+
     private static void writeMetrics(RunContext ctx, Path file, List<EpochMetrics> history) {
         StringBuilder jsonl = new StringBuilder();
         try {
@@ -149,11 +174,13 @@ public final class DistillStage implements Stage {
                 cfg.distill().epochs());
 
         PareConfig.Distill d = cfg.distill();
+        HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
         try {
-            engine = Distiller.engineFor(d.engine(), student);
+            engine = Distiller.engineFor(d.engine(), student, hidden != null);
         } catch (IllegalArgumentException e) {
-            throw new ConfigError("distill.engine", d.engine().configName(), e.getMessage() + "; use auto or dl4j");
+            throw new ConfigError("distill.engine", d.engine().configName(), e.getMessage()
+                    + (hidden == null ? "; use auto or dl4j" : "; set distill.hidden.weight = 0 for other students"));
         }
         ctx.out().printf("%-12s engine %s%n", name(), engine.configName());
         DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
@@ -168,7 +195,14 @@ public final class DistillStage implements Stage {
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
         Distiller.Progress progress = new ConsoleProgress(ctx.out(), name(), d.epochs(), ConsoleProgress.isTerminal());
-        Distiller.Result result = new Distiller(settings, progress).run(student, masks, split.train(), split.trainLogits(),
+        Distiller distiller = new Distiller(settings, progress);
+        if (hidden != null) {
+            distiller = distiller.withHiddenStates(hidden);
+            details.put("hiddenStateWeight", hidden.weight());
+            details.set("hiddenStateLayers", Json.MAPPER.valueToTree(
+                    hidden.pairs().stream().map(pair -> Networks.name(student, pair.layer())).toList()));
+        }
+        Distiller.Result result = distiller.run(student, masks, split.train(), split.trainLogits(),
                 split.validation(), test, store, true, gradual,
                 history -> {
                     EpochMetrics m = history.get(history.size() - 1);

@@ -33,6 +33,8 @@ public final class PruneStage implements Stage {
     public static final String MODEL = "model.zip";
     public static final String MASKS = "masks.bin";
     public static final String LAYERS = "layers.json";
+    /** Structured pruning: {"layer index": [teacher units kept, sorted]}; {} otherwise. */
+    public static final String KEPT_UNITS = "kept-units.json";
 
     @Override
     public String name() {
@@ -95,6 +97,9 @@ public final class PruneStage implements Stage {
         try (OutputStream out = ctx.files().create(new Path(dir.tmp(), MASKS))) {
             pruned.masks().write(out);
         }
+        ObjectNode kept = Json.object();
+        pruned.keptUnits().forEach((layer, units) -> kept.set(String.valueOf(layer), Json.MAPPER.valueToTree(units)));
+        ctx.files().writeString(new Path(dir.tmp(), KEPT_UNITS), Json.MAPPER.writeValueAsString(kept));
         ObjectNode table = layerTable(pruned, p, teacher);
         ctx.files().writeString(new Path(dir.tmp(), LAYERS), Json.MAPPER.writeValueAsString(table));
         details.put("criterion", p.criterion().configName());

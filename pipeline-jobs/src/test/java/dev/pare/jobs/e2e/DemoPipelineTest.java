@@ -116,4 +116,31 @@ class DemoPipelineTest {
         assertEquals(1.0, copy.path("teacherAgreement").asDouble(), 0.0);
         assertEquals(5000, copy.path("examples").asLong());
     }
+
+    @Test
+    void structuredStudentWithHiddenStateKdTrainsOnTheFusedEngine(@TempDir Path tmp) throws Exception {
+        Path runDir = tmp.resolve("hidden");
+        assertEquals(0, PareCli.commandLine().execute(args(runDir, "--set", "prune.pattern=structured",
+                "--set", "prune.criterion=magnitude", "--set", "prune.sparsity=0.5", "--set", "selection.fraction=0.1",
+                "--set", "distill.epochs=1", "--set", "distill.hidden.weight=0.5")));
+
+        // The teacher units each cut layer kept: half of 300 and of 100, sorted, within range.
+        JsonNode kept = new ObjectMapper().readTree(runDir.resolve("pruned/kept-units.json").toFile());
+        assertEquals(2, kept.size());
+        assertEquals(150, kept.path("0").size());
+        assertEquals(50, kept.path("1").size());
+        for (int k = 1; k < 150; k++) {
+            assertTrue(kept.path("0").get(k - 1).asInt() < kept.path("0").get(k).asInt());
+        }
+        JsonNode details = new ObjectMapper().readTree(runDir.resolve("distill/provenance.json").toFile())
+                .path("details");
+        assertEquals("fused", details.path("engine").asText());
+        assertEquals(0.5, details.path("hiddenStateWeight").asDouble(), 0.0);
+        assertEquals(2, details.path("hiddenStateLayers").size(), details.toString());
+        JsonNode r = new ObjectMapper().readTree(runDir.resolve("report/report.json").toFile());
+        double oneShot = r.at("/pruned/accuracy").asDouble();
+        double student = r.at("/student/accuracy").asDouble();
+        assertTrue(student > oneShot, "student " + student + " <= one-shot " + oneShot);
+        assertTrue(student > 0.75, "student " + student);
+    }
 }
