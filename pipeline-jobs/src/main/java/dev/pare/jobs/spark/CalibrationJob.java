@@ -79,12 +79,12 @@ public final class CalibrationJob {
         try {
             // Locals only: the closure must not capture this job or a network.
             final Settings s = settings;
-            JavaRDD<CalibrationStatistics> parts = sample.javaRDD().mapPartitions(rows -> {
+            JavaRDD<CalibrationStatistics> parts = Rows.internal(sample).mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
                 boolean gradients = s.statistics().contains(Statistic.GRADIENTS);
                 while (rows.hasNext()) {
-                    ExampleArrays batch = Rows.take(rows, s.batchSize(), s.width());
+                    ExampleArrays batch = Rows.takeInternal(rows, s.batchSize(), s.width());
                     INDArray x = batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE);
                     INDArray y = gradients ? oneHot(batch.labels(), classes) : null;
                     stats.add(net, x, y, s.gradientBatchSize());

@@ -28,12 +28,12 @@ public final class EvaluateJob {
             final int w = width;
             final int c = numClasses;
             final int bs = batchSize;
-            List<ClassificationMetrics> parts = examples.javaRDD().mapPartitions(rows -> {
+            List<ClassificationMetrics> parts = Rows.internal(examples).mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(m);
                 MultiLayerNetwork ref = ExecutorModels.get(t);
                 ClassificationMetrics metrics = new ClassificationMetrics(c);
                 while (rows.hasNext()) {
-                    ExampleArrays batch = Rows.take(rows, bs, w);
+                    ExampleArrays batch = Rows.takeInternal(rows, bs, w);
                     var x = batch.featureRange(0, batch.size());
                     float[] logits = ForwardPass.logitsRowMajor(net, x);
                     float[] refLogits = ForwardPass.logitsRowMajor(ref, x);

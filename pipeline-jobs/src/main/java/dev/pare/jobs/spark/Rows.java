@@ -1,9 +1,14 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.jobs.io.ExampleTable;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /** Conversion of canonical example rows (id, features, label) into arrays. */
 public final class Rows {
@@ -31,6 +36,59 @@ public final class Rows {
         }
         return new ExampleArrays(java.util.Arrays.copyOf(ids, n), java.util.Arrays.copyOf(features, n * width), width,
                 java.util.Arrays.copyOf(labels, n));
+    }
+
+    /**
+     * The example columns (id, features, label) of {@code examples} as Spark's internal rows, whose
+     * features are read as one {@code float[]} copy instead of 784 boxed {@code Float}s (what
+     * {@code Dataset.javaRDD()} builds). An iterator of internal rows may reuse its row object: read
+     * each row before the next, as {@link #takeInternal} does, or {@code copy()} it.
+     */
+    public static JavaRDD<InternalRow> internal(Dataset<Row> examples) {
+        return examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL)
+                .queryExecution().toRdd().toJavaRDD();
+    }
+
+    /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
+    public static ExampleArrays takeInternal(Iterator<InternalRow> it, int max, int width) {
+        long[] ids = new long[max];
+        int[] labels = new int[max];
+        float[] features = new float[max * width];
+        int n = 0;
+        while (n < max && it.hasNext()) {
+            InternalRow r = it.next();
+            ids[n] = r.getLong(0);
+            System.arraycopy(features(r, 1, width, ids[n]), 0, features, n * width, width);
+            labels[n] = r.getInt(2);
+            n++;
+        }
+        if (n == max) {
+            return new ExampleArrays(ids, features, width, labels);
+        }
+        return new ExampleArrays(java.util.Arrays.copyOf(ids, n), java.util.Arrays.copyOf(features, n * width), width,
+                java.util.Arrays.copyOf(labels, n));
+    }
+
+    /** Column {@code column} of {@code row} (an array of {@code width} floats) as a fresh array. */
+    public static float[] features(InternalRow row, int column, int width, long id) {
+        ArrayData a = row.getArray(column);
+        if (a.numElements() != width) {
+            throw new IllegalArgumentException("example id " + id + ": column " + column + " holds "
+                    + a.numElements() + " values, expected " + width);
+        }
+        return a.toFloatArray();
+    }
+
+    /** Every example of {@code examples}, in the dataset's order, collected to the driver without boxing. */
+    public static ExampleArrays collect(Dataset<Row> examples, int width) {
+        List<InternalRow> rows = collectInternal(examples.select(ExampleTable.ID, ExampleTable.FEATURES,
+                ExampleTable.LABEL));
+        return takeInternal(rows.iterator(), rows.size(), width);
+    }
+
+    /** The internal rows of {@code df}, in order, copied (so none is reused) and collected to the driver. */
+    public static List<InternalRow> collectInternal(Dataset<Row> df) {
+        return df.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
     }
 
     /** All rows of a collected list. */

@@ -52,7 +52,7 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        JavaRDD<Row> out = examples.javaRDD().mapPartitions(rows -> new Iterator<Row>() {
+        JavaRDD<Row> out = Rows.internal(examples).mapPartitions(rows -> new Iterator<Row>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private List<Row> buffer = List.of();
             private int next;
@@ -65,7 +65,7 @@ public final class ScoreJob {
                 if (!rows.hasNext()) {
                     return false;
                 }
-                ExampleArrays batch = Rows.take(rows, bs, w);
+                ExampleArrays batch = Rows.takeInternal(rows, bs, w);
                 ForwardPass pass = ForwardPass.run(net, batch.featureRange(0, batch.size()));
                 float[] logits = rowMajor(pass.logits());
                 INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);

@@ -35,6 +35,7 @@ import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -103,6 +104,32 @@ public final class DistillStage implements Stage {
     }
 
     /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */
+    /** The selected examples and their teacher logits, in id order. */
+    private record Subset(ExampleArrays train, float[] logits) {}
+
+    /**
+     * subset ⋈ scores ⋈ train, in id order so the driver arrays do not depend on partitioning;
+     * collected as Spark's internal rows (a float[] per row, no boxing).
+     */
+    private static Subset subset(RunContext ctx, int width, int classes) throws java.io.IOException {
+        Dataset<Row> ids = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
+        Dataset<Row> scores = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
+        List<InternalRow> rows = Rows.collectInternal(ids.select("id")
+                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
+                .join(ctx.train(), "id")
+                .orderBy("id")
+                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
+                        col(ScoreJob.LOGITS)));
+        ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
+        float[] logits = new float[rows.size() * classes];
+        for (int r = 0; r < rows.size(); r++) {
+            System.arraycopy(Rows.features(rows.get(r), 3, classes, train.ids()[r]), 0, logits, r * classes, classes);
+        }
+        return new Subset(train, logits);
+    }
+
     /** Hidden-state targets from the teacher when {@code distill.hidden.weight} > 0, else null. */
     private static HiddenStates hiddenStates(RunContext ctx, MultiLayerNetwork student, Path pruned)
             throws java.io.IOException {
@@ -150,26 +177,10 @@ public final class DistillStage implements Stage {
             masks = MaskSet.read(in, new Path(pruned, PruneStage.MASKS).toString());
         }
 
-        // subset ⋈ scores ⋈ train, in id order so the driver arrays do not depend on partitioning.
-        Dataset<Row> ids = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
-        Dataset<Row> scores = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
-        List<Row> rows = ids.select("id")
-                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
-                .join(ctx.train(), "id")
-                .orderBy("id")
-                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS))
-                .collectAsList();
-        ExampleArrays train = Rows.all(rows, width);
-        float[] logits = new float[rows.size() * classes];
-        for (int r = 0; r < rows.size(); r++) {
-            List<Float> z = rows.get(r).getList(3);
-            for (int c = 0; c < classes; c++) {
-                logits[r * classes + c] = z.get(c);
-            }
-        }
-        ExampleArrays test = Rows.all(ctx.test().orderBy(ExampleTable.ID).collectAsList(), width);
+        Subset subset = subset(ctx, width, classes);
+        ExampleArrays train = subset.train();
+        float[] logits = subset.logits();
+        ExampleArrays test = Rows.collect(ctx.test().orderBy(ExampleTable.ID), width);
         ctx.out().printf("%-12s %d subset examples, %d test examples, %d epochs%n", name(), train.size(), test.size(),
                 cfg.distill().epochs());
 

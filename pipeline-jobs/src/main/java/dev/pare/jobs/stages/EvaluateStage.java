@@ -114,7 +114,7 @@ public final class EvaluateStage implements Stage {
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Evaluate ev = ctx.config().evaluate();
-        INDArray latencyBatch = Rows.all(ctx.test().orderBy(ExampleTable.ID).limit(ev.latencyBatchSize()).collectAsList(),
+        INDArray latencyBatch = Rows.collect(ctx.test().orderBy(ExampleTable.ID).limit(ev.latencyBatchSize()),
                 ctx.featureLength()).featureRange(0, (int) Math.min(ev.latencyBatchSize(), ctx.rows("data.test")));
         for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
             byte[] bytes = ctx.files().readBytes(e.getValue());
