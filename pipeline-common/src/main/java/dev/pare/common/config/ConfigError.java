@@ -27,6 +27,13 @@ public final class ConfigError extends IllegalArgumentException {
         return new ConfigError("--config", "config file " + file + ": " + problem, (Void) null);
     }
 
+    /** The same error with where the value came from appended, e.g. {@code (in conf/demo.conf:12)}. */
+    public ConfigError at(String where) {
+        ConfigError e = new ConfigError(path, getMessage() + " (in " + where + ")", (Void) null);
+        e.initCause(this);
+        return e;
+    }
+
     public String path() {
         return path;
     }

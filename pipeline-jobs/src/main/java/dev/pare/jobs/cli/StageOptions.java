@@ -2,6 +2,7 @@ package dev.pare.jobs.cli;
 
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.stage.RunContext;
 import java.io.File;
@@ -37,6 +38,10 @@ public final class StageOptions {
     }
 
     RunContext context(PareConfig cfg, boolean resume) {
+        if (runDir.isBlank()) {
+            // An empty path would be the working directory.
+            throw new BadInputException("--run-dir is empty: give the folder the stages write into");
+        }
         Files files = new Files(new Configuration());
         return new RunContext(cfg, files, files.path(runDir), master, force, resume, System.out);
     }

@@ -1,6 +1,7 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.io.BadInputException;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -65,7 +66,17 @@ public final class Sessions {
         for (Map.Entry<String, String> e : conf.conf().entrySet()) {
             b.config(e.getKey(), e.getValue());
         }
-        SparkSession spark = b.getOrCreate();
+        SparkSession spark;
+        try {
+            spark = b.getOrCreate();
+        } catch (Exception e) {
+            // SparkException is checked in Java's eyes but thrown undeclared by Scala.
+            if (String.valueOf(e.getMessage()).startsWith("Could not parse Master URL")) {
+                throw new BadInputException((master != null ? "--master" : "spark.master") + " '" + m + "' is not a"
+                        + " Spark master URL (local, local[N], local[*], spark://HOST:PORT, yarn, k8s://URL)", e);
+            }
+            throw e;
+        }
         spark.sparkContext().setLogLevel("WARN");
         return spark;
     }
