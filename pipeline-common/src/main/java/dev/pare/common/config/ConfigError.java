@@ -2,13 +2,15 @@ package dev.pare.common.config;
 
 /**
  * A configuration value broke a rule. The message always names the key path, the offending
- * value and the rule, so a user can fix the file without reading code.
+ * value and the rule, so a user can fix the file without reading code; the value of a sensitive
+ * key ({@link Redaction}) is shown redacted.
  */
 public final class ConfigError extends IllegalArgumentException {
     private final String path;
 
     public ConfigError(String path, Object value, String rule) {
-        super("config key '" + path + "' = " + render(value) + ": " + rule);
+        super("config key '" + path + "' = " + (Redaction.isSensitive(path) ? Redaction.REDACTED : render(value))
+                + ": " + rule);
         this.path = path;
     }
 

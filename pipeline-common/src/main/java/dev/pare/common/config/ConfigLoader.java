@@ -102,6 +102,7 @@ public final class ConfigLoader {
             }
             String key = override.substring(0, eq).trim();
             String value = override.substring(eq + 1).trim();
+            boolean secret = Redaction.isSensitive(key);
             // Numbers, booleans, null, quoted strings, lists and objects are HOCON; anything else is a
             // plain string taken whole (a path may hold '#', '//' or ':', which HOCON would cut).
             boolean literal = value.matches("-?[0-9][0-9eE+.\\-]*|true|false|null|yes|no|on|off")
@@ -111,7 +112,9 @@ public final class ConfigLoader {
                 one = ConfigFactory.parseString(key + " = " + (literal ? value : quote(value)),
                         ConfigParseOptions.defaults().setOriginDescription(SET_ORIGIN));
             } catch (ConfigException e) {
-                throw new ConfigError("--set", override, "is not a valid key=value: " + e.getMessage());
+                // The parser's message may quote the value: left out for a sensitive key.
+                throw new ConfigError("--set", secret ? key + "=" + Redaction.REDACTED : override,
+                        "is not a valid key=value" + (secret ? "" : ": " + e.getMessage()));
             }
             result = one.withFallback(result);
         }
