@@ -3,6 +3,7 @@ package dev.pare.common.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import java.io.File;
@@ -60,9 +61,36 @@ public final class ConfigLoader {
         } catch (ConfigException e) {
             throw new ConfigError("--config", e.getMessage());
         }
-        PareConfig config = PareConfig.from(merged);
-        config.validate();
-        return config;
+        try {
+            PareConfig config = PareConfig.from(merged);
+            config.validate();
+            return config;
+        } catch (ConfigError e) {
+            String where = origin(merged, e.path());
+            throw where == null ? e : e.at(where);
+        }
+    }
+
+    private static final String SET_ORIGIN = "--set";
+
+    /**
+     * Where the value at {@code path} came from: {@code FILE:LINE} for a config file, {@code --set}
+     * for an override; null for a default, or a path that names no single value.
+     */
+    private static String origin(Config merged, String path) {
+        ConfigOrigin o;
+        try {
+            if (!merged.hasPath(path)) {
+                return null;
+            }
+            o = merged.getValue(path).origin();
+        } catch (ConfigException e) {
+            return null;
+        }
+        if (o.filename() != null) {
+            return o.filename() + (o.lineNumber() > 0 ? ":" + o.lineNumber() : "");
+        }
+        return o.description().startsWith(SET_ORIGIN) ? SET_ORIGIN : null;
     }
 
     static Config parseOverrides(List<String> overrides) {
@@ -74,15 +102,19 @@ public final class ConfigLoader {
             }
             String key = override.substring(0, eq).trim();
             String value = override.substring(eq + 1).trim();
+            boolean secret = Redaction.isSensitive(key);
             // Numbers, booleans, null, quoted strings, lists and objects are HOCON; anything else is a
             // plain string taken whole (a path may hold '#', '//' or ':', which HOCON would cut).
             boolean literal = value.matches("-?[0-9][0-9eE+.\\-]*|true|false|null|yes|no|on|off")
                     || value.startsWith("\"") || value.startsWith("[") || value.startsWith("{");
             Config one;
             try {
-                one = ConfigFactory.parseString(key + " = " + (literal ? value : quote(value)));
+                one = ConfigFactory.parseString(key + " = " + (literal ? value : quote(value)),
+                        ConfigParseOptions.defaults().setOriginDescription(SET_ORIGIN));
             } catch (ConfigException e) {
-                throw new ConfigError("--set", override, "is not a valid key=value: " + e.getMessage());
+                // The parser's message may quote the value: left out for a sensitive key.
+                throw new ConfigError("--set", secret ? key + "=" + Redaction.REDACTED : override,
+                        "is not a valid key=value" + (secret ? "" : ": " + e.getMessage()));
             }
             result = one.withFallback(result);
         }

@@ -48,9 +48,16 @@ public record PareConfig(
 
     public record Teacher(String model) {}
 
+    /** @param conf extra Spark settings; {@link #toString()} shows sensitive values redacted */
     public record Spark(String master, String appName, Map<String, String> conf) {
         public Spark {
             conf = Map.copyOf(conf);
+        }
+
+        @Override
+        public String toString() {
+            return "Spark[master=" + master + ", appName=" + appName + ", conf="
+                    + Redaction.settings(new java.util.TreeMap<>(conf)) + "]";
         }
     }
 
@@ -299,9 +306,18 @@ public record PareConfig(
         }
     }
 
-    /** The whole resolved configuration as compact JSON with sorted keys. */
+    /** The resolved configuration as {@link #renderJson()} shows it (sensitive values redacted). */
+    @Override
+    public String toString() {
+        return "PareConfig" + renderJson();
+    }
+
+    /**
+     * The whole resolved configuration as compact JSON with sorted keys, for provenance: the values
+     * of sensitive keys ({@link Redaction}) are replaced, their keys kept.
+     */
     public String renderJson() {
-        return resolved.root().render(ConfigRenderOptions.concise());
+        return Redaction.config(resolved).root().render(ConfigRenderOptions.concise());
     }
 
     /** One section (e.g. {@code prune}) as compact JSON with sorted keys; used in stage hashes. */

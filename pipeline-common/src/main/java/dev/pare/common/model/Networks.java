@@ -83,7 +83,7 @@ public final class Networks {
             while ((e = zip.getNextEntry()) != null) {
                 entries++;
                 String name = e.getName();
-                if (name.startsWith("/") || name.contains("..") || name.contains("\\")) {
+                if (escapesFolder(name)) {
                     throw new ModelFormatException(source + " has a zip entry escaping its folder: '" + name + "'");
                 }
                 if (name.equals(CONFIG_ENTRY)) {
@@ -103,6 +103,25 @@ public final class Networks {
                     + (configJson == null ? CONFIG_ENTRY : PARAMS_ENTRY) + ")");
         }
         return configJson;
+    }
+
+    /**
+     * True for a zip entry name that would land outside the folder it is extracted to ("zip
+     * slip"): absolute ({@code /x}, {@code \x}, {@code C:x}), or with a {@code ..} segment
+     * (either separator). Neither Pare nor DL4J extracts model zips to disk (ModelSerializer reads
+     * the entries into memory by name), but such a zip was not written by ModelSerializer and is
+     * refused before any of it is read, so a later tool that does extract it is not the first to look.
+     */
+    static boolean escapesFolder(String name) {
+        if (name.startsWith("/") || name.startsWith("\\") || name.matches("^[A-Za-z]:.*")) {
+            return true;
+        }
+        for (String segment : name.split("[/\\\\]")) {
+            if (segment.equals("..")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

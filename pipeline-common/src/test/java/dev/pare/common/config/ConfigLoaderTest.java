@@ -286,4 +286,30 @@ class ConfigLoaderTest {
     void sectionReplacedByAValueIsAConfigError() {
         assertMessageContains(failing("prune=5"), "prune");
     }
+
+    @Test
+    void aWrongValueNamesTheFileAndLineItCameFrom(@TempDir Path tmp) throws IOException {
+        File file = Files.writeString(tmp.resolve("wrong.conf"), "seed = 1\ndistill {\n  epochs = \"three\"\n}\n",
+                StandardCharsets.UTF_8).toFile();
+        ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(file, List.of()));
+        assertEquals("config key 'distill.epochs' = \"three\": must be a whole number (in " + file.getPath() + ":3)",
+                e.getMessage());
+        assertEquals("distill.epochs", e.path());
+    }
+
+    @Test
+    void aWrongValueFromSetSaysSoAndSetWinsOverTheFile(@TempDir Path tmp) throws IOException {
+        File file = Files.writeString(tmp.resolve("ok.conf"), "distill.epochs = 3\n", StandardCharsets.UTF_8).toFile();
+        ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(file, List.of("distill.epochs=2.5")));
+        assertEquals("config key 'distill.epochs' = 2.5: must be a whole number (in --set)", e.getMessage());
+    }
+
+    @Test
+    void aRuleBrokenByADefaultNamesNoOrigin() {
+        // n = 4 from --set against the default m = 4: the key named (n) came from --set.
+        assertMessageContains(failing("prune.n-of-m.n=4"), "prune.n-of-m.n", "(in --set)");
+        // A cross-section rule names no single key: no origin, and no failure to find one.
+        ConfigError e = failing("data.id-column=label");
+        assertFalse(e.getMessage().contains("(in "), e.getMessage());
+    }
 }

@@ -79,6 +79,9 @@ final class ImportIdxCommand implements Callable<Integer> {
         int n = limit == null ? img.count() : Math.min(limit, img.count());
         int width = img.itemSize();
         Files files = new Files(new Configuration());
+        if (output.isBlank()) {
+            throw new BadInputException("--output is empty: give the Parquet folder to write");
+        }
         Path out = files.path(output);
         if (files.exists(out) && !force) {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");

@@ -17,7 +17,6 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,8 +50,15 @@ final class TrainTeacherCommand implements Callable<Integer> {
         PareConfig cfg = ConfigLoader.load(config, overrides);
         PareConfig.TrainTeacher tt = cfg.trainTeacher();
         Architecture arch = Architecture.fromName("train-teacher.architecture", tt.architecture());
-        Files files = new Files(new Configuration());
+        Files files = new Files(Sessions.hadoopConfiguration(cfg.spark()));
+        if (output.isBlank()) {
+            throw new BadInputException("--output is empty: give the model file to write");
+        }
         Path out = files.path(output);
+        if (files.exists(out) && files.fs(out).getFileStatus(out).isDirectory()) {
+            // --force would otherwise delete the whole folder to put the model file in its place.
+            throw new BadInputException("--output " + out + " is a directory: give the model file to write");
+        }
         if (files.exists(out) && !force) {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");
         }
@@ -60,11 +66,11 @@ final class TrainTeacherCommand implements Callable<Integer> {
             SparkSession spark = session.spark();
             Dataset<Row> train = ExampleTable.read(spark, files, cfg.data().train(), "data.train", cfg.data());
             Dataset<Row> test = ExampleTable.read(spark, files, cfg.data().test(), "data.test", cfg.data());
-            Row first = train.selectExpr("size(" + ExampleTable.FEATURES + ")").first();
-            if (first == null) {
+            java.util.OptionalInt firstWidth = ExampleTable.firstFeatureLength(train, "data.train", cfg.data().train());
+            if (firstWidth.isEmpty()) {
                 throw new BadInputException("data.train (" + cfg.data().train() + ") is empty: no examples");
             }
-            int width = first.getInt(0);
+            int width = firstWidth.getAsInt();
             if (tt.inputShape().length() != width) {
                 throw new BadInputException("train-teacher.input-shape = " + tt.inputShape() + " has "
                         + tt.inputShape().length() + " features but data.train (" + cfg.data().train() + ") has "

@@ -7,7 +7,12 @@ import dev.pare.common.config.PareConfig;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -37,20 +42,30 @@ public final class ExampleTable {
      */
     public static Dataset<Row> read(SparkSession spark, Files files, String uri, String role, PareConfig.Data d) {
         Path path = files.path(uri);
+        boolean exists;
+        boolean hasData;
         try {
-            if (!files.exists(path)) {
-                throw new BadInputException(role + ": input " + path + " does not exist");
-            }
-            files.fs(path).getFileStatus(path);
+            exists = files.exists(path);
+            hasData = exists && hasDataFile(files.fs(path), path);
         } catch (IOException e) {
             throw new BadInputException(role + ": input " + path + " is not readable: " + e.getMessage(), e);
+        } catch (BadInputException e) {
+            throw e.in(role);
+        }
+        if (!exists) {
+            throw new BadInputException(role + ": input " + path + " does not exist");
+        }
+        if (!hasData) {
+            throw new BadInputException(role + ": " + path + " holds no Parquet files (only folders and hidden or"
+                    + " '_' files): an unfinished or failed export?");
         }
         Dataset<Row> df;
         try {
             df = spark.read().parquet(path.toString());
             df.schema();
-        } catch (RuntimeException e) {
-            throw new BadInputException(role + ": " + path + " is not a readable Parquet table: " + rootMessage(e), e);
+        } catch (Exception e) {
+            // Spark reads the footers in a job: a corrupt file surfaces as a (checked) SparkException.
+            throw new BadInputException(role + ": " + path + " is not a readable Parquet table: " + readFailure(e), e);
         }
         StructType schema = df.schema();
         checkColumn(schema, d.idColumn(), role, path, "a long (or int) id",
@@ -65,6 +80,26 @@ public final class ExampleTable {
                 col(quote(d.idColumn())).cast(DataTypes.LongType).as(ID),
                 col(quote(d.featuresColumn())).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(FEATURES),
                 col(quote(d.labelColumn())).cast(DataTypes.IntegerType).as(LABEL));
+    }
+
+    /**
+     * True when {@code path} is a file, or a folder holding a file Spark would read: none of the names
+     * below {@code path} starts with '_' or '.' (Spark skips {@code _SUCCESS}, {@code .crc} files and
+     * {@code _temporary/}).
+     */
+    private static boolean hasDataFile(FileSystem fs, Path path) throws IOException {
+        if (fs.getFileStatus(path).isFile()) {
+            return true;
+        }
+        String root = fs.makeQualified(path).toUri().getPath();
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
+        while (it.hasNext()) {
+            String below = it.next().getPath().toUri().getPath().substring(root.length());
+            if (java.util.Arrays.stream(below.split("/")).noneMatch(n -> n.startsWith("_") || n.startsWith("."))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String quote(String column) {
@@ -108,16 +143,15 @@ public final class ExampleTable {
         String badLabel = LABEL + " < 0 OR " + LABEL + " >= " + numClasses;
         String nonFinite = "exists(" + FEATURES + ", x -> x IS NULL OR isnan(x) OR x = float('Infinity')"
                 + " OR x = float('-Infinity'))";
-        Row r = df.agg(
-                expr("count(1)"),
-                expr("count_if(" + nulls + ")"), expr("min(CASE WHEN " + nulls + " THEN " + ID + " END)"),
-                expr("count_if(" + badLength + ")"), expr("min_by(struct(" + ID + ", size(" + FEATURES + ")), "
-                        + "CASE WHEN " + badLength + " THEN " + ID + " END)"),
-                expr("count_if(" + badLabel + ")"), expr("min_by(struct(" + ID + ", " + LABEL + "), CASE WHEN "
-                        + badLabel + " THEN " + ID + " END)"),
-                expr("count_if(" + nonFinite + ")"), expr("min(CASE WHEN " + nonFinite + " THEN " + ID + " END)"),
-                expr("count(DISTINCT " + ID + ")"))
-                .first();
+        Row r;
+        try {
+            r = aggregate(df, nulls, badLength, badLabel, nonFinite);
+        } catch (Exception e) {
+            if (!isReadFailure(e)) {
+                throw sneaky(e);
+            }
+            throw new BadInputException(role + ": " + uri + " is not a readable Parquet table: " + readFailure(e), e);
+        }
         long rows = r.getLong(0);
         String where = role + " (" + uri + ")";
         if (rows == 0) {
@@ -150,6 +184,72 @@ public final class ExampleTable {
             throw new BadInputException(where + ": " + String.join("; ", problems));
         }
         return new Summary(rows, featureLength);
+    }
+
+    /**
+     * The feature length of the table's first row (Spark's -1 for null features), empty when the
+     * table is; a file that cannot be read is refused as {@link #validate} does.
+     */
+    public static java.util.OptionalInt firstFeatureLength(Dataset<Row> df, String role, String uri) {
+        Row first;
+        try {
+            first = df.selectExpr("size(" + FEATURES + ")").first();
+        } catch (Exception e) {
+            if (!isReadFailure(e)) {
+                throw sneaky(e);
+            }
+            throw new BadInputException(role + ": " + uri + " is not a readable Parquet table: " + readFailure(e), e);
+        }
+        return first == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(first.getInt(0));
+    }
+
+    private static Row aggregate(Dataset<Row> df, String nulls, String badLength, String badLabel, String nonFinite) {
+        return df.agg(
+                expr("count(1)"),
+                expr("count_if(" + nulls + ")"), expr("min(CASE WHEN " + nulls + " THEN " + ID + " END)"),
+                expr("count_if(" + badLength + ")"), expr("min_by(struct(" + ID + ", size(" + FEATURES + ")), "
+                        + "CASE WHEN " + badLength + " THEN " + ID + " END)"),
+                expr("count_if(" + badLabel + ")"), expr("min_by(struct(" + ID + ", " + LABEL + "), CASE WHEN "
+                        + badLabel + " THEN " + ID + " END)"),
+                expr("count_if(" + nonFinite + ")"), expr("min(CASE WHEN " + nonFinite + " THEN " + ID + " END)"),
+                expr("count(DISTINCT " + ID + ")"))
+                .first();
+    }
+
+    /** Any path or URI in an exception message, e.g. {@code file:/data/train.parquet/part-00001.parquet}. */
+    private static final Pattern FILE_URI = Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*:/[^\\s,;'\"\\]})]+");
+
+    /**
+     * True when a failed Spark job failed on a file it read: Parquet's own errors, or Spark's
+     * "Encountered error while reading file".
+     */
+    private static boolean isReadFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (t.getClass().getName().startsWith("org.apache.parquet.") || m.contains("is not a Parquet file")
+                    || m.contains("while reading file") || t instanceof java.io.EOFException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The innermost cause's first line, prefixed by the innermost file named along the chain if it lacks one. */
+    private static String readFailure(Throwable e) {
+        String file = null;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            Matcher m = FILE_URI.matcher(String.valueOf(t.getMessage()));
+            if (m.find()) {
+                file = m.group().replaceAll("[.:]+$", "");
+            }
+        }
+        String root = rootMessage(e);
+        return file == null || root.contains(file) ? root : file + ": " + root;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
+        throw (T) t;
     }
 
     private static String rootMessage(Throwable e) {

@@ -9,7 +9,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 
 /**
  * Hadoop file-system access for every URI Pare reads or writes ({@code file:}, {@code hdfs:},
@@ -28,8 +30,14 @@ public final class Files {
 
     private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]+):");
 
-    /** A qualified Hadoop path; a string without a scheme ({@code file:}, {@code hdfs:}, ...) is a local path. */
+    /**
+     * A qualified Hadoop path; a string without a scheme ({@code file:}, {@code hdfs:}, ...) is a local path.
+     * An empty string is refused: it would otherwise mean the working directory.
+     */
     public Path path(String uri) {
+        if (uri == null || uri.isBlank()) {
+            throw new BadInputException("an empty path was given where a file or folder is expected");
+        }
         if (!SCHEME.matcher(uri).find()) {
             return new Path(new java.io.File(uri).getAbsoluteFile().toURI());
         }
@@ -42,6 +50,9 @@ public final class Files {
             // No .crc side files next to what Pare writes on the local file system.
             fs.setWriteChecksum(false);
             return fs;
+        } catch (UnsupportedFileSystemException e) {
+            throw new BadInputException(p + ": no Hadoop file system for scheme \"" + p.toUri().getScheme()
+                    + "\" (a mistyped scheme, or its connector, e.g. hadoop-aws for s3a, is not on the classpath)", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the file system of " + p + ": " + e.getMessage(), e);
         }
@@ -54,6 +65,34 @@ public final class Files {
     public byte[] readBytes(Path p) throws IOException {
         try (InputStream in = fs(p).open(p)) {
             return in.readAllBytes();
+        }
+    }
+
+    /**
+     * The bytes of an input file the user named ({@code role}: the config key or option, for
+     * messages): refused as bad input when it is missing, a folder or unreadable.
+     */
+    public byte[] readInput(String role, Path p) throws IOException {
+        checkInputFile(role, p);
+        try {
+            return readBytes(p);
+        } catch (java.nio.file.AccessDeniedException | org.apache.hadoop.security.AccessControlException e) {
+            throw new BadInputException(role + ": " + p + " is not readable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses, as bad input, an input file that is missing or a folder ({@code role}: its key or option). */
+    public void checkInputFile(String role, Path p) throws IOException {
+        FileStatus status;
+        try {
+            status = fs(p).getFileStatus(p);
+        } catch (java.io.FileNotFoundException e) {
+            throw new BadInputException(role + ": " + p + " does not exist", e);
+        } catch (BadInputException e) {
+            throw e.in(role);
+        }
+        if (status.isDirectory()) {
+            throw new BadInputException(role + ": " + p + " is a directory, not a file");
         }
     }
 

@@ -1,11 +1,17 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.config.PareConfig;
+import dev.pare.common.config.Redaction;
+import dev.pare.jobs.io.BadInputException;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the Spark session of a Pare command. */
 public final class Sessions {
+    private static final String REDACTION_REGEX = "spark.redaction.regex";
+    private static final String HADOOP_PREFIX = "spark.hadoop.";
+
     private Sessions() {}
 
     /**
@@ -42,6 +48,26 @@ public final class Sessions {
     }
 
     /**
+     * The Hadoop settings of {@code spark.hadoop.*} entries (system properties, as spark-submit's
+     * {@code --conf} sets them, then the config's {@code spark.conf}), without the prefix, as
+     * Spark itself copies them into its Hadoop configuration; so Pare's own file access (teacher,
+     * run directory) uses the same file-system settings and credentials as Spark's reads.
+     */
+    public static Configuration hadoopConfiguration(PareConfig.Spark conf) {
+        Configuration hadoop = new Configuration();
+        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        System.getProperties().stringPropertyNames().stream().sorted()
+                .forEach(k -> settings.put(k, System.getProperty(k)));
+        settings.putAll(new java.util.TreeMap<>(conf.conf()));
+        settings.forEach((k, v) -> {
+            if (k.startsWith(HADOOP_PREFIX) && k.length() > HADOOP_PREFIX.length()) {
+                hadoop.set(k.substring(HADOOP_PREFIX.length()), v, k);
+            }
+        });
+        return hadoop;
+    }
+
+    /**
      * @param master overrides {@code spark.master} of the config when not null; under
      *     {@code spark-submit} (where {@code spark.master} is already set) pass null
      */
@@ -65,7 +91,20 @@ public final class Sessions {
         for (Map.Entry<String, String> e : conf.conf().entrySet()) {
             b.config(e.getKey(), e.getValue());
         }
-        SparkSession spark = b.getOrCreate();
+        // Spark's logs, UI and event log hide the values of the settings Pare redacts (a user's regex is kept too).
+        b.config(REDACTION_REGEX, Redaction.sparkRegex(conf.conf().getOrDefault(REDACTION_REGEX,
+                System.getProperty(REDACTION_REGEX))));
+        SparkSession spark;
+        try {
+            spark = b.getOrCreate();
+        } catch (Exception e) {
+            // SparkException is checked in Java's eyes but thrown undeclared by Scala.
+            if (String.valueOf(e.getMessage()).startsWith("Could not parse Master URL")) {
+                throw new BadInputException((master != null ? "--master" : "spark.master") + " '" + m + "' is not a"
+                        + " Spark master URL (local, local[N], local[*], spark://HOST:PORT, yarn, k8s://URL)", e);
+            }
+            throw e;
+        }
         spark.sparkContext().setLogLevel("WARN");
         return spark;
     }

@@ -87,11 +87,7 @@ public final class RunContext implements AutoCloseable {
     /** The teacher model file's bytes. */
     public byte[] teacherBytes() throws IOException {
         if (teacherBytes == null) {
-            Path p = files.path(config.teacher().model());
-            if (!files.exists(p)) {
-                throw new BadInputException("teacher.model: " + p + " does not exist");
-            }
-            teacherBytes = files.readBytes(p);
+            teacherBytes = files.readInput("teacher.model", files.path(config.teacher().model()));
         }
         return teacherBytes;
     }
@@ -168,7 +164,13 @@ public final class RunContext implements AutoCloseable {
      */
     public String describe(String role, String uri) throws IOException {
         Path p = files.path(uri);
-        if (!files.exists(p)) {
+        boolean exists;
+        try {
+            exists = files.exists(p);
+        } catch (BadInputException e) {
+            throw e.in(role);
+        }
+        if (!exists) {
             throw new BadInputException(role + ": input " + p + " does not exist");
         }
         ContentSummary s = files.summary(p);

@@ -10,8 +10,12 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.ParentNotDirectoryException;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.security.AccessControlException;
 
 /**
  * One Pare command at a time per run directory: {@code <run-dir>/_LOCK} names the owner (process
@@ -44,13 +48,21 @@ public final class RunLock implements AutoCloseable {
         me.put("host", host);
         me.put("started", java.time.Instant.now().toString());
         String content = Json.MAPPER.writeValueAsString(me);
+        FileSystem fs;
+        try {
+            fs = files.fs(runDir);
+        } catch (BadInputException e) {
+            throw e.in("--run-dir");
+        }
+        makeRunDir(fs, runDir);
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                files.fs(path).mkdirs(runDir);
-                try (OutputStream out = files.fs(path).create(path, false)) {
+                try (OutputStream out = fs.create(path, false)) {
                     out.write(content.getBytes(StandardCharsets.UTF_8));
                 }
                 return new RunLock(files, path, content);
+            } catch (AccessDeniedException | AccessControlException e) {
+                throw new BadInputException("--run-dir " + runDir + " is not writable: " + e.getMessage(), e);
             } catch (FileAlreadyExistsException e) {
                 JsonNode owner = owner(files, path);
                 long ownerPid = owner.path("pid").asLong(-1);
@@ -70,6 +82,23 @@ public final class RunLock implements AutoCloseable {
             }
         }
         throw new BadInputException("could not take the lock " + path);
+    }
+
+    /** Creates the run directory, or refuses one that is a file, lies under a file or may not be created. */
+    private static void makeRunDir(FileSystem fs, Path runDir) throws IOException {
+        if (fs.exists(runDir) && !fs.getFileStatus(runDir).isDirectory()) {
+            throw new BadInputException("--run-dir " + runDir + " exists and is not a directory");
+        }
+        boolean made;
+        try {
+            made = fs.mkdirs(runDir);
+        } catch (ParentNotDirectoryException | FileAlreadyExistsException | AccessDeniedException
+                 | AccessControlException e) {
+            throw new BadInputException("--run-dir " + runDir + " cannot be created: " + e.getMessage(), e);
+        }
+        if (!made) {
+            throw new BadInputException("--run-dir " + runDir + " cannot be created (a read-only parent folder?)");
+        }
     }
 
     private static JsonNode owner(Files files, Path path) {

@@ -72,9 +72,7 @@ public final class EvaluateStage implements Stage {
         }
         for (Map.Entry<String, String> e : extraModels.entrySet()) {
             Path p = ctx.files().path(e.getValue());
-            if (!ctx.files().exists(p)) {
-                throw new dev.pare.jobs.io.BadInputException("--model " + e.getKey() + ": " + p + " does not exist");
-            }
+            ctx.files().checkInputFile("--model " + e.getKey(), p);
             m.put(e.getKey(), p);
         }
         return m;
