@@ -300,8 +300,18 @@ public final class CalibrationStatistics implements Serializable {
             }
             checkGradientBatch(net, gradientBatchSize);
         }
-        add(net, features);
+        ForwardPass pass = ForwardPass.run(net, features);
+        add(net, pass);
         if (!gradients) {
+            return;
+        }
+        if (gradientBatchSize == 1 && DenseDeltas.supports(net)) {
+            // Per-example gradients of a dense network from one batched backward pass.
+            INDArray[] deltas = DenseDeltas.perExample(net, pass, labels);
+            for (LayerStatistics l : layers.values()) {
+                l.gradients.addOuterProducts(LayerWeights.weightParam(net.getLayer(l.index()), l.layer()),
+                        pass.layerInputs().get(l.index()), deltas[l.index()]);
+            }
             return;
         }
         long n = features.rows();

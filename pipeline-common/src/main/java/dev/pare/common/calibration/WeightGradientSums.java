@@ -99,6 +99,34 @@ public final class WeightGradientSums implements java.io.Serializable {
         count++;
     }
 
+    /**
+     * Adds the per-example gradients of a dense layer for a whole batch: with inputs {@code a_r}
+     * ({@code [n, nIn]}) and pre-activation loss gradients {@code δ_r} ({@code [n, nOut]}) of rows r,
+     * example r's gradient is {@code g_r = a_r δ_rᵀ}, so {@code Σ_r |w⊙g_r| = |w| ⊙ (|A|ᵀ|Δ|)} and
+     * {@code Σ_r g_r² = (A⊙A)ᵀ(Δ⊙Δ)}: two matrix products instead of n samples. Counts n samples.
+     */
+    public void addOuterProducts(INDArray weights, INDArray inputs, INDArray deltas) {
+        long n = inputs.rows();
+        if (shape.length != 2 || !Arrays.equals(weights.shape(), shape) || inputs.rank() != 2 || deltas.rank() != 2
+                || inputs.columns() != shape[0] || deltas.columns() != shape[1] || deltas.rows() != n) {
+            throw new IllegalArgumentException("expected weights " + Arrays.toString(shape) + ", inputs [n, " + shape[0]
+                    + "] and deltas [n, " + shape[1] + "]; got " + Arrays.toString(weights.shape()) + ", "
+                    + Arrays.toString(inputs.shape()) + " and " + Arrays.toString(deltas.shape()));
+        }
+        int length = taylorSums.length;
+        INDArray a = inputs.castTo(DataType.DOUBLE);
+        INDArray d = deltas.castTo(DataType.DOUBLE);
+        INDArray absW = Transforms.abs(weights.castTo(DataType.DOUBLE), true);
+        double[] t = absW.muli(Transforms.abs(a, true).transpose().mmul(Transforms.abs(d, true)))
+                .reshape('c', new long[] {length}).toDoubleVector();
+        double[] gg = a.mul(a).transpose().mmul(d.mul(d)).reshape('c', new long[] {length}).toDoubleVector();
+        for (int i = 0; i < length; i++) {
+            taylorSums[i] += t[i];
+            squareGradientSums[i] += gg[i];
+        }
+        count += n;
+    }
+
     /** Adds {@code other} into this accumulator. */
     public void merge(WeightGradientSums other) {
         if (!Arrays.equals(other.shape, shape)) {

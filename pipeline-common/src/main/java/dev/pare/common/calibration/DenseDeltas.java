@@ -1,0 +1,63 @@
+package dev.pare.common.calibration;
+
+import dev.pare.common.model.ForwardPass;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Per-example loss gradients with respect to every layer's pre-activation ({@code δ_l = ∂L_r/∂z_l},
+ * one row per example) of a network of dense layers, from one batched backward pass. In such a
+ * network the rows of a batch do not interact, so row r of the batched δ is example r's own, and
+ * example r's weight gradient is the outer product {@code a_{l−1,r} δ_{l,r}ᵀ}
+ * ({@link WeightGradientSums#addOuterProducts}). This replaces one {@code computeGradientAndScore}
+ * per example.
+ */
+final class DenseDeltas {
+    private DenseDeltas() {}
+
+    /**
+     * Whether {@link #perExample} applies: dense layers then one {@link OutputLayer}, no input
+     * pre-processors, and nothing that makes training-mode passes differ from inference or couple rows
+     * (dropout, weight noise).
+     */
+    static boolean supports(MultiLayerNetwork net) {
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
+            return false;
+        }
+        int n = conf.getConfs().size();
+        for (int i = 0; i < n; i++) {
+            Layer l = conf.getConf(i).getLayer();
+            Class<?> expected = i == n - 1 ? OutputLayer.class : DenseLayer.class;
+            if (l.getClass() != expected || l.getIDropout() != null || ((BaseLayer) l).getWeightNoise() != null
+                    || l instanceof DenseLayer d && d.hasLayerNorm()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code δ_l} for every layer l, {@code [batch, nOut_l]}, of the output layer's own loss on
+     * {@code labels}, at the activations of {@code pass}.
+     */
+    static INDArray[] perExample(MultiLayerNetwork net, ForwardPass pass, INDArray labels) {
+        int last = net.getnLayers() - 1;
+        INDArray[] delta = new INDArray[last + 1];
+        OutputLayer out = (OutputLayer) net.getLayer(last).conf().getLayer();
+        delta[last] = out.getLossFn().computeGradient(labels, pass.logits().dup(), out.getActivationFn(), null);
+        for (int l = last; l > 0; l--) {
+            INDArray epsilon = delta[l].mmul(net.getLayer(l).getParam("W").transpose());
+            INDArray pre = pass.layerInputs().get(l - 1).mmul(net.getLayer(l - 1).getParam("W"))
+                    .addiRowVector(net.getLayer(l - 1).getParam("b"));
+            delta[l - 1] = ((BaseLayer) net.getLayer(l - 1).conf().getLayer()).getActivationFn()
+                    .backprop(pre, epsilon).getFirst();
+        }
+        return delta;
+    }
+}
