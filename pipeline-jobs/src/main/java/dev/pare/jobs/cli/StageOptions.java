@@ -3,11 +3,11 @@ package dev.pare.jobs.cli;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.jobs.io.Files;
+import dev.pare.jobs.spark.Sessions;
 import dev.pare.jobs.stage.RunContext;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Option;
 
 /** Options every stage command takes. */
@@ -37,7 +37,7 @@ public final class StageOptions {
     }
 
     RunContext context(PareConfig cfg, boolean resume) {
-        Files files = new Files(new Configuration());
+        Files files = new Files(Sessions.hadoopConfiguration(cfg.spark()));
         return new RunContext(cfg, files, files.path(runDir), master, force, resume, System.out);
     }
 }

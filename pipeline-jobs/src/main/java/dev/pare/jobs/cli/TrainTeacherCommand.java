@@ -17,7 +17,6 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,7 +50,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
         PareConfig cfg = ConfigLoader.load(config, overrides);
         PareConfig.TrainTeacher tt = cfg.trainTeacher();
         Architecture arch = Architecture.fromName("train-teacher.architecture", tt.architecture());
-        Files files = new Files(new Configuration());
+        Files files = new Files(Sessions.hadoopConfiguration(cfg.spark()));
         Path out = files.path(output);
         if (files.exists(out) && !force) {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");

@@ -2,6 +2,9 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.config.PareConfig;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the Spark session of a Pare command. */
@@ -39,6 +42,21 @@ public final class Sessions {
     public static Handle handle(PareConfig.Spark conf, String master) {
         boolean owned = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
         return new Handle(open(conf, master), owned);
+    }
+
+    /**
+     * The Hadoop configuration Spark builds for this command's session ({@code SparkHadoopUtil}, as
+     * {@code SparkContext.hadoopConfiguration}): the {@code *-site.xml} files on the classpath, then
+     * every {@code spark.hadoop.*} setting of {@code spark-submit} (system properties) and of the
+     * config's {@code spark.conf}, with the prefix dropped. Pare's own file access (run directory,
+     * lock, teacher) uses it, so a path resolves to the same file system for Pare as for Spark's
+     * Parquet reads, e.g. {@code hdfs:///...} against a {@code spark.hadoop.fs.defaultFS}, or S3A
+     * credentials given as {@code spark.hadoop.fs.s3a.*}.
+     */
+    public static Configuration hadoopConfiguration(PareConfig.Spark conf) {
+        SparkConf spark = new SparkConf();
+        conf.conf().forEach(spark::set);
+        return SparkHadoopUtil.get().newConfiguration(spark);
     }
 
     /**
