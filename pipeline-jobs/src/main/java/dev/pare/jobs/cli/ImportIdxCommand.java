@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -78,17 +77,17 @@ final class ImportIdxCommand implements Callable<Integer> {
         }
         int n = limit == null ? img.count() : Math.min(limit, img.count());
         int width = img.itemSize();
-        Files files = new Files(new Configuration());
         if (output.isBlank()) {
             throw new BadInputException("--output is empty: give the Parquet folder to write");
         }
+        var sparkConf = new dev.pare.common.config.PareConfig.Spark(master, "pare-import-idx", java.util.Map.of());
+        Files files = new Files(Sessions.hadoopConfiguration(sparkConf));
         Path out = files.path(output);
         if (files.exists(out) && !force) {
             throw new BadInputException("--output " + out + " exists; pass --force to replace it");
         }
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".tmp");
-        try (Sessions.Handle session = Sessions.handle(new dev.pare.common.config.PareConfig.Spark(master,
-                "pare-import-idx", java.util.Map.of()), master)) {
+        try (Sessions.Handle session = Sessions.handle(sparkConf, master)) {
             SparkSession spark = session.spark();
             toRows(spark, img, lab, n, idOffset).write().mode(SaveMode.Overwrite)
                     .option("compression", "zstd").parquet(tmp.toString());

@@ -10,20 +10,25 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
+import java.io.Serializable;
 import java.util.Collections;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
+import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
 
 /**
  * The distributed calibration pass: a seeded sample of the training set, split into shards, each
@@ -38,23 +43,90 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class CalibrationJob {
     private static final String SAMPLE_KEY = "_pare_sample_key";
+    /** The description of every Spark job of {@link #run} (Spark UI, REST API, event log). */
+    public static final String JOB_DESCRIPTION = "pare calibrate: teacher statistics per shard";
 
     private CalibrationJob() {}
 
     /**
      * The calibration sample: the {@code samples} rows with the smallest
-     * {@code xxhash64(id, derived seed)} (ties by id), range-partitioned on that key into
-     * {@code shards} partitions, each sorted by it. Independent of the input's own partitioning.
+     * {@code xxhash64(id, derived seed)} (ties by id), in {@code shards} partitions: with the rows
+     * ranked 0..n-1 in that order ({@code n = samples}), shard {@code k} holds ranks
+     * {@code [k·n/shards, (k+1)·n/shards)} in rank order. So the shards, and with them the statistics'
+     * last bits, depend only on the input rows, {@code samples}, {@code shards} and the seed: not on
+     * the input's partitioning, on which executor computes a shard or recomputes a lost one, or on
+     * what else ran in the session before. ({@code repartitionByRange} would not do: Spark draws its
+     * range bounds from a sample seeded by the RDD's id, the number of RDDs the session made before.)
+     *
+     * @param samples the number of rows to draw; when the input has fewer, the last shards are short
+     *     or empty, so callers pass {@code min(samples, rows)}
      */
     public static Dataset<Row> sample(Dataset<Row> train, int samples, int shards, long seed) {
         long s = Seeds.derive(seed, "calibration-sample", 0);
-        return train
+        Dataset<Row> chosen = train
                 .withColumn(SAMPLE_KEY, xxhash64(col(ExampleTable.ID), lit(s)))
                 .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
                 .limit(samples)
-                .repartitionByRange(shards, col(SAMPLE_KEY), col(ExampleTable.ID))
-                .sortWithinPartitions(col(SAMPLE_KEY), col(ExampleTable.ID))
+                .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
                 .select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
+        // zipWithIndex numbers the globally sorted rows; the shuffle is keyed by that rank.
+        JavaRDD<Row> sharded = chosen.javaRDD().zipWithIndex()
+                .mapToPair(t -> new Tuple2<>(t._2(), Example.of(t._1())))
+                .repartitionAndSortWithinPartitions(new ShardPartitioner(samples, shards))
+                .map(t -> t._2().toRow());
+        return train.sparkSession().createDataFrame(sharded, chosen.schema());
+    }
+
+    /** A sampled row in the shuffle: a primitive array instead of a Row's boxed floats. */
+    private record Example(long id, float[] features, int label) implements Serializable {
+        static Example of(Row r) {
+            List<Float> f = r.getList(1);
+            float[] features = new float[f.size()];
+            for (int j = 0; j < features.length; j++) {
+                features[j] = f.get(j);
+            }
+            return new Example(r.getLong(0), features, r.getInt(2));
+        }
+
+        Row toRow() {
+            return RowFactory.create(id, features, label);
+        }
+    }
+
+    /** Rank {@code r} of {@code n} rows goes to shard {@code floor(r·shards/n)}: contiguous, sizes within one. */
+    static final class ShardPartitioner extends Partitioner {
+        private static final long serialVersionUID = 1L;
+        private final long rows;
+        private final int shards;
+
+        ShardPartitioner(long rows, int shards) {
+            if (rows < 1 || shards < 1) {
+                throw new IllegalArgumentException("rows and shards must be positive, were " + rows + ", " + shards);
+            }
+            this.rows = rows;
+            this.shards = shards;
+        }
+
+        @Override
+        public int numPartitions() {
+            return shards;
+        }
+
+        @Override
+        public int getPartition(Object rank) {
+            // rank < rows <= Integer.MAX_VALUE (the sample is a limit(samples)), so rank·shards fits a long.
+            return (int) ((Long) rank * shards / rows);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ShardPartitioner p && p.rows == rows && p.shards == shards;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(rows) * 31 + shards;
+        }
     }
 
     /** What the pass computes. */
@@ -76,6 +148,7 @@ public final class CalibrationJob {
         final int classes = (int) Networks.outputSize(local);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> model = jsc.broadcast(teacher);
+        jsc.setJobDescription(JOB_DESCRIPTION);
         try {
             // Locals only: the closure must not capture this job or a network.
             final Settings s = settings;
@@ -109,6 +182,7 @@ public final class CalibrationJob {
                 parts.unpersist(false);
             }
         } finally {
+            jsc.setJobDescription(null);
             model.destroy();
         }
     }

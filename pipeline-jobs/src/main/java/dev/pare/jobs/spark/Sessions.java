@@ -5,12 +5,13 @@ import dev.pare.common.config.Redaction;
 import dev.pare.jobs.io.BadInputException;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the Spark session of a Pare command. */
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
-    private static final String HADOOP_PREFIX = "spark.hadoop.";
 
     private Sessions() {}
 
@@ -48,23 +49,18 @@ public final class Sessions {
     }
 
     /**
-     * The Hadoop settings of {@code spark.hadoop.*} entries (system properties, as spark-submit's
-     * {@code --conf} sets them, then the config's {@code spark.conf}), without the prefix, as
-     * Spark itself copies them into its Hadoop configuration; so Pare's own file access (teacher,
-     * run directory) uses the same file-system settings and credentials as Spark's reads.
+     * The Hadoop configuration Spark builds for this command's session ({@code SparkHadoopUtil}, as
+     * {@code SparkContext.hadoopConfiguration}): the {@code *-site.xml} files on the classpath, then
+     * every {@code spark.hadoop.*} setting of {@code spark-submit} (system properties) and of the
+     * config's {@code spark.conf}, with the prefix dropped. Pare's own file access (run directory,
+     * lock, teacher) uses it, so a path resolves to the same file system for Pare as for Spark's
+     * Parquet reads, e.g. {@code hdfs:///...} against a {@code spark.hadoop.fs.defaultFS}, or S3A
+     * credentials given as {@code spark.hadoop.fs.s3a.*}.
      */
     public static Configuration hadoopConfiguration(PareConfig.Spark conf) {
-        Configuration hadoop = new Configuration();
-        Map<String, String> settings = new java.util.LinkedHashMap<>();
-        System.getProperties().stringPropertyNames().stream().sorted()
-                .forEach(k -> settings.put(k, System.getProperty(k)));
-        settings.putAll(new java.util.TreeMap<>(conf.conf()));
-        settings.forEach((k, v) -> {
-            if (k.startsWith(HADOOP_PREFIX) && k.length() > HADOOP_PREFIX.length()) {
-                hadoop.set(k.substring(HADOOP_PREFIX.length()), v, k);
-            }
-        });
-        return hadoop;
+        SparkConf spark = new SparkConf();
+        conf.conf().forEach(spark::set);
+        return SparkHadoopUtil.get().newConfiguration(spark);
     }
 
     /**

@@ -24,6 +24,11 @@ import org.apache.hadoop.security.AccessControlException;
  * on the same run directory is refused with the owner's name. A lock left by a process that died on
  * this host is stale: it is taken over with a warning. A lock from another host cannot be checked
  * from here; the message says how to remove it when that run is known to be dead.
+ *
+ * <p>A create that loses the race is not always a {@link FileAlreadyExistsException}: while the
+ * winner's lock file is still open, HDFS refuses the loser with {@code AlreadyBeingCreatedException}
+ * (wrapped in a {@code RemoteException}), and the owner cannot be read yet (HDFS shows an open file
+ * as empty). So any failed create is a refusal when the lock file exists afterwards.
  */
 public final class RunLock implements AutoCloseable {
     public static final String FILE = "_LOCK";
@@ -63,12 +68,21 @@ public final class RunLock implements AutoCloseable {
                 return new RunLock(files, path, content);
             } catch (AccessDeniedException | AccessControlException e) {
                 throw new BadInputException("--run-dir " + runDir + " is not writable: " + e.getMessage(), e);
-            } catch (FileAlreadyExistsException e) {
+            } catch (IOException e) {
+                // HDFS answers a lost race with AlreadyBeingCreatedException and shows the lock file empty.
+                if (!(e instanceof FileAlreadyExistsException) && !files.exists(path)) {
+                    throw e;
+                }
                 JsonNode owner = owner(files, path);
                 long ownerPid = owner.path("pid").asLong(-1);
+                if (ownerPid <= 0) {
+                    throw new BadInputException("run directory " + runDir + " is locked (lock file " + path
+                            + ") and its owner cannot be read: another command is taking the lock right now, or one"
+                            + " died while writing it; delete the lock file if no command is running there");
+                }
                 String ownerHost = owner.path("host").asText("unknown host");
                 boolean sameHost = host.equals(ownerHost);
-                if (attempt == 0 && sameHost && ownerPid > 0 && ownerPid != pid
+                if (attempt == 0 && sameHost && ownerPid != pid
                         && ProcessHandle.of(ownerPid).map(p -> !p.isAlive()).orElse(true)) {
                     warnings.printf("pare: taking over the stale lock %s of process %d, which is no longer running%n",
                             path, ownerPid);

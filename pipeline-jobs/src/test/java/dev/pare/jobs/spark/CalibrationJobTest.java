@@ -1,5 +1,8 @@
 package dev.pare.jobs.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -15,6 +18,7 @@ import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PruneSettings;
 import dev.pare.common.surgery.PrunedModel;
+import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.support.LocalSpark;
@@ -268,6 +272,36 @@ class CalibrationJobTest {
             assertEquals(ma.keep(), mb.keep(), "mask of " + ma.name());
         }
         assertArrayEquals(pa.network().params().toFloatVector(), pb.network().params().toFloatVector());
+    }
+
+    @Test
+    void shardsAreEqualRankRangesWhateverTheSessionRanBefore() {
+        // 2000 rows in 4 shards is more than repartitionByRange reads whole (3 x 100 rows per shard): its
+        // bounds would come from a sample seeded by the RDD's id, which grows with every RDD of the session.
+        List<List<Long>> first = shardIds(CalibrationJob.sample(train, 2000, 4, 13L));
+        for (int i = 0; i < 3; i++) {
+            spark.range(10).count();
+        }
+        assertEquals(outline(first), outline(shardIds(CalibrationJob.sample(train, 2000, 4, 13L))));
+        assertEquals(List.of(500, 500, 500, 500), first.stream().map(List::size).toList());
+        // In shard order, the rows are the sample in (xxhash64(id, derived seed), id) order.
+        long key = Seeds.derive(13L, "calibration-sample", 0);
+        List<Long> expected = train.withColumn("k", xxhash64(col("id"), lit(key)))
+                .orderBy("k", "id").limit(2000).select("id").as(org.apache.spark.sql.Encoders.LONG()).collectAsList();
+        assertTrue(expected.equals(first.stream().flatMap(List::stream).toList()), "shards out of sample order");
+        // floor(rank * shards / n): 10 rows in 4 shards are 3 + 2 + 3 + 2.
+        assertEquals(List.of(3, 2, 3, 2),
+                shardIds(CalibrationJob.sample(train, 10, 4, 13L)).stream().map(List::size).toList());
+    }
+
+    private static List<List<Long>> shardIds(Dataset<Row> sample) {
+        return sample.javaRDD().map(r -> r.getLong(0)).glom().collect();
+    }
+
+    /** "first..last (size)" of each shard: a short failure message. */
+    private static List<String> outline(List<List<Long>> shards) {
+        return shards.stream().map(s -> s.isEmpty() ? "empty"
+                : s.get(0) + ".." + s.get(s.size() - 1) + " (" + s.size() + ")").toList();
     }
 
     @Test

@@ -51,6 +51,16 @@ class RunLockTest {
     }
 
     @Test
+    void aLockWhoseOwnerCannotBeReadIsRefusedNotTakenOver(@TempDir java.nio.file.Path tmp) throws Exception {
+        // What a second command sees while the first is still writing its lock file (HDFS shows it empty).
+        Path runDir = files.path(tmp.resolve("run").toString());
+        files.writeString(new Path(runDir, RunLock.FILE), "");
+        BadInputException e = assertThrows(BadInputException.class, () -> RunLock.acquire(files, runDir, quiet));
+        assertTrue(e.getMessage().contains("owner cannot be read"), e.getMessage());
+        assertEquals("", files.readString(new Path(runDir, RunLock.FILE)), "the lock file is left alone");
+    }
+
+    @Test
     void aLockFromAnotherHostIsNeverTakenOver(@TempDir java.nio.file.Path tmp) throws Exception {
         Path runDir = files.path(tmp.resolve("run").toString());
         String lock = "{\"pid\":1,\"host\":\"some-other-host\",\"started\":\"2026-11-25T10:00:00Z\"}";
