@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code pare-cluster.jar} submitted with spark-submit semantics (client mode, {@code SparkSubmit} in a
  * child JVM) to a Spark standalone cluster on this machine ({@code deploy/standalone-cluster.sh}: one
  * master, two one-core workers) gives the same calibration statistics, masks and student as the same
- * command in local[2]. The driver and executors see only Spark's classpath
+ * command in local[2], and so does data-parallel distillation on the executors
+ * ({@code distill.distributed.enabled}). The driver and executors see only Spark's classpath
  * ({@code target/spark-classpath.txt}), so DL4J and Pare come from the jar, as on a real cluster.
  * Tagged {@code cluster}: never part of the test phase; {@code mvn verify -Pcluster-it} runs it after
  * package.
@@ -133,6 +134,23 @@ class StandaloneClusterTest {
         float[] cluster = student(clusterRun);
         assertEquals(266_610, local.length, "LeNet-300-100 parameters");
         assertArrayEquals(local, cluster, "student parameters differ");
+
+        // Data-parallel distillation (2 workers): executors in separate JVMs train the same student,
+        // bit for bit, as local[2] (the workers' results are averaged in partition order).
+        String[] distributed = concat(SMALL, "--force", "--set", "distill.distributed.enabled=true",
+                "--set", "distill.distributed.workers=2", "--set", "distill.distributed.averaging-frequency=3");
+        Path distributedLog = WORK.resolve("submit-distributed.log");
+        rc = submit(LocalSpark.demoArgs("distill", clusterRun, distributed), distributedLog);
+        assertEquals(0, rc, "spark-submit of pare distill failed; " + distributedLog + " ends with:\n"
+                + tail(Files.readString(distributedLog, StandardCharsets.UTF_8), 60));
+        assertEquals(0, PareCli.commandLine().execute(
+                LocalSpark.demoArgs("distill", localRun, concat(distributed, "--master", "local[2]"))));
+        assertTrue(new com.fasterxml.jackson.databind.ObjectMapper().readTree(clusterRun.resolve(
+                "distill/provenance.json").toFile()).path("details").path("distributed").asBoolean(),
+                "the cluster's distill did not run data-parallel");
+        float[] localDistributed = student(localRun);
+        assertArrayEquals(localDistributed, student(clusterRun), "data-parallel students differ");
+        assertTrue(!java.util.Arrays.equals(local, localDistributed), "the data-parallel student is another model");
     }
 
     private static float[] student(Path runDir) throws IOException {
