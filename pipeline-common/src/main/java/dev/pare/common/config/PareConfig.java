@@ -153,10 +153,12 @@ public record PareConfig(
      *     best-epoch selection; 0 = none
      * @param patience epochs without a better validation accuracy before stopping; 0 = never
      * @param engine how a training step is computed ({@link DistillEngine})
+     * @param distributed data-parallel training on the executors instead of the driver loop
      */
     public record Distill(int epochs, int batchSize, double learningRate, double temperature, double alpha,
                           LrSchedule lrSchedule, int stepEvery, double stepGamma, double validationFraction,
-                          int patience, boolean keepBest, Gradual gradual, DistillEngine engine, Hidden hidden) {
+                          int patience, boolean keepBest, Gradual gradual, DistillEngine engine, Hidden hidden,
+                          Distributed distributed) {
         public Distill {
             Values.positive("distill.step.every", stepEvery);
             Values.inRange("distill.step.gamma", stepGamma, 0, true, 1, true);
@@ -209,6 +211,22 @@ public record PareConfig(
 
         public boolean enabled() {
             return weight > 0;
+        }
+    }
+
+    /**
+     * Data-parallel distillation with dl4j-spark's parameter averaging.
+     *
+     * @param workers model replicas trained in parallel; 0 = Spark's default parallelism
+     * @param averagingFrequency minibatches each worker trains between two averagings
+     */
+    public record Distributed(boolean enabled, int workers, int averagingFrequency) {
+        public Distributed {
+            if (workers < 0) {
+                throw new ConfigError("distill.distributed.workers", workers, "must be >= 0 (0 = Spark's default"
+                        + " parallelism)");
+            }
+            Values.positive("distill.distributed.averaging-frequency", averagingFrequency);
         }
     }
 
@@ -270,7 +288,9 @@ public record PareConfig(
                                 di.longValue("gradual.start-step"), di.integer("gradual.steps"),
                                 di.longValue("gradual.interval")),
                         DistillEngine.fromName("distill.engine", di.string("engine")),
-                        new Hidden(di.number("hidden.weight"), di.stringList("hidden.layers"))),
+                        new Hidden(di.number("hidden.weight"), di.stringList("hidden.layers")),
+                        new Distributed(di.bool("distributed.enabled"), di.integer("distributed.workers"),
+                                di.integer("distributed.averaging-frequency"))),
                 new Evaluate(ev.integer("batch-size"), ev.integer("latency-batch-size"), ev.integer("latency-runs")),
                 new TrainTeacher(tt.string("architecture"), inputShape(tt.intList("input-shape")), tt.integer("epochs"),
                         tt.integer("batch-size"),
@@ -298,6 +318,22 @@ public record PareConfig(
             if (distill.gradual().initialSparsity() > prune.sparsity()) {
                 throw new ConfigError("distill.gradual.initial-sparsity", distill.gradual().initialSparsity(),
                         "must not exceed the final sparsity prune.sparsity = " + prune.sparsity());
+            }
+        }
+        if (distill.distributed().enabled()) {
+            if (distill.gradual().enabled()) {
+                throw new ConfigError("distill.distributed.enabled", true, "gradual pruning (distill.gradual.enabled)"
+                        + " recomputes the masks at optimizer steps of one network, which data-parallel workers do not"
+                        + " share; turn one of them off");
+            }
+            if (distill.engine() == DistillEngine.FUSED) {
+                throw new ConfigError("distill.engine", distill.engine().configName(), "is driver-only; with"
+                        + " distill.distributed.enabled = true the workers train with DL4J's fit: use auto or dl4j");
+            }
+            if (distill.hidden().enabled()) {
+                throw new ConfigError("distill.hidden.weight", distill.hidden().weight(), "hidden-state KD runs in"
+                        + " the driver's fused step; with distill.distributed.enabled = true the workers train with"
+                        + " DL4J's fit: set it to 0 or turn distributed off");
             }
         }
         if (data.idColumn().equals(data.featuresColumn()) || data.idColumn().equals(data.labelColumn())

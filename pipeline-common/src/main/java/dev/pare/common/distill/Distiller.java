@@ -1,12 +1,10 @@
 package dev.pare.common.distill;
 
 import dev.pare.common.data.ExampleArrays;
-import dev.pare.common.data.Minibatches;
 import dev.pare.common.evaluation.ClassificationMetrics;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.sparsity.MaskSet;
-import dev.pare.common.surgery.MaskedWeights;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +15,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
@@ -26,30 +22,37 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * Offline knowledge distillation of a pruned student on a data subset, with the teacher's logits
  * precomputed by {@code score-data}. Adam with a per-epoch {@link LrSchedule} on
  * {@link KnowledgeDistillationLoss}; optional early stopping and best-epoch selection on a
- * validation split held out of the training subset ({@link ValidationSplit}) and gradual pruning
- * ({@link MaskSchedule}: masks recomputed at the steps of a cubic schedule). After every
- * optimizer step the masks are re-applied so pruned weights stay exactly zero. After each epoch
- * the student is evaluated on the test split and a {@link Checkpoint} is saved; a resumed run
- * continues from the latest checkpoint and ends bit-identical to an uninterrupted one (the batch
- * order of an epoch depends only on the seed and the epoch number).
+ * validation split held out of the training subset ({@link ValidationSplit}). How an epoch is
+ * trained is an {@link EpochTrainer}: on the driver ({@link MinibatchEpochs}, with gradual pruning,
+ * {@link MaskSchedule}) or data-parallel elsewhere; either way pruned weights are exactly zero after
+ * every optimizer step. After each epoch the student is evaluated on the test split and a
+ * {@link Checkpoint} is saved; a resumed run continues from the latest checkpoint and ends
+ * bit-identical to an uninterrupted one (an epoch's batches depend only on the seed and the epoch
+ * number).
  */
 public final class Distiller {
-    private static final String SHUFFLE = "distill-shuffle";
     private final DistillSettings settings;
     private final Progress progress;
     private final HiddenStates hidden;
 
-    /** Told after every optimizer step; for progress display only (it must not change the run). */
+    /**
+     * Told after every optimizer step (data-parallel training: after every averaging round); for
+     * progress display only (it must not change the run).
+     */
     @FunctionalInterface
     public interface Progress {
         Progress NONE = (epoch, batch, batches, examples, meanLoss) -> { };
 
         /**
-         * @param batch 1-based batch of {@code batches} in {@code epoch}
+         * @param batch 1-based batch (or round) of {@code batches} in {@code epoch}
          * @param examples examples trained on so far in this epoch
          * @param meanLoss mean training loss of the epoch so far
          */
         void batch(int epoch, int batch, int batches, long examples, double meanLoss);
+
+        /** Told by {@link Distiller} before it trains {@code epoch}. */
+        default void epochStarted(int epoch) {
+        }
     }
 
     public Distiller(DistillSettings settings) {
@@ -66,7 +69,7 @@ public final class Distiller {
         this.hidden = hidden;
     }
 
-    /** This distiller with hidden-state KD added to the loss (needs the fused engine). */
+    /** This distiller with hidden-state KD added to the loss of the driver loop (needs the fused engine). */
     public Distiller withHiddenStates(HiddenStates targets) {
         return new Distiller(settings, progress, targets);
     }
@@ -132,6 +135,8 @@ public final class Distiller {
     }
 
     /**
+     * Distillation on the driver ({@link MinibatchEpochs}).
+     *
      * @param student the pruned network (not modified)
      * @param teacherLogits row-major {@code [train.size(), numClasses]}, aligned with {@code train}
      * @param validation held-out rows of the training subset for early stopping and best-epoch
@@ -143,11 +148,23 @@ public final class Distiller {
     public Result run(MultiLayerNetwork student, MaskSet masks, ExampleArrays train, float[] teacherLogits,
                       ExampleArrays validation, ExampleArrays test, CheckpointStore checkpoints, boolean resume,
                       MaskSchedule gradual, Consumer<List<EpochMetrics>> onEpoch) throws IOException {
+        EpochTrainer.Factory epochs = MinibatchEpochs.factory(train, teacherLogits, (int) Networks.outputSize(student),
+                settings, gradual, hidden, progress);
+        return run(student, masks, epochs, validation, test, checkpoints, resume, onEpoch);
+    }
+
+    /**
+     * The epoch loop around a training strategy: builds the training network (or restores the latest
+     * checkpoint when {@code resume}), lets {@code epochs} train each epoch, then evaluates, checkpoints,
+     * reports, stops early and keeps the best epoch as configured.
+     *
+     * @param student the pruned network (not modified)
+     * @param epochs trains one epoch of the training network; see {@link EpochTrainer}
+     */
+    public Result run(MultiLayerNetwork student, MaskSet masks, EpochTrainer.Factory epochs, ExampleArrays validation,
+                      ExampleArrays test, CheckpointStore checkpoints, boolean resume,
+                      Consumer<List<EpochMetrics>> onEpoch) throws IOException {
         int numClasses = (int) Networks.outputSize(student);
-        if (teacherLogits.length != (long) train.size() * numClasses) {
-            throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values for "
-                    + train.size() + " examples of " + numClasses + " classes");
-        }
         boolean validating = validation != null && validation.size() > 0;
         ILossFunction originalLoss = ((OutputLayer) outputConf(student)).getLossFn();
         MultiLayerNetwork net;
@@ -165,50 +182,29 @@ public final class Distiller {
         } else {
             net = trainingNetwork(student);
         }
-        MaskSet current = masks;
-        MaskedWeights masked = new MaskedWeights(net, current);
-        masked.applyInPlace();
-        DistillEngine engine = engineFor(settings.engine(), net, hidden != null);
-        TrainingStep trainer = engine == DistillEngine.FUSED
-                ? new FusedDenseStep(net, settings.temperature(), settings.alpha(), hidden)
-                : TrainingStep.dl4j(net);
+        EpochTrainer trainer = epochs.bind(net, masks);
         boolean stopped = validating && shouldStop(history);
         for (int epoch = start + 1; epoch <= settings.epochs() && !stopped; epoch++) {
             // The epoch counter drives the per-epoch learning-rate schedule (and is saved with checkpoints).
             net.getLayerWiseConfigurations().setEpochCount(epoch - 1);
             long t0 = System.nanoTime();
-            double lossSum = 0;
-            int[] order = Minibatches.epochOrder(train.size(), settings.seed(), SHUFFLE, epoch);
-            int batches = Minibatches.count(train.size(), settings.batchSize());
-            for (int b = 0; b < batches; b++) {
-                int from = b * settings.batchSize();
-                int to = Math.min(train.size(), from + settings.batchSize());
-                INDArray x = train.featureBatch(order, from, to);
-                INDArray y = kdLabels(train, teacherLogits, numClasses, order, from, to);
-                long step = net.getIterationCount();
-                if (gradual != null && gradual.schedule().isPruningStep(step)) {
-                    current = gradual.masks(net, gradual.schedule().sparsityAt(step));
-                    masked = new MaskedWeights(net, current);
-                    masked.applyInPlace();
-                }
-                lossSum += trainer.fit(x, y);
-                masked.applyInPlace();
-                progress.batch(epoch, b + 1, batches, to, lossSum / (b + 1));
-            }
+            progress.epochStarted(epoch);
+            EpochTrainer.Epoch trained = trainer.train(epoch);
             double seconds = (System.nanoTime() - t0) / 1e9;
             net.getLayerWiseConfigurations().setEpochCount(epoch);
             ClassificationMetrics eval = evaluate(net, test, numClasses, 1000);
             ClassificationMetrics val = validating ? evaluate(net, validation, numClasses, 1000) : null;
-            EpochMetrics m = new EpochMetrics(epoch, lossSum / batches, eval.accuracy(), eval.meanLoss(), seconds,
-                    train.size() / seconds, settings.schedule().rate(settings.learningRate(), epoch - 1,
+            EpochMetrics m = new EpochMetrics(epoch, trained.meanLoss(), eval.accuracy(), eval.meanLoss(), seconds,
+                    trained.examples() / seconds, settings.schedule().rate(settings.learningRate(), epoch - 1,
                             settings.epochs(), settings.stepEvery(), settings.stepGamma()),
                     val == null ? null : val.accuracy(), val == null ? null : val.meanLoss());
             history.add(m);
             checkpoints.save(new Checkpoint(epoch, Networks.toBytes(net, true), history,
-                    gradual == null ? null : maskBytes(current)));
+                    epochs.masksChange() ? maskBytes(trainer.masks()) : null));
             onEpoch.accept(List.copyOf(history));
             stopped = validating && shouldStop(history);
         }
+        MaskSet current = trainer.masks();
         int chosen = history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
         if (validating && settings.keepBest() && !history.isEmpty()) {
             int best = bestEpoch(history);
@@ -223,7 +219,7 @@ public final class Distiller {
             }
         }
         boolean early = stopped && !history.isEmpty() && history.get(history.size() - 1).epoch() < settings.epochs();
-        return new Result(withLoss(net, originalLoss), history, chosen, early, current, engine);
+        return new Result(withLoss(net, originalLoss), history, chosen, early, current, trainer.engine());
     }
 
     private static byte[] maskBytes(MaskSet masks) throws IOException {
@@ -280,17 +276,6 @@ public final class Distiller {
         MultiLayerNetwork copy = new MultiLayerNetwork(conf);
         copy.init(net.params().dup(), false);
         return copy;
-    }
-
-    private static INDArray kdLabels(ExampleArrays train, float[] logits, int c, int[] order, int from, int to) {
-        float[] y = new float[(to - from) * 2 * c];
-        for (int r = from; r < to; r++) {
-            int row = order[r];
-            int off = (r - from) * 2 * c;
-            y[off + train.labels()[row]] = 1f;
-            System.arraycopy(logits, row * c, y, off + c, c);
-        }
-        return Nd4j.create(y, new long[] {to - from, 2L * c}, 'c');
     }
 
     /** Accuracy and loss of {@code net} on {@code data}, in batches. */

@@ -52,6 +52,16 @@ public final class KnowledgeDistillationLoss implements ILossFunction {
         return alpha;
     }
 
+    /**
+     * Writes the label row of one example, {@code 2C} values, into {@code dest} at {@code offset}:
+     * the one-hot {@code label}, then the teacher's logits {@code teacherLogits[from .. from + C)}.
+     */
+    public static void labelRow(int label, float[] teacherLogits, int from, int classes, float[] dest, int offset) {
+        java.util.Arrays.fill(dest, offset, offset + classes, 0f);
+        dest[offset + label] = 1f;
+        System.arraycopy(teacherLogits, from, dest, offset + classes, classes);
+    }
+
     private static INDArray logSoftmax(INDArray z) {
         INDArray shifted = z.subColumnVector(z.max(true, 1));
         INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(true, 1), false);

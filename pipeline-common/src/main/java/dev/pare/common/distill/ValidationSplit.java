@@ -16,10 +16,39 @@ import java.util.Random;
 public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleArrays validation) {
 
     public static ValidationSplit of(ExampleArrays all, float[] logits, int classes, double fraction, long seed) {
+        int n = all.size();
+        boolean[] held = heldOut(n, fraction, seed);
+        int v = 0;
+        for (boolean h : held) {
+            v += h ? 1 : 0;
+        }
+        int[] trainRows = new int[n - v];
+        int[] validRows = new int[v];
+        int a = 0;
+        int b = 0;
+        for (int i = 0; i < n; i++) {
+            if (held[i]) {
+                validRows[b++] = i;
+            } else {
+                trainRows[a++] = i;
+            }
+        }
+        float[] trainLogits = new float[trainRows.length * classes];
+        for (int r = 0; r < trainRows.length; r++) {
+            System.arraycopy(logits, trainRows[r] * classes, trainLogits, r * classes, classes);
+        }
+        return new ValidationSplit(all.rows(trainRows), trainLogits, all.rows(validRows));
+    }
+
+    /**
+     * Which of {@code n} rows (the subset in id order) are held out for validation: {@code floor(f·n)}
+     * of them (at most n − 1), chosen by a shuffle seeded from {@code seed}. Data-parallel distillation
+     * uses it on the sorted ids so both modes hold out the same examples.
+     */
+    public static boolean[] heldOut(int n, double fraction, long seed) {
         if (!(fraction >= 0 && fraction < 1)) {
             throw new IllegalArgumentException("validation fraction must be in [0, 1), was " + fraction);
         }
-        int n = all.size();
         int v = (int) Math.floor(fraction * n);
         if (v > 0 && v == n) {
             v = n - 1;
@@ -39,21 +68,6 @@ public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleA
         for (int i = 0; i < v; i++) {
             held[order[i]] = true;
         }
-        int[] trainRows = new int[n - v];
-        int[] validRows = new int[v];
-        int a = 0;
-        int b = 0;
-        for (int i = 0; i < n; i++) {
-            if (held[i]) {
-                validRows[b++] = i;
-            } else {
-                trainRows[a++] = i;
-            }
-        }
-        float[] trainLogits = new float[trainRows.length * classes];
-        for (int r = 0; r < trainRows.length; r++) {
-            System.arraycopy(logits, trainRows[r] * classes, trainLogits, r * classes, classes);
-        }
-        return new ValidationSplit(all.rows(trainRows), trainLogits, all.rows(validRows));
+        return held;
     }
 }

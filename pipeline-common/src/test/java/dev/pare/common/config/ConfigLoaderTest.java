@@ -110,6 +110,8 @@ class ConfigLoaderTest {
         "distill.alpha, -0.5",
         "distill.epochs, -1",
         "distill.learning-rate, 0",
+        "distill.distributed.workers, -1",
+        "distill.distributed.averaging-frequency, 0",
         "calibration.samples, 0",
         "calibration.partitions, -2",
         "score.batch-size, 0",
@@ -311,5 +313,25 @@ class ConfigLoaderTest {
         // A cross-section rule names no single key: no origin, and no failure to find one.
         ConfigError e = failing("data.id-column=label");
         assertFalse(e.getMessage().contains("(in "), e.getMessage());
+    }
+
+    @Test
+    void distributedDistillationKeysAndTheirCrossRules() {
+        PareConfig.Distributed off = ConfigLoader.load(null, List.of()).distill().distributed();
+        assertEquals(new PareConfig.Distributed(false, 0, 5), off);
+        PareConfig on = ConfigLoader.load(null, List.of("distill.distributed.enabled=true",
+                "distill.distributed.workers=3", "distill.distributed.averaging-frequency=2", "distill.engine=dl4j"));
+        assertEquals(new PareConfig.Distributed(true, 3, 2), on.distill().distributed());
+        assertTrue(on.renderSection("distill").contains("averaging-frequency"), on.renderSection("distill"));
+
+        ConfigError gradual = failing("distill.distributed.enabled=true", "distill.gradual.enabled=true");
+        assertEquals("distill.distributed.enabled", gradual.path());
+        assertMessageContains(gradual, "distill.gradual.enabled");
+        ConfigError fused = failing("distill.distributed.enabled=true", "distill.engine=fused");
+        assertEquals("distill.engine", fused.path());
+        assertMessageContains(fused, "fused", "driver-only", "auto or dl4j");
+        // fused alone stays a driver option
+        assertEquals(dev.pare.common.distill.DistillEngine.FUSED,
+                ConfigLoader.load(null, List.of("distill.engine=fused")).distill().engine());
     }
 }

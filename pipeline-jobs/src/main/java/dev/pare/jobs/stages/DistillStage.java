@@ -1,26 +1,29 @@
 package dev.pare.jobs.stages;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.config.ConfigError;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.DistillEngine;
-import dev.pare.common.distill.HiddenStates;
 import dev.pare.common.distill.DistillSettings;
-import dev.pare.common.distill.ValidationSplit;
-import dev.pare.common.calibration.CalibrationStatistics;
-import dev.pare.common.distill.MaskSchedule;
-import dev.pare.common.sparsity.CubicSchedule;
-import dev.pare.common.surgery.GradualMasks;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.EpochMetrics;
+import dev.pare.common.distill.HiddenStates;
+import dev.pare.common.distill.MaskSchedule;
+import dev.pare.common.distill.ValidationSplit;
 import dev.pare.common.model.Networks;
+import dev.pare.common.sparsity.CubicSchedule;
 import dev.pare.common.sparsity.MaskSet;
+import dev.pare.common.surgery.GradualMasks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Json;
+import dev.pare.jobs.spark.ParameterAveragingEpochs;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
@@ -29,20 +32,22 @@ import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
 import java.io.InputStream;
 import java.util.HashMap;
-import java.util.Map;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * {@code distill} (driver): offline KD of the pruned student on the selected subset with the
- * teacher logits from {@code score-data}. Writes {@code checkpoints/}, {@code metrics.jsonl} and
- * {@code student/model.zip} + {@code student/masks.bin}. Resumable: a killed run restarted with
- * {@code --resume} continues from its last epoch checkpoint.
+ * {@code distill}: offline KD of the pruned student on the selected subset with the teacher logits
+ * from {@code score-data}. On the driver by default; with {@code distill.distributed.enabled}
+ * data-parallel on the executors ({@link ParameterAveragingEpochs}), the training rows never leaving
+ * them. Writes {@code checkpoints/}, {@code metrics.jsonl} and {@code student/model.zip} +
+ * {@code student/masks.bin}. Resumable: a killed run restarted with {@code --resume} continues from
+ * its last epoch checkpoint.
  */
 public final class DistillStage implements Stage {
     public static final String FOLDER = "distill";
@@ -104,32 +109,6 @@ public final class DistillStage implements Stage {
     }
 
     /** {@code metrics.jsonl}: one JSON object per finished epoch, rewritten after every epoch. */
-    /** The selected examples and their teacher logits, in id order. */
-    private record Subset(ExampleArrays train, float[] logits) {}
-
-    /**
-     * subset ⋈ scores ⋈ train, in id order so the driver arrays do not depend on partitioning;
-     * collected as Spark's internal rows (a float[] per row, no boxing).
-     */
-    private static Subset subset(RunContext ctx, int width, int classes) throws java.io.IOException {
-        Dataset<Row> ids = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
-        Dataset<Row> scores = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
-        List<InternalRow> rows = Rows.collectInternal(ids.select("id")
-                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
-                .join(ctx.train(), "id")
-                .orderBy("id")
-                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
-                        col(ScoreJob.LOGITS)));
-        ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
-        float[] logits = new float[rows.size() * classes];
-        for (int r = 0; r < rows.size(); r++) {
-            System.arraycopy(Rows.features(rows.get(r), 3, classes, train.ids()[r]), 0, logits, r * classes, classes);
-        }
-        return new Subset(train, logits);
-    }
-
     /** Hidden-state targets from the teacher when {@code distill.hidden.weight} > 0, else null. */
     private static HiddenStates hiddenStates(RunContext ctx, MultiLayerNetwork student, Path pruned)
             throws java.io.IOException {
@@ -177,35 +156,34 @@ public final class DistillStage implements Stage {
             masks = MaskSet.read(in, new Path(pruned, PruneStage.MASKS).toString());
         }
 
-        Subset subset = subset(ctx, width, classes);
-        ExampleArrays train = subset.train();
-        float[] logits = subset.logits();
+        // subset ⋈ scores ⋈ train: (id, features, label, teacher logits)
+        Dataset<Row> ids = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
+        Dataset<Row> scores = ctx.spark().read().parquet(
+                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
+        Dataset<Row> joined = ids.select("id")
+                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
+                .join(ctx.train(), "id")
+                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS));
         ExampleArrays test = Rows.collect(ctx.test().orderBy(ExampleTable.ID), width);
-        ctx.out().printf("%-12s %d subset examples, %d test examples, %d epochs%n", name(), train.size(), test.size(),
-                cfg.distill().epochs());
 
         PareConfig.Distill d = cfg.distill();
+        PareConfig.Distributed dist = d.distributed();
         HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
         try {
-            engine = Distiller.engineFor(d.engine(), student, hidden != null);
+            engine = dist.enabled() ? DistillEngine.DL4J : Distiller.engineFor(d.engine(), student, hidden != null);
         } catch (IllegalArgumentException e) {
             throw new ConfigError("distill.engine", d.engine().configName(), e.getMessage()
                     + (hidden == null ? "; use auto or dl4j" : "; set distill.hidden.weight = 0 for other students"));
         }
-        ctx.out().printf("%-12s engine %s%n", name(), engine.configName());
         DistillSettings settings = new DistillSettings(d.epochs(), d.batchSize(), d.learningRate(), d.temperature(),
                 d.alpha(), cfg.seed(), d.lrSchedule(), d.stepEvery(), d.stepGamma(), d.patience(), d.keepBest(),
                 d.engine());
-        ValidationSplit split = ValidationSplit.of(train, logits, classes, d.validationFraction(), cfg.seed());
-        MaskSchedule gradual = gradual(ctx);
-        if (split.validation().size() > 0) {
-            ctx.out().printf("%-12s %d examples held out for validation (early stopping, best epoch)%n", name(),
-                    split.validation().size());
-        }
         FsCheckpointStore store = new FsCheckpointStore(ctx.files(), new Path(dir.tmp(), "checkpoints"));
         Path metricsFile = new Path(dir.tmp(), METRICS);
-        Distiller.Progress progress = new ConsoleProgress(ctx.out(), name(), d.epochs(), ConsoleProgress.isTerminal());
+        Distiller.Progress progress = new ConsoleProgress(ctx.out(), name(), d.epochs(), ConsoleProgress.isTerminal(),
+                dist.enabled() ? "rounds" : "batches");
         Distiller distiller = new Distiller(settings, progress);
         if (hidden != null) {
             distiller = distiller.withHiddenStates(hidden);
@@ -213,29 +191,64 @@ public final class DistillStage implements Stage {
             details.set("hiddenStateLayers", Json.MAPPER.valueToTree(
                     hidden.pairs().stream().map(pair -> Networks.name(student, pair.layer())).toList()));
         }
-        Distiller.Result result = distiller.run(student, masks, split.train(), split.trainLogits(),
-                split.validation(), test, store, true, gradual,
-                history -> {
-                    EpochMetrics m = history.get(history.size() - 1);
-                    ctx.out().printf("%-12s epoch %d/%d: loss %.4f, lr %.3g,%s test accuracy %.4f, %.1f s (%.0f examples/s)%n",
-                            name(), m.epoch(), d.epochs(), m.trainLoss(), m.learningRate(),
-                            m.validationAccuracy() == null ? "" : String.format(" validation accuracy %.4f,",
-                                    m.validationAccuracy()), m.testAccuracy(), m.seconds(), m.examplesPerSecond());
-                    writeMetrics(ctx, metricsFile, history);
-                });
+        java.util.function.Consumer<List<EpochMetrics>> onEpoch = history -> {
+            EpochMetrics m = history.get(history.size() - 1);
+            ctx.out().printf("%-12s epoch %d/%d: loss %.4f, lr %.3g,%s test accuracy %.4f, %.1f s (%.0f examples/s)%n",
+                    name(), m.epoch(), d.epochs(), m.trainLoss(), m.learningRate(),
+                    m.validationAccuracy() == null ? "" : String.format(" validation accuracy %.4f,",
+                            m.validationAccuracy()), m.testAccuracy(), m.seconds(), m.examplesPerSecond());
+            writeMetrics(ctx, metricsFile, history);
+        };
+
+        Distiller.Result result;
+        long subset;
+        int validationCount;
+        if (dist.enabled()) {
+            // Training rows stay on the executors; only ids (for the validation split) and the
+            // validation rows come to the driver.
+            Split split = splitOnExecutors(ctx, joined, d.validationFraction(), cfg.seed(), width);
+            subset = split.subset();
+            validationCount = split.validation().size();
+            ctx.out().printf("%-12s %d subset examples, %d test examples, %d epochs%n", name(), subset, test.size(),
+                    d.epochs());
+            try (ParameterAveragingEpochs epochs = ParameterAveragingEpochs.prepare(ctx.spark(), split.train(),
+                    dist.workers(), dist.averagingFrequency(), width, classes, settings, progress)) {
+                ctx.out().printf("%-12s distributed: %d workers, parameter averaging every %d minibatches, engine %s"
+                        + " on the workers%n", name(), epochs.workers(), dist.averagingFrequency(), engine.configName());
+                printValidation(ctx, validationCount);
+                result = distiller.run(student, masks, epochs, split.validation(), test, store, true, onEpoch);
+                details.put("distributed", true);
+                details.put("workers", epochs.workers());
+                details.put("averagingFrequency", dist.averagingFrequency());
+            }
+        } else {
+            Subset rows = subset(joined, width, classes);
+            ExampleArrays train = rows.train();
+            float[] logits = rows.logits();
+            subset = train.size();
+            ctx.out().printf("%-12s %d subset examples, %d test examples, %d epochs%n", name(), subset, test.size(),
+                    d.epochs());
+            ctx.out().printf("%-12s engine %s%n", name(), engine.configName());
+            ValidationSplit split = ValidationSplit.of(train, logits, classes, d.validationFraction(), cfg.seed());
+            validationCount = split.validation().size();
+            printValidation(ctx, validationCount);
+            result = distiller.run(student, masks, split.train(), split.trainLogits(), split.validation(), test, store,
+                    true, gradual(ctx), onEpoch);
+            details.put("distributed", false);
+        }
         writeMetrics(ctx, metricsFile, result.epochs());
         ctx.files().writeBytes(new Path(dir.tmp(), STUDENT), Networks.toBytes(result.student(), false));
         try (var out = ctx.files().create(new Path(dir.tmp(), STUDENT_MASKS))) {
             result.masks().write(out);
         }
-        if (gradual != null) {
+        if (cfg.distill().gradual().enabled()) {
             details.put("finalSparsity", result.masks().sparsity());
             ctx.out().printf("%-12s gradual pruning: %.2f%% of the prunable weights are zero%n", name(),
                     100 * result.masks().sparsity());
         }
         details.put("engine", result.engine().configName());
-        details.put("subsetExamples", train.size());
-        details.put("validationExamples", split.validation().size());
+        details.put("subsetExamples", subset);
+        details.put("validationExamples", validationCount);
         details.put("chosenEpoch", result.chosenEpoch());
         details.put("stoppedEarly", result.stoppedEarly());
         if (result.stoppedEarly()) {
@@ -244,5 +257,62 @@ public final class DistillStage implements Stage {
         }
         details.put("testExamples", test.size());
         details.set("epochs", Json.MAPPER.valueToTree(result.epochs()));
+    }
+
+    /** The selected examples and their teacher logits, in id order. */
+    private record Subset(ExampleArrays train, float[] logits) {}
+
+    /**
+     * The joined rows (id, features, label, logits) in id order, so the driver arrays do not depend on
+     * partitioning; collected as Spark's internal rows (a float[] per row, no boxing).
+     */
+    private static Subset subset(Dataset<Row> joined, int width, int classes) {
+        List<InternalRow> rows = Rows.collectInternal(joined.orderBy(ExampleTable.ID));
+        ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
+        float[] logits = new float[rows.size() * classes];
+        for (int r = 0; r < rows.size(); r++) {
+            System.arraycopy(Rows.features(rows.get(r), 3, classes, train.ids()[r]), 0, logits, r * classes, classes);
+        }
+        return new Subset(train, logits);
+    }
+
+    private void printValidation(RunContext ctx, int count) {
+        if (count > 0) {
+            ctx.out().printf("%-12s %d examples held out for validation (early stopping, best epoch)%n", name(), count);
+        }
+    }
+
+    /**
+     * @param train the training rows, on the executors
+     * @param validation the held-out rows, in id order
+     * @param subset the size of the whole subset (training + validation)
+     */
+    record Split(Dataset<Row> train, ExampleArrays validation, long subset) {}
+
+    /**
+     * The distributed counterpart of {@link ValidationSplit#of}: the same examples are held out (the
+     * split is computed on the driver from the sorted ids; only ids and the validation rows come to
+     * the driver), the training rows stay on the executors.
+     */
+    static Split splitOnExecutors(RunContext ctx, Dataset<Row> joined, double fraction, long seed, int width)
+            throws Exception {
+        if (fraction == 0) {
+            return new Split(joined, Rows.all(List.of(), width), joined.count());
+        }
+        List<Long> ids = joined.select(col(ExampleTable.ID)).as(Encoders.LONG()).collectAsList();
+        long[] sorted = ids.stream().mapToLong(Long::longValue).sorted().toArray();
+        boolean[] held = ValidationSplit.heldOut(sorted.length, fraction, seed);
+        List<Long> heldIds = new java.util.ArrayList<>();
+        for (int i = 0; i < sorted.length; i++) {
+            if (held[i]) {
+                heldIds.add(sorted[i]);
+            }
+        }
+        Dataset<Row> heldOut = broadcast(ctx.spark().createDataset(heldIds, Encoders.LONG()).toDF(ExampleTable.ID));
+        ExampleArrays validation = Rows.all(joined.join(heldOut, ExampleTable.ID).orderBy(ExampleTable.ID)
+                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL)).collectAsList(), width);
+        Dataset<Row> train = joined.join(heldOut, joined.col(ExampleTable.ID).equalTo(heldOut.col(ExampleTable.ID)),
+                "left_anti");
+        return new Split(train, validation, sorted.length);
     }
 }

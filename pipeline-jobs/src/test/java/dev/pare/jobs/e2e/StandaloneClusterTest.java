@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code pare-cluster.jar} submitted with spark-submit semantics (client mode, {@code SparkSubmit} in a
  * child JVM) to a Spark standalone cluster on this machine ({@link StandaloneCluster}: one master, two
  * one-core workers) gives the same calibration statistics, masks and student as the same command in
- * local[2]. Tagged {@code cluster}: never part of the test phase; {@code mvn verify -Pcluster-it} runs
- * it after package.
+ * local[2], and so does data-parallel distillation on the executors ({@code distill.distributed.enabled}).
+ * Tagged {@code cluster}: never part of the test phase; {@code mvn verify -Pcluster-it} runs it after
+ * package.
  */
 @Tag("cluster")
 class StandaloneClusterTest {
@@ -98,6 +99,24 @@ class StandaloneClusterTest {
         float[] remote = student(clusterRun);
         assertEquals(266_610, local.length, "LeNet-300-100 parameters");
         assertArrayEquals(local, remote, "student parameters differ");
+
+        // Data-parallel distillation (2 workers): executors in separate JVMs train the same student,
+        // bit for bit, as local[2] (the workers' results are averaged in partition order).
+        String[] distributed = concat(SMALL, "--force", "--set", "distill.distributed.enabled=true",
+                "--set", "distill.distributed.workers=2", "--set", "distill.distributed.averaging-frequency=3");
+        Path distributedLog = StandaloneCluster.WORK.resolve("submit-distributed.log");
+        rc = StandaloneCluster.waitFor(cluster.submit(Map.of(), LocalSpark.demoArgs("distill", clusterRun, distributed),
+                distributedLog), distributedLog);
+        assertEquals(0, rc, "spark-submit of pare distill failed; " + distributedLog + " ends with:\n"
+                + StandaloneCluster.tail(Files.readString(distributedLog, StandardCharsets.UTF_8), 60));
+        assertEquals(0, PareCli.commandLine().execute(
+                LocalSpark.demoArgs("distill", localRun, concat(distributed, "--master", "local[2]"))));
+        assertTrue(new com.fasterxml.jackson.databind.ObjectMapper().readTree(clusterRun.resolve(
+                "distill/provenance.json").toFile()).path("details").path("distributed").asBoolean(),
+                "the cluster's distill did not run data-parallel");
+        float[] localDistributed = student(localRun);
+        assertArrayEquals(localDistributed, student(clusterRun), "data-parallel students differ");
+        assertTrue(!java.util.Arrays.equals(local, localDistributed), "the data-parallel student is another model");
     }
 
     private static float[] student(Path runDir) throws IOException {

@@ -39,4 +39,21 @@ class ConsoleProgressTest {
         assertTrue(out.endsWith("\r"), "the last draw is cleared so the epoch summary line starts clean");
         assertEquals(-1, out.indexOf('\n'), "no line breaks on a terminal");
     }
+
+    @Test
+    void roundsOfDataParallelTrainingAreCountedFromTheEpochStart() throws InterruptedException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress p = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), "distill", 1,
+                false, "rounds");
+        p.epochStarted(1);
+        Thread.sleep(2); // the first round took at least 2 ms
+        p.batch(1, 1, 2, 500, 0.75);
+        p.batch(1, 2, 2, 1000, 0.5);
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("epoch 1/1: 1/2 rounds") && lines.get(0).contains("loss 0.7500"), lines.get(0));
+        // The clock started at epochStarted, not at the first report: at most 500 examples / 2 ms, not / ~0 s.
+        double rate = Double.parseDouble(lines.get(0).replaceAll(".*rounds, (\\d+) examples/s.*", "$1"));
+        assertTrue(rate <= 250_000, lines.get(0));
+    }
 }
