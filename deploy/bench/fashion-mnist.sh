@@ -29,16 +29,16 @@ full=$root/data-samples/fashion-mnist/full
 case $suite in
   slice)
     PARE_MAIN=dev.pare.jobs.bench.FashionMnistBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
-      "$work" 'local[2]' | tee "$work/result.json"
+      "$work" --master 'local[2]' | tee "$work/result.json"
     ;;
   pruning)
     PARE_MAIN=dev.pare.jobs.bench.PruningBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
-      "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" 1.0 'local[2]' | tee "$work/pruning-mlp.json"
+      "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" 1.0 --master 'local[2]' | tee "$work/pruning-mlp.json"
     PARE_MAIN=dev.pare.jobs.bench.PruningBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
-      "$root/data-samples/fashion-mnist/teacher-lenet5.zip" 0.1 'local[2]' | tee "$work/pruning-cnn.json"
+      "$root/data-samples/fashion-mnist/teacher-lenet5.zip" 0.1 --master 'local[2]' | tee "$work/pruning-cnn.json"
     ;;
   data)
     PARE_MAIN=dev.pare.jobs.bench.DataPruningBenchmark deploy/pare "$full/train.parquet" "$full/test.parquet" \
-      "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" 'local[2]' | tee "$work/data-pruning.json"
+      "$root/data-samples/fashion-mnist/teacher-lenet300100.zip" --master 'local[2]' | tee "$work/data-pruning.json"
     ;;
 esac

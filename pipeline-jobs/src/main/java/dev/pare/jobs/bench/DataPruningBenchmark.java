@@ -34,12 +34,16 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * The data-pruning protocol on Fashion-MNIST, as one command printing one JSON document: the
@@ -49,35 +53,42 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * 50% over the first 2 of 3 epochs) vs one-shot Wanda pruning to 90% with 3 KD epochs on all data.
  * Selection runs through {@link SelectDataStage#select} on Spark, scores through {@link ScoreJob}.
  *
- * <p>Usage: {@code DataPruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP [MASTER]}.
+ * <p>Usage: {@code DataPruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP [--master URL]}.
  */
-public final class DataPruningBenchmark {
-    private DataPruningBenchmark() {}
+@Command(name = "DataPruningBenchmark", mixinStandardHelpOptions = true,
+        description = "Every data selector x fraction for the Wanda 50%% student, gradual vs one-shot to 90%%; one JSON"
+                + " document.")
+public final class DataPruningBenchmark implements Callable<Integer> {
+    @Mixin
+    BenchInputs inputs;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length < 3) {
-            System.err.println("usage: DataPruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP [MASTER]");
-            System.exit(2);
-        }
-        String master = args.length > 3 ? args[3] : "local[2]";
+    @Parameters(index = "2", paramLabel = "TEACHER_ZIP", description = "The teacher (ModelSerializer zip).")
+    String teacherUri;
+
+    public static void main(String[] args) {
+        Bench.main(new DataPruningBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String master = inputs.master;
         PrintStream progress = System.err;
         ObjectNode doc = Json.object();
         doc.put("protocol", "wanda 50% student, 2 KD epochs (T=4, alpha=0.5, Adam 1e-3, batch 128) on subsets by"
                 + " every selector (el2n) at f = 0.1/0.3/0.5 and on all data; gradual vs one-shot wanda to 90%, 3 KD"
                 + " epochs on all data");
-        ObjectNode machine = doc.putObject("machine");
-        machine.put("loadavgStart", FashionMnistBenchmark.loadavg());
-        PareConfig cfg = ConfigLoader.load(null, List.of("data.train=" + args[0], "data.test=" + args[1]));
+        ObjectNode machine = Bench.machine(doc, master);
+        PareConfig cfg = ConfigLoader.load(null, List.of("data.train=" + inputs.train, "data.test=" + inputs.test));
         Files files = new Files(new Configuration());
-        byte[] teacherBytes = files.readBytes(files.path(args[2]));
-        MultiLayerNetwork teacher = Networks.read(teacherBytes, args[2], false);
+        byte[] teacherBytes = files.readBytes(files.path(teacherUri));
+        MultiLayerNetwork teacher = Networks.read(teacherBytes, teacherUri, false);
         int width = (int) Networks.inputSize(teacher);
         SparkSession spark = Sessions.open(cfg.spark(), master);
         try {
-            Dataset<Row> trainDf = ExampleTable.read(spark, files, args[0], "data.train", cfg.data());
-            Dataset<Row> testDf = ExampleTable.read(spark, files, args[1], "data.test", cfg.data());
-            ExampleArrays all = Rows.all(trainDf.orderBy(ExampleTable.ID).collectAsList(), width);
-            ExampleArrays test = Rows.all(testDf.orderBy(ExampleTable.ID).collectAsList(), width);
+            Dataset<Row> trainDf = ExampleTable.read(spark, files, inputs.train, "data.train", cfg.data());
+            Dataset<Row> testDf = ExampleTable.read(spark, files, inputs.test, "data.test", cfg.data());
+            ExampleArrays all = Rows.collect(trainDf.orderBy(ExampleTable.ID), width);
+            ExampleArrays test = Rows.collect(testDf.orderBy(ExampleTable.ID), width);
             Map<Long, Integer> rowOf = new HashMap<>();
             for (int r = 0; r < all.size(); r++) {
                 rowOf.put(all.ids()[r], r);
@@ -139,8 +150,9 @@ public final class DataPruningBenchmark {
         } finally {
             spark.stop();
         }
-        machine.put("loadavgEnd", FashionMnistBenchmark.loadavg());
+        Bench.finish(machine);
         System.out.println(Json.MAPPER.writeValueAsString(doc));
+        return 0;
     }
 
     private static ObjectNode distill(PrunedModel start, ExampleArrays all, float[] logits, int[] rows,

@@ -35,10 +35,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * The pruning-toolbox protocol on Fashion-MNIST, as one command printing one JSON document: for a
@@ -52,9 +56,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * teacher logits shared by every configuration); the stage pipeline itself is measured by
  * {@link FashionMnistBenchmark}.
  *
- * <p>Usage: {@code PruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP KD_FRACTION [MASTER]}.
+ * <p>Usage: {@code PruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP KD_FRACTION [--master URL]}.
  */
-public final class PruningBenchmark {
+@Command(name = "PruningBenchmark", mixinStandardHelpOptions = true,
+        description = "Every criterion x pattern on one teacher: one-shot and KD accuracy, size, latency; one JSON document.")
+public final class PruningBenchmark implements Callable<Integer> {
     private static final double[] SPARSITIES = {0.5, 0.7, 0.9};
     private static final Criteria[] WEIGHT_CRITERIA = {Criteria.MAGNITUDE, Criteria.WANDA, Criteria.TAYLOR,
         Criteria.FISHER, Criteria.SPARSEGPT};
@@ -62,26 +68,27 @@ public final class PruningBenchmark {
         Criteria.ACTIVATION};
     private static final int LATENCY_BATCH = 256;
 
-    private PruningBenchmark() {}
+    @Mixin
+    BenchInputs inputs;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            System.err.println("usage: PruningBenchmark TRAIN_URI TEST_URI TEACHER_ZIP KD_FRACTION [MASTER]");
-            System.exit(2);
-        }
-        String train = args[0];
-        String test = args[1];
-        String teacherUri = args[2];
-        double fraction = Double.parseDouble(args[3]);
-        String master = args.length > 4 ? args[4] : "local[2]";
+    @Parameters(index = "2", paramLabel = "TEACHER_ZIP", description = "The teacher to prune (ModelSerializer zip).")
+    String teacherUri;
+
+    @Parameters(index = "3", paramLabel = "KD_FRACTION", description = "Share of the training set the KD runs use.")
+    double fraction;
+
+    public static void main(String[] args) {
+        Bench.main(new PruningBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String train = inputs.train;
+        String test = inputs.test;
+        String master = inputs.master;
         PrintStream progress = System.err;
         ObjectNode doc = Json.object();
-        ObjectNode machine = doc.putObject("machine");
-        machine.put("cores", Runtime.getRuntime().availableProcessors());
-        machine.put("loadavgStart", FashionMnistBenchmark.loadavg());
-        machine.put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
-        machine.put("OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"));
-        machine.put("master", master);
+        ObjectNode machine = Bench.machine(doc, master);
 
         PareConfig cfg = ConfigLoader.load(null, List.of("data.train=" + train, "data.test=" + test));
         Files files = new Files(new Configuration());
@@ -96,8 +103,8 @@ public final class PruningBenchmark {
         try {
             var trainDf = ExampleTable.read(spark, files, train, "data.train", cfg.data());
             var testDf = ExampleTable.read(spark, files, test, "data.test", cfg.data());
-            ExampleArrays trainArrays = Rows.all(trainDf.orderBy(ExampleTable.ID).collectAsList(), width);
-            ExampleArrays testArrays = Rows.all(testDf.orderBy(ExampleTable.ID).collectAsList(), width);
+            ExampleArrays trainArrays = Rows.collect(trainDf.orderBy(ExampleTable.ID), width);
+            ExampleArrays testArrays = Rows.collect(testDf.orderBy(ExampleTable.ID), width);
 
             long t0 = System.nanoTime();
             CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, 2048, 4, 0L),
@@ -170,8 +177,9 @@ public final class PruningBenchmark {
         } finally {
             spark.stop();
         }
-        machine.put("loadavgEnd", FashionMnistBenchmark.loadavg());
+        Bench.finish(machine);
         System.out.println(Json.MAPPER.writeValueAsString(doc));
+        return 0;
     }
 
     private static PruneSettings settings(Criteria c, SparsityPattern pattern, double sparsity) {

@@ -155,12 +155,8 @@ public final class CalibrationJob {
             JavaRDD<CalibrationStatistics> parts = Rows.internal(sample).mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
-                boolean gradients = s.statistics().contains(Statistic.GRADIENTS);
                 while (rows.hasNext()) {
-                    ExampleArrays batch = Rows.takeInternal(rows, s.batchSize(), s.width());
-                    INDArray x = batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE);
-                    INDArray y = gradients ? oneHot(batch.labels(), classes) : null;
-                    stats.add(net, x, y, s.gradientBatchSize());
+                    add(stats, net, Rows.takeInternal(rows, s.batchSize(), s.width()), s, classes);
                 }
                 return Collections.singletonList(stats).iterator();
             }).persist(StorageLevel.MEMORY_AND_DISK());
@@ -185,6 +181,17 @@ public final class CalibrationJob {
             jsc.setJobDescription(null);
             model.destroy();
         }
+    }
+
+    /**
+     * Adds one batch to a task's statistics: what every task does per batch, with {@code net} in
+     * double precision; public so that benchmarks can time the same work without Spark.
+     */
+    public static void add(CalibrationStatistics stats, MultiLayerNetwork net, ExampleArrays batch, Settings settings,
+                           int classes) {
+        INDArray x = batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE);
+        INDArray y = settings.statistics().contains(Statistic.GRADIENTS) ? oneHot(batch.labels(), classes) : null;
+        stats.add(net, x, y, settings.gradientBatchSize());
     }
 
     private static INDArray oneHot(int[] labels, int classes) {

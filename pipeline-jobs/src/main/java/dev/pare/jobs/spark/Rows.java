@@ -14,30 +14,6 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 public final class Rows {
     private Rows() {}
 
-    /** Up to {@code max} rows from {@code it} as example arrays of width {@code width}. */
-    public static ExampleArrays take(Iterator<Row> it, int max, int width) {
-        long[] ids = new long[max];
-        int[] labels = new int[max];
-        float[] features = new float[max * width];
-        int n = 0;
-        while (n < max && it.hasNext()) {
-            Row r = it.next();
-            ids[n] = r.getLong(0);
-            List<Float> f = r.getList(1);
-            int off = n * width;
-            for (int j = 0; j < width; j++) {
-                features[off + j] = f.get(j);
-            }
-            labels[n] = r.getInt(2);
-            n++;
-        }
-        if (n == max) {
-            return new ExampleArrays(ids, features, width, labels);
-        }
-        return new ExampleArrays(java.util.Arrays.copyOf(ids, n), java.util.Arrays.copyOf(features, n * width), width,
-                java.util.Arrays.copyOf(labels, n));
-    }
-
     /**
      * The example columns (id, features, label) of {@code examples} as Spark's internal rows, whose
      * features are read as one {@code float[]} copy instead of 784 boxed {@code Float}s (what
@@ -89,10 +65,5 @@ public final class Rows {
     /** The internal rows of {@code df}, in order, copied (so none is reused) and collected to the driver. */
     public static List<InternalRow> collectInternal(Dataset<Row> df) {
         return df.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
-    }
-
-    /** All rows of a collected list. */
-    public static ExampleArrays all(List<Row> rows, int width) {
-        return take(rows.iterator(), rows.size(), width);
     }
 }

@@ -65,24 +65,7 @@ public final class ScoreJob {
                 if (!rows.hasNext()) {
                     return false;
                 }
-                ExampleArrays batch = Rows.takeInternal(rows, bs, w);
-                ForwardPass pass = ForwardPass.run(net, batch.featureRange(0, batch.size()));
-                float[] logits = rowMajor(pass.logits());
-                INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
-                int hw = (int) penultimate.size(1);
-                float[] h = rowMajor(penultimate);
-                List<Row> result = new ArrayList<>(batch.size());
-                for (int r = 0; r < batch.size(); r++) {
-                    int label = batch.labels()[r];
-                    ExampleScores s = ExampleScores.of(logits, r * c, c, label, h, r * hw, hw);
-                    Float[] z = new Float[c];
-                    for (int k = 0; k < c; k++) {
-                        z[k] = logits[r * c + k];
-                    }
-                    result.add(RowFactory.create(batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(), s.margin(),
-                            s.grand(), z));
-                }
-                buffer = result;
+                buffer = score(net, Rows.takeInternal(rows, bs, w), c);
                 next = 0;
                 return true;
             }
@@ -96,6 +79,30 @@ public final class ScoreJob {
             }
         });
         return spark.createDataFrame(out, SCHEMA);
+    }
+
+    /**
+     * The output rows of one batch: one forward pass of the teacher, then the per-example scores.
+     * What every task does per batch; public so that benchmarks can time the same work without Spark.
+     */
+    public static List<Row> score(MultiLayerNetwork net, ExampleArrays batch, int c) {
+        ForwardPass pass = ForwardPass.run(net, batch.featureRange(0, batch.size()));
+        float[] logits = rowMajor(pass.logits());
+        INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
+        int hw = (int) penultimate.size(1);
+        float[] h = rowMajor(penultimate);
+        List<Row> result = new ArrayList<>(batch.size());
+        for (int r = 0; r < batch.size(); r++) {
+            int label = batch.labels()[r];
+            ExampleScores s = ExampleScores.of(logits, r * c, c, label, h, r * hw, hw);
+            Float[] z = new Float[c];
+            for (int k = 0; k < c; k++) {
+                z[k] = logits[r * c + k];
+            }
+            result.add(RowFactory.create(batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(), s.margin(),
+                    s.grand(), z));
+        }
+        return result;
     }
 
     private static float[] rowMajor(INDArray a) {

@@ -297,7 +297,7 @@ public final class DistillStage implements Stage {
     static Split splitOnExecutors(RunContext ctx, Dataset<Row> joined, double fraction, long seed, int width)
             throws Exception {
         if (fraction == 0) {
-            return new Split(joined, Rows.all(List.of(), width), joined.count());
+            return new Split(joined, new ExampleArrays(new long[0], new float[0], width, new int[0]), joined.count());
         }
         List<Long> ids = joined.select(col(ExampleTable.ID)).as(Encoders.LONG()).collectAsList();
         long[] sorted = ids.stream().mapToLong(Long::longValue).sorted().toArray();
@@ -309,8 +309,8 @@ public final class DistillStage implements Stage {
             }
         }
         Dataset<Row> heldOut = broadcast(ctx.spark().createDataset(heldIds, Encoders.LONG()).toDF(ExampleTable.ID));
-        ExampleArrays validation = Rows.all(joined.join(heldOut, ExampleTable.ID).orderBy(ExampleTable.ID)
-                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL)).collectAsList(), width);
+        ExampleArrays validation = Rows.collect(joined.join(heldOut, ExampleTable.ID).orderBy(ExampleTable.ID)
+                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL)), width);
         Dataset<Row> train = joined.join(heldOut, joined.col(ExampleTable.ID).equalTo(heldOut.col(ExampleTable.ID)),
                 "left_anti");
         return new Split(train, validation, sorted.length);
