@@ -178,7 +178,7 @@ final class FusedDenseStep implements TrainingStep {
         int n = (int) features.size(0);
         Buffers buf = buffers(n);
         INDArray[] inputs = new INDArray[depth];
-        INDArray a = features;
+        INDArray a = features.castTo(type);
         for (int i = 0; i < depth; i++) {
             inputs[i] = a;
             Nd4j.gemm(a, weights[i], buf.pre[i], false, false, 1.0, 0.0);
