@@ -39,7 +39,10 @@ public final class MaskedWeights {
             }
             INDArray w = LayerWeights.weightParam(net.getLayer(m.index()), p);
             weights.add(w);
-            masks.add(LayerWeights.fromMatrixView(m.toArray(DataType.DOUBLE), p, w.dataType()));
+            INDArray mask = LayerWeights.fromMatrixView(m.toArray(DataType.DOUBLE), p, w.dataType());
+            // In the weights' own ordering (DL4J's dense W is 'f'): a multiply of arrays of different
+            // orderings takes ND4J's strided path, which was a quarter of a fused KD step.
+            masks.add(mask.ordering() == w.ordering() ? mask : mask.dup(w.ordering()));
         }
     }
 
