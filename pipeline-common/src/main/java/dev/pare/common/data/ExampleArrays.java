@@ -1,6 +1,8 @@
 package dev.pare.common.data;
 
-import java.util.Arrays;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,11 +24,13 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
 
     /** Rows {@code rows} (in that order) as a {@code [rows.length, width]} float array. */
     public INDArray featureBatch(int[] rows, int from, int to) {
-        float[] buf = new float[(to - from) * width];
+        INDArray x = Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c');
+        FloatBuffer out = x.data().asNioFloat();
         for (int r = from; r < to; r++) {
-            System.arraycopy(features, rows[r] * width, buf, (r - from) * width, width);
+            out.position((r - from) * width);
+            out.put(features, rows[r] * width, width);
         }
-        return Nd4j.create(buf, new long[] {to - from, width}, 'c');
+        return writtenOnHost(x);
     }
 
     /** The rows {@code rows} (in that order) as new example arrays. */
@@ -44,6 +48,18 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
 
     /** Contiguous rows {@code [from, to)} as a {@code [to - from, width]} float array. */
     public INDArray featureRange(int from, int to) {
-        return Nd4j.create(Arrays.copyOfRange(features, from * width, to * width), new long[] {to - from, width}, 'c');
+        INDArray x = Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c');
+        x.data().asNioFloat().put(features, from * width, (to - from) * width);
+        return writtenOnHost(x);
+    }
+
+    /**
+     * Marks {@code x}, filled through its host buffer, as current on the host (a no-op on the CPU
+     * backend; on CUDA the device copy is refreshed before use). Filling the buffer directly is 3-5x
+     * faster than {@code Nd4j.create(float[])}, which was a fifth of a fused KD step.
+     */
+    private static INDArray writtenOnHost(INDArray x) {
+        Nd4j.getAffinityManager().tagLocation(x, AffinityManager.Location.HOST);
+        return x;
     }
 }
