@@ -28,6 +28,8 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Per-layer calibration statistics of a teacher, for every prunable layer (dense and 2-D
@@ -305,16 +307,27 @@ public final class CalibrationStatistics implements Serializable {
         if (!gradients) {
             return;
         }
-        if (gradientBatchSize == 1 && DenseDeltas.supports(net)) {
-            // Per-example gradients of a dense network from one batched backward pass.
+        long n = features.rows();
+        if (DenseDeltas.supports(net)) {
+            // A dense network: every example's δ from one batched backward pass; a group's gradient
+            // (summed over its rows, as DL4J's backward pass gives it) is A_gᵀ Δ_g.
             INDArray[] deltas = DenseDeltas.perExample(net, pass, labels);
             for (LayerStatistics l : layers.values()) {
-                l.gradients.addOuterProducts(LayerWeights.weightParam(net.getLayer(l.index()), l.layer()),
-                        pass.layerInputs().get(l.index()), deltas[l.index()]);
+                INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
+                INDArray in = pass.layerInputs().get(l.index());
+                INDArray delta = deltas[l.index()];
+                if (gradientBatchSize == 1) {
+                    l.gradients.addOuterProducts(w, in, delta);
+                    continue;
+                }
+                for (long from = 0; from < n; from += gradientBatchSize) {
+                    long to = Math.min(n, from + gradientBatchSize);
+                    INDArrayIndex[] group = {NDArrayIndex.interval(from, to), NDArrayIndex.all()};
+                    l.gradients.add(w, in.get(group).transpose().mmul(delta.get(group)));
+                }
             }
             return;
         }
-        long n = features.rows();
         for (long from = 0; from < n; from += gradientBatchSize) {
             long to = Math.min(n, from + gradientBatchSize);
             net.setInput(features.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup());

@@ -39,24 +39,35 @@ class DenseDeltasTest {
 
     @Test
     void batchedSumsEqualOneBackwardPassPerExample() {
+        assertSumsEqualOneBackwardPassPerGroup(1);
+    }
+
+    @Test
+    void batchedGroupSumsEqualOneBackwardPassPerGroup() {
+        // 9 rows in groups of 4: 4, 4 and 1
+        assertSumsEqualOneBackwardPassPerGroup(4);
+    }
+
+    private static void assertSumsEqualOneBackwardPassPerGroup(int group) {
         MultiLayerNetwork net = net();
         assertTrue(DenseDeltas.supports(net));
         INDArray x = TinyNets.toArray(TinyNets.randomRows(6, ROWS, 6)).castTo(DataType.DOUBLE);
         INDArray y = TinyNets.oneHot(ROWS, 3, DataType.DOUBLE);
         CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, Set.of(Statistic.GRADIENTS), Long.MAX_VALUE);
-        stats.add(net, x, y, 1);
+        stats.add(net, x, y, group);
 
         for (int l = 0; l < 3; l++) {
             INDArray w = net.getLayer(l).getParam("W");
             WeightGradientSums expected = new WeightGradientSums(w.shape());
-            for (int r = 0; r < ROWS; r++) {
-                net.setInput(x.get(NDArrayIndex.interval(r, r + 1), NDArrayIndex.all()).dup());
-                net.setLabels(y.get(NDArrayIndex.interval(r, r + 1), NDArrayIndex.all()).dup());
+            for (int r = 0; r < ROWS; r += group) {
+                int to = Math.min(ROWS, r + group);
+                net.setInput(x.get(NDArrayIndex.interval(r, to), NDArrayIndex.all()).dup());
+                net.setLabels(y.get(NDArrayIndex.interval(r, to), NDArrayIndex.all()).dup());
                 net.computeGradientAndScore();
                 expected.add(w, net.gradient().getGradientFor(l + "_W"));
             }
             WeightGradientSums actual = stats.layer(l).gradients();
-            assertEquals(ROWS, actual.count());
+            assertEquals((ROWS + group - 1) / group, actual.count());
             double[] te = expected.taylor();
             double[] ta = actual.taylor();
             double[] fe = expected.fisherDiagonal();
