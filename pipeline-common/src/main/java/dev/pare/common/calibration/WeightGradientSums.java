@@ -86,14 +86,13 @@ public final class WeightGradientSums implements java.io.Serializable {
         }
         int length = taylorSums.length;
         if (length > 0) {
-            INDArray w = weights.castTo(DataType.DOUBLE);
-            INDArray g = gradient.castTo(DataType.DOUBLE);
-            // mul allocates, so the in-place abs cannot touch the caller's arrays
-            double[] wg = Transforms.abs(w.mul(g), false).reshape('c', new long[] {length}).toDoubleVector();
-            double[] gg = g.mul(g).reshape('c', new long[] {length}).toDoubleVector();
+            // Fresh C-order double copies own exactly `length` values in C order, whatever the
+            // orderings passed in (element-wise ND4J ops on mixed orderings take a slow strided path).
+            double[] w = weights.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            double[] g = gradient.castTo(DataType.DOUBLE).dup('c').data().asDouble();
             for (int i = 0; i < length; i++) {
-                taylorSums[i] += wg[i];
-                squareGradientSums[i] += gg[i];
+                taylorSums[i] += Math.abs(w[i] * g[i]);
+                squareGradientSums[i] += g[i] * g[i];
             }
         }
         count++;
