@@ -147,4 +147,22 @@ public final class TinyNets {
         }
         return new dev.pare.common.data.ExampleArrays(ids, flat, in, labels);
     }
+
+    /** Asserts every weight {@code masks} prunes is exactly zero in {@code net}; returns how many there are. */
+    public static long assertPrunedWeightsZero(MultiLayerNetwork net, dev.pare.common.sparsity.MaskSet masks) {
+        long pruned = 0;
+        for (dev.pare.common.sparsity.LayerMask m : masks.layers()) {
+            float[][] w = weights(net, m.index());
+            for (int i = 0; i < m.nIn(); i++) {
+                for (int j = 0; j < m.nOut(); j++) {
+                    if (!m.kept(i, j)) {
+                        org.junit.jupiter.api.Assertions.assertEquals(0.0f, w[i][j], 0.0f,
+                                "pruned w[" + i + "][" + j + "] of " + m.name());
+                        pruned++;
+                    }
+                }
+            }
+        }
+        return pruned;
+    }
 }

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pare.common.model.Networks;
-import dev.pare.common.sparsity.LayerMask;
-import dev.pare.common.sparsity.MaskSet;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
-import java.io.InputStream;
+import dev.pare.jobs.support.RunOutputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -72,27 +69,8 @@ class DemoPipelineTest {
         assertTrue(Files.readString(runDir.resolve("report/report.html")).contains("<table>"));
 
         // The saved student: every masked weight exactly zero; non-zeros as reported.
-        MultiLayerNetwork net;
-        try (InputStream in = Files.newInputStream(runDir.resolve("distill/student/model.zip"))) {
-            net = Networks.read(in, "student", false);
-        }
-        MaskSet masks;
-        try (InputStream in = Files.newInputStream(runDir.resolve("pruned/masks.bin"))) {
-            masks = MaskSet.read(in, "masks");
-        }
-        long pruned = 0;
-        for (LayerMask m : masks.layers()) {
-            float[][] w = net.getLayer(m.index()).getParam("W").toFloatMatrix();
-            for (int i = 0; i < m.nIn(); i++) {
-                for (int j = 0; j < m.nOut(); j++) {
-                    if (!m.kept(i, j)) {
-                        // == treats -0.0 (a negative weight times the 0 mask) as zero, as it numerically is.
-                        assertTrue(w[i][j] == 0f, "pruned weight " + m.name() + "[" + i + "][" + j + "] = " + w[i][j]);
-                        pruned++;
-                    }
-                }
-            }
-        }
+        MultiLayerNetwork net = RunOutputs.student(runDir);
+        long pruned = RunOutputs.assertPrunedWeightsZero(net, RunOutputs.masks(runDir));
         INDArray params = net.params();
         long nonZero = params.neq(0).castTo(org.nd4j.linalg.api.buffer.DataType.INT64).sumNumber().longValue();
         assertEquals(r.at("/params/studentNonZero").asLong(), nonZero);

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pare.common.model.Networks;
-import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.sparsity.MaskSet;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
-import java.io.InputStream;
+import dev.pare.jobs.support.RunOutputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
@@ -65,26 +63,9 @@ class DistributedDistillTest {
                 "training examples = subset less validation");
         assertEquals(1, Files.readAllLines(runDir.resolve("distill/metrics.jsonl")).size());
 
-        MultiLayerNetwork student;
-        try (InputStream in = Files.newInputStream(runDir.resolve("distill/student/model.zip"))) {
-            student = Networks.read(in, "student", false);
-        }
-        MaskSet masks;
-        try (InputStream in = Files.newInputStream(runDir.resolve("pruned/masks.bin"))) {
-            masks = MaskSet.read(in, "masks");
-        }
-        long prunedSeen = 0;
-        for (LayerMask m : masks.layers()) {
-            float[][] w = student.getLayer(m.index()).getParam("W").toFloatMatrix();
-            for (int i = 0; i < m.nIn(); i++) {
-                for (int j = 0; j < m.nOut(); j++) {
-                    if (!m.kept(i, j)) {
-                        assertTrue(w[i][j] == 0f, "pruned weight " + m.name() + "[" + i + "][" + j + "] = " + w[i][j]);
-                        prunedSeen++;
-                    }
-                }
-            }
-        }
+        MultiLayerNetwork student = RunOutputs.student(runDir);
+        MaskSet masks = RunOutputs.masks(runDir);
+        long prunedSeen = RunOutputs.assertPrunedWeightsZero(student, masks);
         assertEquals(masks.size() - masks.keptCount(), prunedSeen);
         JsonNode report = new ObjectMapper().readTree(runDir.resolve("report/report.json").toFile());
         double oneShot = report.at("/pruned/accuracy").asDouble();
