@@ -13,7 +13,6 @@ import dev.pare.jobs.io.ExampleTable;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Set;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
@@ -21,6 +20,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -69,8 +69,8 @@ public final class CalibrationJob {
                 .limit(samples)
                 .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
                 .select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
-        // zipWithIndex numbers the globally sorted rows; the shuffle is keyed by that rank.
-        JavaRDD<Row> sharded = chosen.javaRDD().zipWithIndex()
+        // zipWithIndex numbers the globally sorted rows; each internal row is read at once (rows are reused).
+        JavaRDD<Row> sharded = Rows.internal(chosen).zipWithIndex()
                 .mapToPair(t -> new Tuple2<>(t._2(), Example.of(t._1())))
                 .repartitionAndSortWithinPartitions(new ShardPartitioner(samples, shards))
                 .map(t -> t._2().toRow());
@@ -79,13 +79,8 @@ public final class CalibrationJob {
 
     /** A sampled row in the shuffle: a primitive array instead of a Row's boxed floats. */
     private record Example(long id, float[] features, int label) implements Serializable {
-        static Example of(Row r) {
-            List<Float> f = r.getList(1);
-            float[] features = new float[f.size()];
-            for (int j = 0; j < features.length; j++) {
-                features[j] = f.get(j);
-            }
-            return new Example(r.getLong(0), features, r.getInt(2));
+        static Example of(InternalRow r) {
+            return new Example(r.getLong(0), r.getArray(1).toFloatArray(), r.getInt(2));
         }
 
         Row toRow() {
