@@ -1,10 +1,8 @@
 package dev.pare.common.calibration;
 
 import dev.pare.common.model.ForwardPass;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import dev.pare.common.model.Networks;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,26 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class DenseDeltas {
     private DenseDeltas() {}
 
-    /**
-     * Whether {@link #perExample} applies: dense layers then one {@link OutputLayer}, no input
-     * pre-processors, and nothing that makes training-mode passes differ from inference or couple rows
-     * (dropout, weight noise).
-     */
+    /** Whether {@link #perExample} applies ({@link Networks#notDenseChain}). */
     static boolean supports(MultiLayerNetwork net) {
-        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
-        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
-            return false;
-        }
-        int n = conf.getConfs().size();
-        for (int i = 0; i < n; i++) {
-            Layer l = conf.getConf(i).getLayer();
-            Class<?> expected = i == n - 1 ? OutputLayer.class : DenseLayer.class;
-            if (l.getClass() != expected || l.getIDropout() != null || ((BaseLayer) l).getWeightNoise() != null
-                    || l instanceof DenseLayer d && d.hasLayerNorm()) {
-                return false;
-            }
-        }
-        return true;
+        return Networks.notDenseChain(net).isEmpty();
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.pare.common.distill;
 
+import dev.pare.common.model.Networks;
 import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.api.Layer;
@@ -56,40 +57,31 @@ final class FusedDenseStep implements TrainingStep {
      * regularization, gradient normalization or layer normalization.
      */
     static Optional<String> unsupported(MultiLayerNetwork net) {
-        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         DataType type = net.params().dataType();
         if (type != DataType.FLOAT && type != DataType.DOUBLE) {
             return Optional.of("its parameters are " + type + ", not FLOAT or DOUBLE");
         }
+        Optional<String> chain = Networks.notDenseChain(net);
+        if (chain.isPresent()) {
+            return chain;
+        }
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         int n = conf.getConfs().size();
         for (int i = 0; i < n; i++) {
-            org.deeplearning4j.nn.conf.layers.Layer l = conf.getConf(i).getLayer();
-            String name = "layer " + i + (l.getLayerName() == null ? "" : " (" + l.getLayerName() + ")");
-            Class<?> expected = i == n - 1 ? OutputLayer.class : DenseLayer.class;
-            if (l.getClass() != expected) {
-                return Optional.of(name + " is a " + l.getClass().getSimpleName() + "; the fused step trains "
-                        + "DenseLayers followed by one OutputLayer");
-            }
-            BaseLayer b = (BaseLayer) l;
-            boolean hasBias = l instanceof DenseLayer d ? d.hasBias() : ((OutputLayer) l).hasBias();
-            Optional<String> why = !hasBias ? Optional.of("has no bias")
-                    : l.getIDropout() != null ? Optional.of("has dropout")
-                    : b.getWeightNoise() != null ? Optional.of("has weight noise")
-                    : l.getConstraints() != null && !l.getConstraints().isEmpty() ? Optional.of("has constraints")
-                    : !b.getRegularization().isEmpty() || !b.getRegularizationBias().isEmpty()
-                            ? Optional.of("has regularization")
+            BaseLayer b = (BaseLayer) conf.getConf(i).getLayer();
+            String name = "layer " + i + (b.getLayerName() == null ? "" : " (" + b.getLayerName() + ")");
+            boolean hasBias = b instanceof DenseLayer d ? d.hasBias() : ((OutputLayer) b).hasBias();
+            String why = !hasBias ? "has no bias"
+                    : b.getConstraints() != null && !b.getConstraints().isEmpty() ? "has constraints"
+                    : !b.getRegularization().isEmpty() || !b.getRegularizationBias().isEmpty() ? "has regularization"
                     : b.getGradientNormalization() != null && b.getGradientNormalization() != GradientNormalization.None
-                            ? Optional.of("has gradient normalization")
-                    : l instanceof DenseLayer d && d.hasLayerNorm() ? Optional.of("has layer normalization")
+                            ? "has gradient normalization"
                     : i == n - 1 && !(b.getActivationFn() instanceof ActivationSoftmax)
-                            ? Optional.of("has activation " + b.getActivationFn() + ", not softmax")
-                    : Optional.empty();
-            if (why.isPresent()) {
-                return Optional.of(name + " " + why.get());
+                            ? "has activation " + b.getActivationFn() + ", not softmax"
+                    : null;
+            if (why != null) {
+                return Optional.of(name + " " + why);
             }
-        }
-        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
-            return Optional.of("it has input pre-processors at layers " + conf.getInputPreProcessors().keySet());
         }
         return Optional.empty();
     }

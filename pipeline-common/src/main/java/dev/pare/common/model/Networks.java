@@ -234,4 +234,38 @@ public final class Networks {
     public static long parameterCount(MultiLayerNetwork net) {
         return net.numParams();
     }
+
+    /**
+     * Why {@code net} is not a plain chain of dense layers (naming the layer), or empty: every layer
+     * but the last a {@code DenseLayer}, the last an {@code OutputLayer}, with no input
+     * pre-processors, dropout, weight noise or layer normalization, so that training and inference
+     * passes agree and the rows of a batch never interact. Code that runs such a network with its own
+     * matrix products (the fused KD step, batched per-example gradients) checks this first.
+     */
+    public static java.util.Optional<String> notDenseChain(MultiLayerNetwork net) {
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        int n = conf.getConfs().size();
+        for (int i = 0; i < n; i++) {
+            org.deeplearning4j.nn.conf.layers.Layer l = conf.getConf(i).getLayer();
+            String name = "layer " + i + (l.getLayerName() == null ? "" : " (" + l.getLayerName() + ")");
+            Class<?> expected = i == n - 1 ? org.deeplearning4j.nn.conf.layers.OutputLayer.class
+                    : org.deeplearning4j.nn.conf.layers.DenseLayer.class;
+            if (l.getClass() != expected) {
+                return java.util.Optional.of(name + " is a " + l.getClass().getSimpleName()
+                        + "; expected DenseLayers followed by one OutputLayer");
+            }
+            String why = l.getIDropout() != null ? "has dropout"
+                    : ((org.deeplearning4j.nn.conf.layers.BaseLayer) l).getWeightNoise() != null ? "has weight noise"
+                    : l instanceof org.deeplearning4j.nn.conf.layers.DenseLayer d && d.hasLayerNorm()
+                            ? "has layer normalization"
+                    : null;
+            if (why != null) {
+                return java.util.Optional.of(name + " " + why);
+            }
+        }
+        if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
+            return java.util.Optional.of("it has input pre-processors at layers " + conf.getInputPreProcessors().keySet());
+        }
+        return java.util.Optional.empty();
+    }
 }
