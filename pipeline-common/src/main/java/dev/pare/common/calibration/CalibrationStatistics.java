@@ -28,6 +28,7 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -320,10 +321,12 @@ public final class CalibrationStatistics implements Serializable {
                     l.gradients.addOuterProducts(w, in, delta);
                     continue;
                 }
+                INDArray g = Nd4j.createUninitialized(delta.dataType(), new long[] {in.columns(), delta.columns()}, 'f');
                 for (long from = 0; from < n; from += gradientBatchSize) {
                     long to = Math.min(n, from + gradientBatchSize);
                     INDArrayIndex[] group = {NDArrayIndex.interval(from, to), NDArrayIndex.all()};
-                    l.gradients.add(w, in.get(group).transpose().mmul(delta.get(group)));
+                    Nd4j.gemm(in.get(group), delta.get(group), g, true, false, 1.0, 0.0);
+                    l.gradients.add(w, g);
                 }
             }
             return;

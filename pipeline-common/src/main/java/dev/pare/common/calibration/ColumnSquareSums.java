@@ -37,12 +37,16 @@ public final class ColumnSquareSums implements java.io.Serializable {
             throw new IllegalArgumentException("expected [rows, " + sums.length + "] activations, got "
                     + Arrays.toString(activations.shape()));
         }
-        INDArray d = activations.castTo(DataType.DOUBLE);
-        double[] colSums = d.mul(d).sum(0).toDoubleVector();
-        for (int j = 0; j < sums.length; j++) {
-            sums[j] += colSums[j];
+        // One pass over the rows, read in place (no copy for float or double, whatever the ordering).
+        HostMatrix m = HostMatrix.of(activations);
+        int rows = m.rows();
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < sums.length; j++) {
+                double x = m.get(r, j);
+                sums[j] += x * x;
+            }
         }
-        count += activations.rows();
+        count += rows;
     }
 
     /** Adds rows given as plain arrays (row-major {@code [rows, columns]}). */

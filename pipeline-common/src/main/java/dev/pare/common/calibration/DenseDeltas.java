@@ -25,7 +25,8 @@ final class DenseDeltas {
 
     /**
      * {@code δ_l} for every layer l, {@code [batch, nOut_l]}, of the output layer's own loss on
-     * {@code labels}, at the activations of {@code pass}.
+     * {@code labels}, at the activations and pre-activations of {@code pass} (a pass of this
+     * dense network keeps them: {@link ForwardPass#preActivations}).
      */
     static INDArray[] perExample(MultiLayerNetwork net, ForwardPass pass, INDArray labels) {
         int last = net.getnLayers() - 1;
@@ -34,8 +35,8 @@ final class DenseDeltas {
         delta[last] = out.getLossFn().computeGradient(labels, pass.logits().dup(), out.getActivationFn(), null);
         for (int l = last; l > 0; l--) {
             INDArray epsilon = delta[l].mmul(net.getLayer(l).getParam("W").transpose());
-            INDArray pre = pass.layerInputs().get(l - 1).mmul(net.getLayer(l - 1).getParam("W"))
-                    .addiRowVector(net.getLayer(l - 1).getParam("b"));
+            // backprop overwrites its input with dL/dz: a copy keeps the pass intact.
+            INDArray pre = pass.preActivations().get(l - 1).dup('f');
             delta[l - 1] = ((BaseLayer) net.getLayer(l - 1).conf().getLayer()).getActivationFn()
                     .backprop(pre, epsilon).getFirst();
         }

@@ -3,6 +3,7 @@ package dev.pare.common.calibration;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -28,10 +29,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * and counts. With no samples, {@link #fisherDiagonal()} is all zeros.
  */
 public final class WeightGradientSums implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private final long[] shape;
+    // Stored in C order of the shape, or, for matrices once 'f'-ordered ones were added (DL4J's
+    // weights are), in F order: the sums then run along both buffers without a transposed copy.
     private final double[] taylorSums;
     private final double[] squareGradientSums;
+    private boolean columnMajor;
     private long count;
 
     /** An empty accumulator for weights of {@code shape}. */
@@ -85,9 +89,31 @@ public final class WeightGradientSums implements java.io.Serializable {
                     + Arrays.toString(gradient.shape()));
         }
         int length = taylorSums.length;
-        if (length > 0) {
-            // Fresh C-order double copies own exactly `length` values in C order, whatever the
-            // orderings passed in (element-wise ND4J ops on mixed orderings take a slow strided path).
+        if (length > 0 && shape.length == 2) {
+            // Read in place (DL4J's weights are 'f'-ordered views of the flattened parameters).
+            HostMatrix w = HostMatrix.of(weights);
+            HostMatrix g = HostMatrix.of(gradient);
+            char layout = HostMatrix.commonLayout(w, g);
+            if (layout != 0) {
+                storeIn(layout);
+                for (int i = 0; i < length; i++) {
+                    double gi = g.at(i);
+                    taylorSums[i] += Math.abs(w.at(i) * gi);
+                    squareGradientSums[i] += gi * gi;
+                }
+            } else {
+                for (int r = 0; r < w.rows(); r++) {
+                    for (int c = 0; c < w.columns(); c++) {
+                        int i = index(r, c);
+                        double gi = g.get(r, c);
+                        taylorSums[i] += Math.abs(w.get(r, c) * gi);
+                        squareGradientSums[i] += gi * gi;
+                    }
+                }
+            }
+        } else if (length > 0) {
+            // Any other shape (convolution kernels, stored in C order): C-order double copies own exactly
+            // `length` values.
             double[] w = weights.castTo(DataType.DOUBLE).dup('c').data().asDouble();
             double[] g = gradient.castTo(DataType.DOUBLE).dup('c').data().asDouble();
             for (int i = 0; i < length; i++) {
@@ -98,11 +124,13 @@ public final class WeightGradientSums implements java.io.Serializable {
         count++;
     }
 
+
     /**
      * Adds the per-example gradients of a dense layer for a whole batch: with inputs {@code a_r}
      * ({@code [n, nIn]}) and pre-activation loss gradients {@code δ_r} ({@code [n, nOut]}) of rows r,
      * example r's gradient is {@code g_r = a_r δ_rᵀ}, so {@code Σ_r |w⊙g_r| = |w| ⊙ (|A|ᵀ|Δ|)} and
-     * {@code Σ_r g_r² = (A⊙A)ᵀ(Δ⊙Δ)}: two matrix products instead of n samples. Counts n samples.
+     * {@code Σ_r g_r² = (A⊙A)ᵀ(Δ⊙Δ)}: two matrix products instead of n samples, in the inputs'
+     * precision (float GEMMs for float inputs), summed into this accumulator in double. Counts n samples.
      */
     public void addOuterProducts(INDArray weights, INDArray inputs, INDArray deltas) {
         long n = inputs.rows();
@@ -112,16 +140,33 @@ public final class WeightGradientSums implements java.io.Serializable {
                     + "] and deltas [n, " + shape[1] + "]; got " + Arrays.toString(weights.shape()) + ", "
                     + Arrays.toString(inputs.shape()) + " and " + Arrays.toString(deltas.shape()));
         }
-        int length = taylorSums.length;
-        INDArray a = inputs.castTo(DataType.DOUBLE);
-        INDArray d = deltas.castTo(DataType.DOUBLE);
-        INDArray absW = Transforms.abs(weights.castTo(DataType.DOUBLE), true);
-        double[] t = absW.muli(Transforms.abs(a, true).transpose().mmul(Transforms.abs(d, true)))
-                .reshape('c', new long[] {length}).toDoubleVector();
-        double[] gg = a.mul(a).transpose().mmul(d.mul(d)).reshape('c', new long[] {length}).toDoubleVector();
-        for (int i = 0; i < length; i++) {
-            taylorSums[i] += t[i];
-            squareGradientSums[i] += gg[i];
+        // The two products in the inputs' precision (float inputs: float GEMMs), summed here in double.
+        DataType type = inputs.dataType() == DataType.DOUBLE || deltas.dataType() == DataType.DOUBLE
+                ? DataType.DOUBLE : DataType.FLOAT;
+        INDArray a = inputs.castTo(type);
+        INDArray d = deltas.castTo(type);
+        INDArray abs = Nd4j.createUninitialized(type, shape, 'f');
+        Nd4j.gemm(Transforms.abs(a, true), Transforms.abs(d, true), abs, true, false, 1.0, 0.0);
+        INDArray squares = Nd4j.createUninitialized(type, shape, 'f');
+        Nd4j.gemm(a.mul(a), d.mul(d), squares, true, false, 1.0, 0.0);
+        HostMatrix t = HostMatrix.of(abs);
+        HostMatrix gg = HostMatrix.of(squares);
+        HostMatrix w = HostMatrix.of(weights);
+        char layout = HostMatrix.commonLayout(w, t, gg);
+        if (layout != 0) {
+            storeIn(layout);
+            for (int i = 0; i < taylorSums.length; i++) {
+                taylorSums[i] += Math.abs(w.at(i)) * t.at(i);
+                squareGradientSums[i] += gg.at(i);
+            }
+        } else {
+            for (int r = 0; r < shape[0]; r++) {
+                for (int c = 0; c < shape[1]; c++) {
+                    int i = index(r, c);
+                    taylorSums[i] += Math.abs(w.get(r, c)) * t.get(r, c);
+                    squareGradientSums[i] += gg.get(r, c);
+                }
+            }
         }
         count += n;
     }
@@ -132,11 +177,58 @@ public final class WeightGradientSums implements java.io.Serializable {
             throw new IllegalArgumentException("cannot merge statistics of shape " + Arrays.toString(other.shape)
                     + " into " + Arrays.toString(shape));
         }
+        storeIn(other.columnMajor ? 'f' : 'c');
         for (int i = 0; i < taylorSums.length; i++) {
             taylorSums[i] += other.taylorSums[i];
             squareGradientSums[i] += other.squareGradientSums[i];
         }
         count += other.count;
+    }
+
+    /** The storage index of weight (r, c) of a matrix shape. */
+    private int index(int r, int c) {
+        return columnMajor ? c * (int) shape[0] + r : r * (int) shape[1] + c;
+    }
+
+    /** Rearranges the sums into {@code layout} ('c' or 'f') order; only matrices are ever stored in 'f'. */
+    private void storeIn(char layout) {
+        boolean f = layout == 'f';
+        if (f != columnMajor) {
+            transpose(taylorSums, f);
+            transpose(squareGradientSums, f);
+            columnMajor = f;
+        }
+    }
+
+    /** {@code v}, in C (F) order of the matrix shape, rearranged in place into F (C) order when {@code toF}. */
+    private void transpose(double[] v, boolean toF) {
+        int rows = (int) shape[0];
+        int columns = (int) shape[1];
+        double[] copy = v.clone();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                if (toF) {
+                    v[c * rows + r] = copy[r * columns + c];
+                } else {
+                    v[r * columns + c] = copy[c * rows + r];
+                }
+            }
+        }
+    }
+
+    /** {@code v} (stored order) in C order: a copy. */
+    private double[] inCOrder(double[] v) {
+        double[] c = v.clone();
+        if (columnMajor) {
+            int rows = (int) shape[0];
+            int columns = (int) shape[1];
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < columns; k++) {
+                    c[r * columns + k] = v[k * rows + r];
+                }
+            }
+        }
+        return c;
     }
 
     /** The weight shape (a copy); the statistics are flattened in C order of it. */
@@ -151,26 +243,24 @@ public final class WeightGradientSums implements java.io.Serializable {
 
     /** First-order Taylor importance {@code Σ_s |w_i·g_si|} per weight (C order, a copy). */
     public double[] taylor() {
-        return taylorSums.clone();
+        return inCOrder(taylorSums);
     }
 
     /** {@code Σ_s g_si²} per weight (C order, a copy). */
     public double[] squareGradientSums() {
-        return squareGradientSums.clone();
+        return inCOrder(squareGradientSums);
     }
 
     /** Empirical Fisher diagonal {@code E[g_i²] = Σ_s g_si² / count} (C order); zeros when no sample was added. */
     public double[] fisherDiagonal() {
-        double[] f = new double[squareGradientSums.length];
-        if (count > 0) {
-            for (int i = 0; i < f.length; i++) {
-                f[i] = squareGradientSums[i] / count;
-            }
+        double[] f = squareGradientSums();
+        for (int i = 0; i < f.length; i++) {
+            f[i] = count > 0 ? f[i] / count : 0;
         }
         return f;
     }
 
     public WeightGradientSums copy() {
-        return new WeightGradientSums(shape, taylorSums, squareGradientSums, count);
+        return new WeightGradientSums(shape, taylor(), squareGradientSums(), count);
     }
 }

@@ -6,6 +6,7 @@ import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.datapruning.SelectionMethod;
 import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.LrSchedule;
+import dev.pare.common.calibration.Precision;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.importance.Criteria;
 import dev.pare.common.sparsity.SparsityAllocation;
@@ -61,7 +62,8 @@ public record PareConfig(
         }
     }
 
-    public record Calibration(int samples, int partitions, int batchSize, int gradientBatchSize, long maxGramBytes) {
+    public record Calibration(int samples, int partitions, int batchSize, int gradientBatchSize, long maxGramBytes,
+                              Precision precision) {
         public Calibration {
             Values.positive("calibration.samples", samples);
             Values.positive("calibration.partitions", partitions);
@@ -267,7 +269,8 @@ public record PareConfig(
                 new Teacher(t.string("model")),
                 new Spark(s.string("master"), s.string("app-name"), s.stringMap("conf")),
                 new Calibration(cal.integer("samples"), cal.integer("partitions"), cal.integer("batch-size"),
-                        cal.integer("gradient-batch-size"), cal.longValue("max-gram-bytes")),
+                        cal.integer("gradient-batch-size"), cal.longValue("max-gram-bytes"),
+                        Precision.fromName("calibration.precision", cal.string("precision"))),
                 new Score(sc.integer("batch-size")),
                 new Selection(sel.number("fraction"), SelectionMethod.fromName("selection.method", sel.string("method")),
                         ScoreKind.fromName("selection.score", sel.string("score")), sel.bool("class-balanced"),

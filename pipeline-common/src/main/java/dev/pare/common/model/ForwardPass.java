@@ -2,10 +2,14 @@ package dev.pare.common.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One inference pass of a network that keeps what Pare needs: the input every layer consumed
@@ -13,14 +17,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * block, {@code [batch, C, H, W]} for a convolution layer), the output of every layer (after its
  * activation) and the output layer's pre-softmax logits {@code z = h W + b}.
  *
+ * <p>A network of dense layers ({@link Networks#notDenseChain}) is run here with one GEMM per
+ * layer, the same products DL4J's layers compute ({@code a.mmuli(W, z)} into an 'f'-ordered
+ * {@code z}, then {@code z += b} and the activation), without DL4J's per-layer workspace and
+ * bookkeeping; its pre-activations are kept ({@link #preActivations}), the logits among them.
+ * Any other network goes through {@code MultiLayerNetwork.feedForward}.
+ *
  * @param layerInputs {@code layerInputs.get(i)} is the input of layer i
  * @param layerOutputs {@code layerOutputs.get(i)} is the activation output of layer i
  * @param logits {@code [batch, numClasses]}
+ * @param preActivations {@code z_i = a_i W_i + b_i} of every layer of a dense network; empty for others
  */
-public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutputs, INDArray logits) {
+public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutputs, INDArray logits,
+                          List<INDArray> preActivations) {
 
     /** Runs {@code net} in inference mode on {@code features} ({@code [batch, inputSize]}). */
     public static ForwardPass run(MultiLayerNetwork net, INDArray features) {
+        if (Networks.notDenseChain(net).isEmpty()) {
+            return dense(net, features);
+        }
         List<INDArray> acts = net.feedForward(features, false);
         int last = net.getnLayers() - 1;
         // feedForward returns [input, out_0, ..., out_last], each before the next layer's input
@@ -37,7 +52,32 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         INDArray w = net.getLayer(last).getParam("W");
         INDArray b = net.getLayer(last).getParam("b");
         INDArray logits = h.mmul(w).addiRowVector(b);
-        return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits);
+        return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits, List.of());
+    }
+
+    private static ForwardPass dense(MultiLayerNetwork net, INDArray features) {
+        int depth = net.getnLayers();
+        DataType type = net.params().dataType();
+        long rows = features.size(0);
+        List<INDArray> inputs = new ArrayList<>(depth);
+        List<INDArray> outputs = new ArrayList<>(depth);
+        List<INDArray> pre = new ArrayList<>(depth);
+        INDArray a = features.dataType() == type ? features : features.castTo(type);
+        for (int i = 0; i < depth; i++) {
+            Layer layer = net.getLayer(i);
+            INDArray w = layer.getParam("W");
+            INDArray z = Nd4j.createUninitialized(type, new long[] {rows, w.size(1)}, 'f');
+            a.mmuli(w, z);
+            INDArray b = layer.paramTable().get("b");
+            if (b != null) {
+                z.addiRowVector(b);
+            }
+            inputs.add(a);
+            pre.add(z);
+            a = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z.dup('f'), false);
+            outputs.add(a);
+        }
+        return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), pre.get(depth - 1), List.copyOf(pre));
     }
 
     /** Only the logits; the same arithmetic as {@link #run}. */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class WeightGradientSumsTest {
 
@@ -152,5 +153,71 @@ class WeightGradientSumsTest {
         assertArrayEquals(b.shape(), back.shape());
         assertArrayEquals(b.taylor(), back.taylor(), 0.0);
         assertArrayEquals(b.squareGradientSums(), back.squareGradientSums(), 0.0);
+    }
+    @Test
+    void matricesInAnyLayoutViewOrPrecisionMatchLoopsInCOrder() {
+        // DL4J's weights are 'f'-ordered views into the flattened parameters (offset 3 here); gradients
+        // come 'f', 'c', as a transposed view, strided, or in double. The sums must not see any of it.
+        long[] shape = {4, 3};
+        INDArray flat = random(50, 1, 20);
+        INDArray wView = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(3, 15)).reshape('f', 4, 3);
+        assertTrue(wView.isView() && wView.offset() == 3 && wView.ordering() == 'f', "a DL4J-like parameter view");
+        INDArray[] gradients = {
+            random(60, shape).dup('f'),
+            random(61, shape).dup('c'),
+            random(62, 3, 4).transpose(),
+            random(63, 8, 3).get(NDArrayIndex.interval(0, 2, 8), NDArrayIndex.all()),
+            random(64, shape).castTo(DataType.DOUBLE).dup('f'),
+            random(65, shape),
+        };
+        INDArray[] weights = {wView, wView, wView, wView, wView.castTo(DataType.DOUBLE), wView.dup('c')};
+        double[] taylor = new double[12];
+        double[] square = new double[12];
+        WeightGradientSums s = new WeightGradientSums(shape);
+        WeightGradientSums part = new WeightGradientSums(shape);
+        for (int k = 0; k < gradients.length; k++) {
+            (k < 4 ? s : part).add(weights[k], gradients[k]);
+            for (int r = 0; r < 4; r++) {
+                for (int c = 0; c < 3; c++) {
+                    double w = weights[k].getDouble(r, c);
+                    double g = gradients[k].getDouble(r, c);
+                    taylor[r * 3 + c] += Math.abs(w * g);
+                    square[r * 3 + c] += g * g;
+                }
+            }
+        }
+        s.merge(part);
+        assertEquals(6, s.count());
+        assertRelClose(taylor, s.taylor(), 1e-12, "Σ|w·g|");
+        assertRelClose(square, s.squareGradientSums(), 1e-12, "Σg²");
+        WeightGradientSums back = roundTrip(s);
+        assertArrayEquals(s.taylor(), back.taylor(), 0.0);
+        assertArrayEquals(s.squareGradientSums(), back.squareGradientSums(), 0.0);
+        assertArrayEquals(s.taylor(), s.copy().taylor(), 0.0);
+    }
+
+    @Test
+    void outerProductsOfFloatInputsMatchPerExampleLoops() {
+        // [n=5, nIn=4] inputs, [5, nOut=3] deltas in float (float GEMMs), weights a DL4J-like 'f' view.
+        INDArray a = random(70, 5, 4);
+        INDArray d = random(71, 5, 3);
+        INDArray w = random(72, 1, 14).get(NDArrayIndex.point(0), NDArrayIndex.interval(2, 14)).reshape('f', 4, 3);
+        WeightGradientSums s = new WeightGradientSums(4, 3);
+        s.addOuterProducts(w, a, d);
+        double[] taylor = new double[12];
+        double[] square = new double[12];
+        for (int r = 0; r < 5; r++) {
+            for (int i = 0; i < 4; i++) {
+                for (int j = 0; j < 3; j++) {
+                    double g = a.getDouble(r, i) * d.getDouble(r, j);
+                    taylor[i * 3 + j] += Math.abs(w.getDouble(i, j) * g);
+                    square[i * 3 + j] += g * g;
+                }
+            }
+        }
+        assertEquals(5, s.count());
+        // float products: float rounding, not double
+        assertRelClose(taylor, s.taylor(), 1e-6, "Σ_r |w·a_r δ_r|");
+        assertRelClose(square, s.squareGradientSums(), 1e-6, "Σ_r (a_r δ_r)²");
     }
 }

@@ -55,6 +55,41 @@ class ForwardPassTest {
     }
 
     @Test
+    void denseNetworksGiveDl4jsOwnActivationsBitForBitAndKeepPreActivations() {
+        // fc1 20→16 ReLU, fc2 16→12 ReLU, out 12→5 softmax; float, as teachers are stored.
+        MultiLayerNetwork net = TinyNets.dense(31, 20, 16, 12, 5);
+        INDArray x = TinyNets.toArray(TinyNets.randomRows(32, 9, 20));
+        ForwardPass pass = ForwardPass.run(net, x);
+        java.util.List<INDArray> dl4j = net.feedForward(x, false);
+        assertEquals(3, pass.preActivations().size());
+        for (int l = 0; l < 3; l++) {
+            assertEquals(dl4j.get(l), pass.layerInputs().get(l), "input of layer " + l);
+            assertEquals(dl4j.get(l + 1), pass.layerOutputs().get(l), "output of layer " + l);
+            // z = a W + b, and the activation of z is the layer's output
+            INDArray z = pass.preActivations().get(l);
+            float[][] a = pass.layerInputs().get(l).toFloatMatrix();
+            float[][] w = TinyNets.weights(net, l);
+            float[] b = TinyNets.bias(net, l);
+            for (int r = 0; r < 9; r++) {
+                for (int j = 0; j < w[0].length; j++) {
+                    double sum = b[j];
+                    for (int i = 0; i < w.length; i++) {
+                        sum += (double) a[r][i] * w[i][j];
+                    }
+                    assertEquals(sum, z.getDouble(r, j), 1e-5, "z of layer " + l + " at " + r + "," + j);
+                    if (l < 2) {
+                        assertEquals(Math.max(0, z.getDouble(r, j)), pass.layerOutputs().get(l).getDouble(r, j), 0.0);
+                    }
+                }
+            }
+        }
+        assertEquals(pass.preActivations().get(2), pass.logits());
+        // A network that is not a dense chain keeps no pre-activations.
+        assertTrue(ForwardPass.run(TinyNets.cnn(12, DataType.FLOAT), TinyNets.toArray(TinyNets.randomRows(13, 2,
+                TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE))).preActivations().isEmpty());
+    }
+
+    @Test
     void rowMajorLogitsMatchTheMatrix() {
         MultiLayerNetwork net = TinyNets.dense(8, 4, 3, 2);
         INDArray x = TinyNets.toArray(TinyNets.randomRows(6, 7, 4));

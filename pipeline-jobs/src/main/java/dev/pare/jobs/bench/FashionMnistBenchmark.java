@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Precision;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
@@ -65,8 +66,8 @@ import picocli.CommandLine.Parameters;
  * configurations need it, calibrate with gradients (fwd+bwd, batch 128) in a run directory of its
  * own, score-data, distill, and the evaluate stage's Spark pass); {@code compute} holds examples/s
  * of the same per-batch work in a plain loop on the driver, one JVM thread: a teacher epoch, a KD
- * epoch (the distiller's own loop timer), {@link CalibrationJob#add} (in double precision, as the
- * executors), {@link ScoreJob#score} and a forward pass at batch 1000 and 128 on the test set.
+ * epoch (the distiller's own loop timer), {@link CalibrationJob#add} (in the config's
+ * {@code calibration.precision}, as the executors), {@link ScoreJob#score} and a forward pass at batch 1000 and 128 on the test set.
  *
  * <p>Usage: {@code FashionMnistBenchmark TRAIN_URI TEST_URI WORK_DIR [--master URL] [options]}; the
  * options match {@code deploy/bench/compare-pytorch.sh}'s PyTorch peer. Progress goes to stderr,
@@ -226,13 +227,14 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             te.put("what", "median epoch of the teacher training loop (TeacherTrainer, the loop of pare train-teacher)");
             progress.println("bench: compute rates on the driver");
             ExampleArrays calibration = slice(trainArrays, 0, Math.min(calibrationSamples, trainArrays.size()));
+            Precision precision = cfg.calibration().precision();
             compute.set("calibrationForwardBackward", calibrationRate(teacher, calibration, batchSize,
-                    EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRADIENTS), batchSize,
-                    "CalibrationJob.add with input norms + gradients (taylor/fisher), one backward per batch, double"
-                            + " precision as on the executors"));
+                    EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRADIENTS), batchSize, precision,
+                    "CalibrationJob.add with input norms + gradients (taylor/fisher), one backward per batch, "
+                            + precision.configName() + " precision as on the executors"));
             compute.set("calibrationForward", calibrationRate(teacher, calibration, cfg.calibration().batchSize(),
-                    EnumSet.of(Statistic.INPUT_NORMS), 1, "CalibrationJob.add with input norms only (wanda, magnitude),"
-                            + " forward only, double precision"));
+                    EnumSet.of(Statistic.INPUT_NORMS), 1, precision, "CalibrationJob.add with input norms only (wanda,"
+                            + " magnitude), forward only, " + precision.configName() + " precision"));
             compute.set("score", rate(trainArrays.size(), scoreBatchSize, 1, () -> {
                 for (int from = 0; from < trainArrays.size(); from += scoreBatchSize) {
                     ScoreJob.score(teacher, slice(trainArrays, from, Math.min(trainArrays.size(), from + scoreBatchSize)),
@@ -415,24 +417,25 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
                 w, Arrays.copyOfRange(a.labels(), from, to));
     }
 
-    /** The calibration pass of one task over {@code data}, on a double-precision copy of the teacher (as executors). */
+    /** The calibration pass of one task over {@code data}, on a copy of the teacher in {@code precision} (as executors). */
     private static ObjectNode calibrationRate(MultiLayerNetwork teacher, ExampleArrays data, int batch,
-                                              Set<Statistic> statistics, int gradientBatch, String what) {
-        MultiLayerNetwork net = teacher.convertDataType(DataType.DOUBLE);
+                                              Set<Statistic> statistics, int gradientBatch, Precision precision,
+                                              String what) {
+        MultiLayerNetwork net = teacher.convertDataType(precision.dataType());
         CalibrationJob.Settings s = new CalibrationJob.Settings(data.width(), batch, statistics, gradientBatch,
-                Long.MAX_VALUE);
-        // Warm-up on one batch (JIT, workspaces), then one timed pass as the PyTorch peer does.
-        CalibrationJob.add(CalibrationStatistics.emptyFor(net, statistics, Long.MAX_VALUE), net,
-                slice(data, 0, Math.min(batch, data.size())), s, CLASSES);
-        ObjectNode r = rate(data.size(), batch, 1, () -> {
+                Long.MAX_VALUE, precision);
+        Runnable pass = () -> {
             CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, statistics, Long.MAX_VALUE);
             for (int from = 0; from < data.size(); from += batch) {
                 CalibrationJob.add(stats, net, slice(data, from, Math.min(data.size(), from + batch)), s, CLASSES);
             }
-        }, what);
+        };
+        // One untimed pass (JIT, workspaces: the steady state of an executor), then the median of three.
+        pass.run();
+        ObjectNode r = rate(data.size(), batch, 3, pass, what);
         r.put("statistics", statistics.toString());
         r.put("gradientBatchSize", gradientBatch);
-        r.put("precision", "double");
+        r.put("precision", precision.configName());
         return r;
     }
 

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Precision;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.model.Networks;
@@ -12,7 +13,9 @@ import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
 import java.io.Serializable;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
@@ -21,7 +24,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.XXH64;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -36,10 +39,10 @@ import scala.Tuple2;
  * statistics merged on the driver in partition order (so a given input, seed and shard count
  * gives bit-identical statistics).
  *
- * <p>The teacher runs in double precision here: float GEMM results change in their last bits with
- * the batch composition, so float statistics would depend on how rows were sharded and batched;
- * in double they agree with any other batching to ~1e-15 relative. Calibration samples are small
- * (thousands of rows), so the cost is negligible next to scoring the training set.
+ * <p>The teacher runs in the {@link Precision} of the settings. Float GEMM results change in their
+ * last bits with the batch composition, so float statistics are bit-identical for a given sample,
+ * shard count and batch size (all fixed by the config), and change by float rounding with another
+ * batching; in double they agree with any other batching to ~1e-15 relative, at about twice the cost.
  */
 public final class CalibrationJob {
     private static final String SAMPLE_KEY = "_pare_sample_key";
@@ -58,47 +61,151 @@ public final class CalibrationJob {
      * what else ran in the session before. ({@code repartitionByRange} would not do: Spark draws its
      * range bounds from a sample seeded by the RDD's id, the number of RDDs the session made before.)
      *
+     * <p>The ranking reads only (key, id) pairs: their top {@code samples} give the shards' first
+     * keys, which alone reach the driver. One pass over the table then keeps the sampled rows and
+     * sends each, once, to its shard: the features are shuffled once, and only the sample's.
+     *
      * @param samples the number of rows to draw; when the input has fewer, the last shards are short
      *     or empty, so callers pass {@code min(samples, rows)}
      */
-    public static Dataset<Row> sample(Dataset<Row> train, int samples, int shards, long seed) {
-        long s = Seeds.derive(seed, "calibration-sample", 0);
-        Dataset<Row> chosen = train
-                .withColumn(SAMPLE_KEY, xxhash64(col(ExampleTable.ID), lit(s)))
+    public static JavaRDD<Example> sample(Dataset<Row> train, int samples, int shards, long seed) {
+        if (samples < 1 || shards < 1) {
+            throw new IllegalArgumentException("samples and shards must be positive, were " + samples + ", " + shards);
+        }
+        final long s = Seeds.derive(seed, "calibration-sample", 0);
+        final long n = samples;
+        final int p = shards;
+        // Rank r goes to shard floor(r·p/n): kept here are each shard's first rank, and the last rank.
+        List<Tuple2<Row, Long>> marks = train
+                .select(xxhash64(col(ExampleTable.ID), lit(s)).as(SAMPLE_KEY), col(ExampleTable.ID))
                 .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
                 .limit(samples)
-                .orderBy(col(SAMPLE_KEY), col(ExampleTable.ID))
-                .select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
-        // zipWithIndex numbers the globally sorted rows; each internal row is read at once (rows are reused).
-        JavaRDD<Row> sharded = Rows.internal(chosen).zipWithIndex()
-                .mapToPair(t -> new Tuple2<>(t._2(), Example.of(t._1())))
-                .repartitionAndSortWithinPartitions(new ShardPartitioner(samples, shards))
-                .map(t -> t._2().toRow());
-        return train.sparkSession().createDataFrame(sharded, chosen.schema());
+                .toJavaRDD()
+                .zipWithIndex()
+                .filter(t -> t._2() == 0 || t._2() == n - 1 || t._2() * p / n != (t._2() - 1) * p / n)
+                .collect();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.sparkSession().sparkContext());
+        if (marks.isEmpty()) {
+            return jsc.parallelize(List.<Example>of(), p);
+        }
+        List<RankKey> firsts = new java.util.ArrayList<>();
+        RankKey end = null;
+        for (Tuple2<Row, Long> m : marks) {
+            int shard = (int) (m._2() * p / n);
+            RankKey k = new RankKey(m._1().getLong(0), m._1().getLong(1), shard);
+            if (firsts.isEmpty() || firsts.get(firsts.size() - 1).shard() != shard) {
+                firsts.add(k);
+            }
+            end = k;
+        }
+        final RankKey[] starts = firsts.toArray(new RankKey[0]);
+        final RankKey last = end;
+        return Rows.internal(train)
+                .mapPartitionsToPair(rows -> new SampledRows(rows, s, starts, last))
+                .repartitionAndSortWithinPartitions(new ShardPartitioner(p), RankKey.ORDER)
+                .values();
     }
 
-    /** A sampled row in the shuffle: a primitive array instead of a Row's boxed floats. */
-    private record Example(long id, float[] features, int label) implements Serializable {
-        static Example of(InternalRow r) {
-            return new Example(r.getLong(0), r.getArray(1).toFloatArray(), r.getInt(2));
+    /** A sampled row: its features as a primitive array, not a Row's boxed floats. */
+    public record Example(long id, float[] features, int label) implements Serializable {}
+
+    /** Up to {@code max} sampled rows from {@code it} as example arrays. */
+    static ExampleArrays take(Iterator<Example> it, int max, int width) {
+        java.util.List<Example> batch = new java.util.ArrayList<>(max);
+        while (batch.size() < max && it.hasNext()) {
+            batch.add(it.next());
+        }
+        int n = batch.size();
+        long[] ids = new long[n];
+        int[] labels = new int[n];
+        float[] features = new float[n * width];
+        for (int r = 0; r < n; r++) {
+            Example e = batch.get(r);
+            if (e.features().length != width) {
+                throw new IllegalArgumentException("example id " + e.id() + ": column " + ExampleTable.FEATURES
+                        + " holds " + e.features().length + " values, expected " + width);
+            }
+            ids[r] = e.id();
+            labels[r] = e.label();
+            System.arraycopy(e.features(), 0, features, r * width, width);
+        }
+        return new ExampleArrays(ids, features, width, labels);
+    }
+
+    /**
+     * A row's place in the sample order ({@code xxhash64(id, seed)}, then id) and its shard. The key
+     * is Spark's {@code xxhash64(id, s)}: the id hashed with Spark's seed 42, then {@code s} with that.
+     */
+    record RankKey(long key, long id, int shard) implements Serializable {
+        static final Comparator<RankKey> ORDER = (Comparator<RankKey> & Serializable) (a, b) -> a.compareTo(b);
+
+        static long key(long id, long s) {
+            return XXH64.hashLong(s, XXH64.hashLong(id, 42L));
         }
 
-        Row toRow() {
-            return RowFactory.create(id, features, label);
+        int compareTo(RankKey o) {
+            int c = Long.compare(key, o.key);
+            return c != 0 ? c : Long.compare(id, o.id);
         }
     }
 
-    /** Rank {@code r} of {@code n} rows goes to shard {@code floor(r·shards/n)}: contiguous, sizes within one. */
+    /** The sampled rows of one input partition, keyed by their place in the sample (internal rows are read at once). */
+    private static final class SampledRows implements Iterator<Tuple2<RankKey, Example>> {
+        private final Iterator<InternalRow> rows;
+        private final long seed;
+        private final RankKey[] starts;
+        private final RankKey last;
+        private Tuple2<RankKey, Example> next;
+
+        SampledRows(Iterator<InternalRow> rows, long seed, RankKey[] starts, RankKey last) {
+            this.rows = rows;
+            this.seed = seed;
+            this.starts = starts;
+            this.last = last;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && rows.hasNext()) {
+                InternalRow r = rows.next();
+                long id = r.getLong(0);
+                RankKey k = new RankKey(RankKey.key(id, seed), id, 0);
+                if (k.compareTo(last) <= 0) {
+                    // The shard whose first key is the greatest at or below k.
+                    int lo = 0;
+                    int hi = starts.length - 1;
+                    while (lo < hi) {
+                        int mid = (lo + hi + 1) >>> 1;
+                        if (starts[mid].compareTo(k) <= 0) {
+                            lo = mid;
+                        } else {
+                            hi = mid - 1;
+                        }
+                    }
+                    next = new Tuple2<>(new RankKey(k.key(), id, starts[lo].shard()),
+                            new Example(id, r.getArray(1).toFloatArray(), r.getInt(2)));
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public Tuple2<RankKey, Example> next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            Tuple2<RankKey, Example> t = next;
+            next = null;
+            return t;
+        }
+    }
+
+    /** A sample row goes to the shard of its key. */
     static final class ShardPartitioner extends Partitioner {
-        private static final long serialVersionUID = 1L;
-        private final long rows;
+        private static final long serialVersionUID = 2L;
         private final int shards;
 
-        ShardPartitioner(long rows, int shards) {
-            if (rows < 1 || shards < 1) {
-                throw new IllegalArgumentException("rows and shards must be positive, were " + rows + ", " + shards);
-            }
-            this.rows = rows;
+        ShardPartitioner(int shards) {
             this.shards = shards;
         }
 
@@ -108,32 +215,37 @@ public final class CalibrationJob {
         }
 
         @Override
-        public int getPartition(Object rank) {
-            // rank < rows <= Integer.MAX_VALUE (the sample is a limit(samples)), so rank·shards fits a long.
-            return (int) ((Long) rank * shards / rows);
+        public int getPartition(Object key) {
+            return ((RankKey) key).shard();
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ShardPartitioner p && p.rows == rows && p.shards == shards;
+            return o instanceof ShardPartitioner p && p.shards == shards;
         }
 
         @Override
         public int hashCode() {
-            return Long.hashCode(rows) * 31 + shards;
+            return shards;
         }
     }
 
-    /** What the pass computes. */
+    /** What the pass computes, and in which precision. */
     public record Settings(int width, int batchSize, Set<Statistic> statistics, int gradientBatchSize,
-                           long maxGramBytes) implements java.io.Serializable {
+                           long maxGramBytes, Precision precision) implements java.io.Serializable {
         public Settings {
             statistics = Set.copyOf(statistics);
+        }
+
+        /** In double precision: statistics independent of the batching to ~1e-15 (what tests compare). */
+        public Settings(int width, int batchSize, Set<Statistic> statistics, int gradientBatchSize, long maxGramBytes) {
+            this(width, batchSize, statistics, gradientBatchSize, maxGramBytes, Precision.DOUBLE);
         }
     }
 
     /** Runs the pass; {@code teacher} is ModelSerializer bytes, broadcast to the executors. */
-    public static CalibrationStatistics run(SparkSession spark, Dataset<Row> sample, byte[] teacher, Settings settings) {
+    public static CalibrationStatistics run(SparkSession spark, JavaRDD<Example> sample, byte[] teacher,
+                                           Settings settings) {
         // Checked on the driver first, so a too-large XᵀX or a bad network fails before any task runs.
         MultiLayerNetwork local = Networks.read(teacher, "teacher", false);
         CalibrationStatistics.emptyFor(local, settings.statistics(), settings.maxGramBytes());
@@ -147,11 +259,11 @@ public final class CalibrationJob {
         try {
             // Locals only: the closure must not capture this job or a network.
             final Settings s = settings;
-            JavaRDD<CalibrationStatistics> parts = Rows.internal(sample).mapPartitions(rows -> {
-                MultiLayerNetwork net = ExecutorModels.get(model, DataType.DOUBLE);
+            JavaRDD<CalibrationStatistics> parts = sample.mapPartitions(rows -> {
+                MultiLayerNetwork net = ExecutorModels.get(model, s.precision().dataType());
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
                 while (rows.hasNext()) {
-                    add(stats, net, Rows.takeInternal(rows, s.batchSize(), s.width()), s, classes);
+                    add(stats, net, take(rows, s.batchSize(), s.width()), s, classes);
                 }
                 return Collections.singletonList(stats).iterator();
             }).persist(StorageLevel.MEMORY_AND_DISK());
@@ -180,20 +292,21 @@ public final class CalibrationJob {
 
     /**
      * Adds one batch to a task's statistics: what every task does per batch, with {@code net} in
-     * double precision; public so that benchmarks can time the same work without Spark.
+     * the settings' precision; public so that benchmarks can time the same work without Spark.
      */
     public static void add(CalibrationStatistics stats, MultiLayerNetwork net, ExampleArrays batch, Settings settings,
                            int classes) {
-        INDArray x = batch.featureRange(0, batch.size()).castTo(DataType.DOUBLE);
-        INDArray y = settings.statistics().contains(Statistic.GRADIENTS) ? oneHot(batch.labels(), classes) : null;
+        DataType type = settings.precision().dataType();
+        INDArray x = batch.featureRange(0, batch.size()).castTo(type);
+        INDArray y = settings.statistics().contains(Statistic.GRADIENTS) ? oneHot(batch.labels(), classes, type) : null;
         stats.add(net, x, y, settings.gradientBatchSize());
     }
 
-    private static INDArray oneHot(int[] labels, int classes) {
+    private static INDArray oneHot(int[] labels, int classes, DataType type) {
         double[] y = new double[labels.length * classes];
         for (int r = 0; r < labels.length; r++) {
             y[r * classes + labels[r]] = 1;
         }
-        return Nd4j.create(y, new long[] {labels.length, classes}, 'c');
+        return Nd4j.create(y, new long[] {labels.length, classes}, 'c').castTo(type);
     }
 }

@@ -56,7 +56,8 @@ public final class CalibrateStage implements Stage {
         CalibrationStatistics stats;
         try {
             stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), new CalibrationJob.Settings(
-                    ctx.featureLength(), cal.batchSize(), wanted, cal.gradientBatchSize(), cal.maxGramBytes()));
+                    ctx.featureLength(), cal.batchSize(), wanted, cal.gradientBatchSize(), cal.maxGramBytes(),
+                    cal.precision()));
         } catch (IllegalArgumentException e) {
             throw new BadInputException("calibrate: " + e.getMessage());
         }

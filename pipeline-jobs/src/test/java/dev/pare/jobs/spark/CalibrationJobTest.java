@@ -27,6 +27,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -64,13 +65,10 @@ class CalibrationJobTest {
         return new CalibrationJob.Settings(784, batchSize, Set.of(Statistic.INPUT_NORMS), 1, Long.MAX_VALUE);
     }
 
-    private static INDArray features(List<Row> rows) {
+    private static INDArray features(List<CalibrationJob.Example> rows) {
         float[] flat = new float[rows.size() * 784];
         for (int r = 0; r < rows.size(); r++) {
-            List<Float> f = rows.get(r).getList(1);
-            for (int j = 0; j < 784; j++) {
-                flat[r * 784 + j] = f.get(j);
-            }
+            System.arraycopy(rows.get(r).features(), 0, flat, r * 784, 784);
         }
         return Nd4j.create(flat, new long[] {rows.size(), 784}, 'c').castTo(DataType.DOUBLE);
     }
@@ -81,11 +79,11 @@ class CalibrationJobTest {
 
     @Test
     void everyStatisticEqualsAnIndependentDriverSideComputation() {
-        Dataset<Row> sample = CalibrationJob.sample(train, 40, 3, 5L);
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 40, 3, 5L);
         CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, new CalibrationJob.Settings(784, 16,
                 EnumSet.allOf(Statistic.class), 1, Long.MAX_VALUE));
         assertEquals(EnumSet.allOf(Statistic.class), stats.computed());
-        List<Row> rows = sample.collectAsList();
+        List<CalibrationJob.Example> rows = sample.collect();
         INDArray x = features(rows);
         MultiLayerNetwork net = teacher.convertDataType(DataType.DOUBLE);
         List<INDArray> acts = net.feedForward(x, false);
@@ -94,7 +92,7 @@ class CalibrationJobTest {
         double[][][] square = new double[3][][];
         for (int r = 0; r < rows.size(); r++) {
             double[] y = new double[10];
-            y[rows.get(r).getInt(2)] = 1;
+            y[rows.get(r).label()] = 1;
             net.setInput(x.getRow(r, true).dup());
             net.setLabels(Nd4j.create(y, new long[] {1, 10}, 'c'));
             net.computeGradientAndScore();
@@ -166,8 +164,8 @@ class CalibrationJobTest {
                 .build());
         square.init();
         byte[] cnn = java.nio.file.Files.readAllBytes(Paths.get(LocalSpark.sample("teacher-lenet5.zip")));
-        Dataset<Row> sample = CalibrationJob.sample(train, 48, 3, 21L);
-        INDArray x = features(sample.collectAsList());
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 48, 3, 21L);
+        INDArray x = features(sample.collect());
         for (byte[] model : List.of(Networks.toBytes(square, false), cnn)) {
             Set<Statistic> kinds = EnumSet.of(Statistic.INPUT_NORMS, Statistic.OUTPUT_ACTIVATIONS, Statistic.COSINE);
             CalibrationStatistics spark3 = CalibrationJob.run(spark, sample, model,
@@ -223,22 +221,15 @@ class CalibrationJobTest {
 
     @Test
     void statisticsEqualDriverSideComputationOverTheSameRows() {
-        Dataset<Row> sample = CalibrationJob.sample(train, 300, 3, 7L);
-        assertEquals(3, sample.rdd().getNumPartitions());
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 300, 3, 7L);
+        assertEquals(3, sample.getNumPartitions());
         CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, norms(64));
 
         // Driver route: the same rows (any order), one double-precision forward pass over all of them (the
         // calibration pass runs the teacher in double), sums of squares in plain Java loops.
-        List<Row> rows = sample.collectAsList();
+        List<CalibrationJob.Example> rows = sample.collect();
         assertEquals(300, rows.size());
-        float[] flat = new float[rows.size() * 784];
-        for (int r = 0; r < rows.size(); r++) {
-            List<Float> f = rows.get(r).getList(1);
-            for (int j = 0; j < 784; j++) {
-                flat[r * 784 + j] = f.get(j);
-            }
-        }
-        INDArray x = Nd4j.create(flat, new long[] {rows.size(), 784}, 'c').castTo(DataType.DOUBLE);
+        INDArray x = features(rows);
         List<INDArray> acts = teacher.convertDataType(DataType.DOUBLE).feedForward(x, false);
         for (CalibrationStatistics.LayerStatistics l : stats.layers()) {
             double[][] in = acts.get(l.index()).toDoubleMatrix();
@@ -294,8 +285,8 @@ class CalibrationJobTest {
                 shardIds(CalibrationJob.sample(train, 10, 4, 13L)).stream().map(List::size).toList());
     }
 
-    private static List<List<Long>> shardIds(Dataset<Row> sample) {
-        return sample.javaRDD().map(r -> r.getLong(0)).glom().collect();
+    private static List<List<Long>> shardIds(JavaRDD<CalibrationJob.Example> sample) {
+        return sample.map(CalibrationJob.Example::id).glom().collect();
     }
 
     /** "first..last (size)" of each shard: a short failure message. */
@@ -306,10 +297,8 @@ class CalibrationJobTest {
 
     @Test
     void differentSeedDrawsADifferentSample() {
-        List<Long> a = CalibrationJob.sample(train, 100, 2, 1L).select("id").as(org.apache.spark.sql.Encoders.LONG())
-                .collectAsList();
-        List<Long> b = CalibrationJob.sample(train, 100, 2, 2L).select("id").as(org.apache.spark.sql.Encoders.LONG())
-                .collectAsList();
+        List<Long> a = CalibrationJob.sample(train, 100, 2, 1L).map(CalibrationJob.Example::id).collect();
+        List<Long> b = CalibrationJob.sample(train, 100, 2, 2L).map(CalibrationJob.Example::id).collect();
         assertEquals(100, a.size());
         assertEquals(100, new java.util.HashSet<>(a).size(), "no duplicates");
         assertNotEquals(new java.util.HashSet<>(a), new java.util.HashSet<>(b));
@@ -318,7 +307,7 @@ class CalibrationJobTest {
     @Test
     void emptyShardsMergeToTheSameStatistics() {
         // 5 rows in 8 shards: at least 3 partitions are empty and contribute zero-count accumulators.
-        Dataset<Row> tiny = CalibrationJob.sample(train, 5, 8, 3L);
+        JavaRDD<CalibrationJob.Example> tiny = CalibrationJob.sample(train, 5, 8, 3L);
         CalibrationStatistics stats = CalibrationJob.run(spark, tiny, teacherBytes, norms(2));
         assertEquals(5, stats.samples());
         CalibrationStatistics oneShard = CalibrationJob.run(spark, CalibrationJob.sample(train, 5, 1, 3L), teacherBytes,
