@@ -292,6 +292,15 @@ public final class CalibrationStatistics implements Serializable {
      *               when GRADIENTS are not held
      */
     public void add(MultiLayerNetwork net, INDArray features, INDArray labels, int gradientBatchSize) {
+        add(net, features, labels, gradientBatchSize, null);
+    }
+
+    /**
+     * {@link #add(MultiLayerNetwork, INDArray, INDArray, int)} with the forward pass run into
+     * {@code buffers} (a task's arrays, reused batch after batch; null: fresh ones).
+     */
+    public void add(MultiLayerNetwork net, INDArray features, INDArray labels, int gradientBatchSize,
+                    ForwardPass.Buffers buffers) {
         boolean gradients = computed.contains(Statistic.GRADIENTS);
         // Checked before anything is added, so that a refused batch leaves these statistics unchanged.
         if (gradients) {
@@ -303,7 +312,7 @@ public final class CalibrationStatistics implements Serializable {
             }
             checkGradientBatch(net, gradientBatchSize);
         }
-        ForwardPass pass = ForwardPass.run(net, features);
+        ForwardPass pass = ForwardPass.run(net, features, buffers);
         add(net, pass);
         if (!gradients) {
             return;

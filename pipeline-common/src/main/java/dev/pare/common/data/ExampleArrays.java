@@ -48,9 +48,18 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
 
     /** Contiguous rows {@code [from, to)} as a {@code [to - from, width]} float array. */
     public INDArray featureRange(int from, int to) {
-        INDArray x = Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c');
-        x.data().asNioFloat().put(features, from * width, (to - from) * width);
-        return writtenOnHost(x);
+        return featureRange(from, to, Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c'));
+    }
+
+    /** Rows {@code [from, to)} written into {@code into}, a fresh-layout {@code [to - from, width]} 'c' float array. */
+    public INDArray featureRange(int from, int to, INDArray into) {
+        if (into.dataType() != DataType.FLOAT || into.ordering() != 'c' || into.isView() || into.rows() != to - from
+                || into.columns() != width) {
+            throw new IllegalArgumentException("expected a [" + (to - from) + ", " + width + "] 'c' float array, got "
+                    + into.shapeInfoToString());
+        }
+        into.data().asNioFloat().put(features, from * width, (to - from) * width);
+        return writtenOnHost(into);
     }
 
     /**

@@ -282,9 +282,10 @@ public final class Distiller {
     public static ClassificationMetrics evaluate(MultiLayerNetwork net, ExampleArrays data, int numClasses,
                                                  int batchSize) {
         ClassificationMetrics m = new ClassificationMetrics(numClasses);
+        ForwardPass.Buffers buffers = new ForwardPass.Buffers();
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            float[] logits = ForwardPass.logitsRowMajor(net, data.featureRange(from, to));
+            float[] logits = ForwardPass.logitsRowMajor(net, data.featureRange(from, to), buffers);
             m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
         }
         return m;

@@ -31,10 +31,78 @@ import org.nd4j.linalg.factory.Nd4j;
 public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutputs, INDArray logits,
                           List<INDArray> preActivations) {
 
+    /**
+     * Arrays reused by one thread's consecutive passes of one network (native allocations of a
+     * few MB per batch were a quarter of a scoring pass): a pass run with them, and its feature
+     * batch, hold valid values until the next call on the same buffers. Holds two batch sizes (a
+     * partition's full batches and its last one).
+     */
+    public static final class Buffers {
+        private final Sized[] sizes = new Sized[2];
+        private int nextSlot;
+
+        /** Rows {@code [0, batch.size())} of {@code batch} as a {@code [n, width]} float array of these buffers. */
+        public INDArray features(dev.pare.common.data.ExampleArrays batch) {
+            Sized s = sized(batch.size());
+            if (s.features == null || s.features.columns() != batch.width()) {
+                s.features = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch.size(), batch.width()}, 'c');
+            }
+            return batch.featureRange(0, batch.size(), s.features);
+        }
+
+        private Sized sized(long rows) {
+            for (Sized s : sizes) {
+                if (s != null && s.rows == rows) {
+                    return s;
+                }
+            }
+            Sized s = new Sized(rows);
+            sizes[nextSlot] = s;
+            nextSlot = (nextSlot + 1) % sizes.length;
+            return s;
+        }
+
+        /** Pre-activations and outputs of every layer, for one batch size. */
+        private static final class Sized {
+            final long rows;
+            INDArray features;
+            INDArray[] pre = new INDArray[0];
+            INDArray[] post = new INDArray[0];
+
+            Sized(long rows) {
+                this.rows = rows;
+            }
+
+            INDArray array(INDArray[] held, int layer, DataType type, long columns) {
+                INDArray a = held[layer];
+                if (a == null || a.dataType() != type || a.columns() != columns) {
+                    a = Nd4j.createUninitialized(type, new long[] {rows, columns}, 'f');
+                    held[layer] = a;
+                }
+                return a;
+            }
+
+            void depth(int layers) {
+                if (pre.length != layers) {
+                    pre = new INDArray[layers];
+                    post = new INDArray[layers];
+                }
+            }
+        }
+    }
+
     /** Runs {@code net} in inference mode on {@code features} ({@code [batch, inputSize]}). */
     public static ForwardPass run(MultiLayerNetwork net, INDArray features) {
+        return run(net, features, null);
+    }
+
+    /**
+     * {@link #run(MultiLayerNetwork, INDArray)} into {@code buffers} (null: fresh arrays) when
+     * {@code net} is a dense network; the pass is valid until the next use of {@code buffers}.
+     */
+    public static ForwardPass run(MultiLayerNetwork net, INDArray features, Buffers buffers) {
         if (Networks.notDenseChain(net).isEmpty()) {
-            return dense(net, features);
+            return dense(net, features, buffers);
         }
         List<INDArray> acts = net.feedForward(features, false);
         int last = net.getnLayers() - 1;
@@ -55,10 +123,14 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits, List.of());
     }
 
-    private static ForwardPass dense(MultiLayerNetwork net, INDArray features) {
+    private static ForwardPass dense(MultiLayerNetwork net, INDArray features, Buffers buffers) {
         int depth = net.getnLayers();
         DataType type = net.params().dataType();
         long rows = features.size(0);
+        Buffers.Sized held = buffers == null ? null : buffers.sized(rows);
+        if (held != null) {
+            held.depth(depth);
+        }
         List<INDArray> inputs = new ArrayList<>(depth);
         List<INDArray> outputs = new ArrayList<>(depth);
         List<INDArray> pre = new ArrayList<>(depth);
@@ -66,7 +138,9 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         for (int i = 0; i < depth; i++) {
             Layer layer = net.getLayer(i);
             INDArray w = layer.getParam("W");
-            INDArray z = Nd4j.createUninitialized(type, new long[] {rows, w.size(1)}, 'f');
+            long out = w.size(1);
+            INDArray z = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
+                    : held.array(held.pre, i, type, out);
             a.mmuli(w, z);
             INDArray b = layer.paramTable().get("b");
             if (b != null) {
@@ -74,7 +148,8 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             }
             inputs.add(a);
             pre.add(z);
-            a = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(z.dup('f'), false);
+            INDArray h = held == null ? z.dup('f') : held.array(held.post, i, type, out).assign(z);
+            a = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(h, false);
             outputs.add(a);
         }
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), pre.get(depth - 1), List.copyOf(pre));
@@ -90,9 +165,10 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
                                          int batchSize) {
         int classes = (int) Networks.outputSize(net);
         float[] z = new float[data.size() * classes];
+        Buffers buffers = new Buffers();
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            float[] part = logitsRowMajor(net, data.featureRange(from, to));
+            float[] part = logitsRowMajor(net, data.featureRange(from, to), buffers);
             System.arraycopy(part, 0, z, from * classes, part.length);
         }
         return z;
@@ -100,7 +176,12 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
 
     /** The logits as a row-major float array {@code [batch · numClasses]}. */
     public static float[] logitsRowMajor(MultiLayerNetwork net, INDArray features) {
-        INDArray z = logits(net, features);
+        return logitsRowMajor(net, features, null);
+    }
+
+    /** {@link #logitsRowMajor(MultiLayerNetwork, INDArray)} through {@code buffers} (may be null). */
+    public static float[] logitsRowMajor(MultiLayerNetwork net, INDArray features, Buffers buffers) {
+        INDArray z = run(net, features, buffers).logits();
         // A fresh C-order copy owns a buffer of exactly [batch · numClasses] floats in row-major order.
         return z.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
     }

@@ -334,4 +334,15 @@ class ConfigLoaderTest {
         assertEquals(dev.pare.common.distill.DistillEngine.FUSED,
                 ConfigLoader.load(null, List.of("distill.engine=fused")).distill().engine());
     }
+
+    @Test
+    void calibrationPrecisionIsFloatByDefaultAndNamedWhenWrong() {
+        assertEquals(dev.pare.common.calibration.Precision.FLOAT,
+                ConfigLoader.load(null, List.of()).calibration().precision());
+        assertEquals(dev.pare.common.calibration.Precision.DOUBLE,
+                ConfigLoader.load(null, List.of("calibration.precision=double")).calibration().precision());
+        ConfigError e = failing("calibration.precision=half");
+        assertEquals("calibration.precision", e.path());
+        assertMessageContains(e, "half", "float", "double");
+    }
 }

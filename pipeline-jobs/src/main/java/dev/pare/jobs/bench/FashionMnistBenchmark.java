@@ -10,6 +10,7 @@ import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.Distiller;
+import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.train.Architecture;
 import dev.pare.common.train.InputShape;
@@ -235,12 +236,14 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             compute.set("calibrationForward", calibrationRate(teacher, calibration, cfg.calibration().batchSize(),
                     EnumSet.of(Statistic.INPUT_NORMS), 1, precision, "CalibrationJob.add with input norms only (wanda,"
                             + " magnitude), forward only, " + precision.configName() + " precision"));
-            compute.set("score", rate(trainArrays.size(), scoreBatchSize, 1, () -> {
+            ForwardPass.Buffers scoreBuffers = new ForwardPass.Buffers();
+            compute.set("score", rate(trainArrays.size(), scoreBatchSize, REPEATS, () -> {
                 for (int from = 0; from < trainArrays.size(); from += scoreBatchSize) {
                     ScoreJob.score(teacher, slice(trainArrays, from, Math.min(trainArrays.size(), from + scoreBatchSize)),
-                            CLASSES);
+                            CLASSES, scoreBuffers);
                 }
-            }, "ScoreJob.score on every training example: forward, logits, loss, EL2N, entropy, margin, GraNd, rows"));
+            }, "ScoreJob.score on every training example (median of " + REPEATS + " passes): forward, logits, loss,"
+                    + " EL2N, entropy, margin, GraNd, rows, as one task does with its reused arrays"));
             for (int bs : new int[] {1000, 128}) {
                 Distiller.evaluate(teacher, testArrays, CLASSES, bs);
                 compute.set("forwardBs" + bs, rate(testArrays.size(), bs, REPEATS,
@@ -424,10 +427,12 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
         MultiLayerNetwork net = teacher.convertDataType(precision.dataType());
         CalibrationJob.Settings s = new CalibrationJob.Settings(data.width(), batch, statistics, gradientBatch,
                 Long.MAX_VALUE, precision);
+        ForwardPass.Buffers buffers = new ForwardPass.Buffers();
         Runnable pass = () -> {
             CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, statistics, Long.MAX_VALUE);
             for (int from = 0; from < data.size(); from += batch) {
-                CalibrationJob.add(stats, net, slice(data, from, Math.min(data.size(), from + batch)), s, CLASSES);
+                CalibrationJob.add(stats, net, slice(data, from, Math.min(data.size(), from + batch)), s, CLASSES,
+                        buffers);
             }
         };
         // One untimed pass (JIT, workspaces: the steady state of an executor), then the median of three.

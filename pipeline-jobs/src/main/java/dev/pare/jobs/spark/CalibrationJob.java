@@ -8,6 +8,7 @@ import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.calibration.Precision;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
@@ -262,8 +263,9 @@ public final class CalibrationJob {
             JavaRDD<CalibrationStatistics> parts = sample.mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, s.precision().dataType());
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
+                ForwardPass.Buffers buffers = new ForwardPass.Buffers();
                 while (rows.hasNext()) {
-                    add(stats, net, take(rows, s.batchSize(), s.width()), s, classes);
+                    add(stats, net, take(rows, s.batchSize(), s.width()), s, classes, buffers);
                 }
                 return Collections.singletonList(stats).iterator();
             }).persist(StorageLevel.MEMORY_AND_DISK());
@@ -295,11 +297,11 @@ public final class CalibrationJob {
      * the settings' precision; public so that benchmarks can time the same work without Spark.
      */
     public static void add(CalibrationStatistics stats, MultiLayerNetwork net, ExampleArrays batch, Settings settings,
-                           int classes) {
+                           int classes, ForwardPass.Buffers buffers) {
         DataType type = settings.precision().dataType();
-        INDArray x = batch.featureRange(0, batch.size()).castTo(type);
+        INDArray x = buffers.features(batch).castTo(type);
         INDArray y = settings.statistics().contains(Statistic.GRADIENTS) ? oneHot(batch.labels(), classes, type) : null;
-        stats.add(net, x, y, settings.gradientBatchSize());
+        stats.add(net, x, y, settings.gradientBatchSize(), buffers);
     }
 
     private static INDArray oneHot(int[] labels, int classes, DataType type) {

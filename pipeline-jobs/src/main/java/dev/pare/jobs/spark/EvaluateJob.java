@@ -32,11 +32,13 @@ public final class EvaluateJob {
                 MultiLayerNetwork net = ExecutorModels.get(m);
                 MultiLayerNetwork ref = ExecutorModels.get(t);
                 ClassificationMetrics metrics = new ClassificationMetrics(c);
+                ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
+                ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
                 while (rows.hasNext()) {
                     ExampleArrays batch = Rows.takeInternal(rows, bs, w);
-                    var x = batch.featureRange(0, batch.size());
-                    float[] logits = ForwardPass.logitsRowMajor(net, x);
-                    float[] refLogits = ForwardPass.logitsRowMajor(ref, x);
+                    var x = netBuffers.features(batch);
+                    float[] logits = ForwardPass.logitsRowMajor(net, x, netBuffers);
+                    float[] refLogits = ForwardPass.logitsRowMajor(ref, x, refBuffers);
                     int[] refPred = new int[batch.size()];
                     for (int r = 0; r < refPred.length; r++) {
                         refPred[r] = ClassificationMetrics.argmax(refLogits, r * c, c);

@@ -54,6 +54,7 @@ public final class ScoreJob {
         final int bs = batchSize;
         JavaRDD<Row> out = Rows.internal(examples).mapPartitions(rows -> new Iterator<Row>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
+            private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
             private List<Row> buffer = List.of();
             private int next;
 
@@ -65,7 +66,7 @@ public final class ScoreJob {
                 if (!rows.hasNext()) {
                     return false;
                 }
-                buffer = score(net, Rows.takeInternal(rows, bs, w), c);
+                buffer = score(net, Rows.takeInternal(rows, bs, w), c, buffers);
                 next = 0;
                 return true;
             }
@@ -84,9 +85,12 @@ public final class ScoreJob {
     /**
      * The output rows of one batch: one forward pass of the teacher, then the per-example scores.
      * What every task does per batch; public so that benchmarks can time the same work without Spark.
+     *
+     * @param buffers a task's arrays, reused batch after batch (null: fresh ones)
      */
-    public static List<Row> score(MultiLayerNetwork net, ExampleArrays batch, int c) {
-        ForwardPass pass = ForwardPass.run(net, batch.featureRange(0, batch.size()));
+    public static List<Row> score(MultiLayerNetwork net, ExampleArrays batch, int c, ForwardPass.Buffers buffers) {
+        INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
+        ForwardPass pass = ForwardPass.run(net, x, buffers);
         float[] logits = rowMajor(pass.logits());
         INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
         int hw = (int) penultimate.size(1);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Precision;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
@@ -246,6 +247,42 @@ class CalibrationJobTest {
                 assertEquals(expected[j], actual[j], tol, "layer " + l.name() + " column " + j);
             }
         }
+    }
+
+    @Test
+    void floatPrecisionIsWithinFloatRoundingOfDoubleAndBitIdenticalWhateverTheInputPartitioning() {
+        Set<Statistic> kinds = EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRADIENTS);
+        for (int gradientBatch : new int[] {1, 8}) {
+            CalibrationJob.Settings inFloat = new CalibrationJob.Settings(784, 32, kinds, gradientBatch, Long.MAX_VALUE,
+                    Precision.FLOAT);
+            CalibrationStatistics f = CalibrationJob.run(spark, CalibrationJob.sample(train, 200, 3, 17L), teacherBytes,
+                    inFloat);
+            CalibrationStatistics again = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(7), 200, 3,
+                    17L), teacherBytes, inFloat);
+            assertEquals(f, again, "float statistics of the same sample and shards, other input partitioning");
+            CalibrationStatistics d = CalibrationJob.run(spark, CalibrationJob.sample(train, 200, 3, 17L), teacherBytes,
+                    new CalibrationJob.Settings(784, 32, kinds, gradientBatch, Long.MAX_VALUE, Precision.DOUBLE));
+            assertTrue(!f.equals(d), "float and double passes differ in their last bits");
+            for (CalibrationStatistics.LayerStatistics l : d.layers()) {
+                CalibrationStatistics.LayerStatistics fl = f.layer(l.index());
+                String what = l.name() + " (gradient batch " + gradientBatch + ")";
+                assertCloseInL1(l.inputSquareSums().sums(), fl.inputSquareSums().sums(), 1e-6, what + " Σx²");
+                assertCloseInL1(l.gradients().taylor(), fl.gradients().taylor(), 1e-5, what + " Σ|w·g|");
+                assertCloseInL1(l.gradients().squareGradientSums(), fl.gradients().squareGradientSums(), 1e-5,
+                        what + " Σg²");
+            }
+        }
+    }
+
+    /** ‖actual − expected‖₁ ≤ rel · ‖expected‖₁: float rounding, whatever the size of single entries. */
+    private static void assertCloseInL1(double[] expected, double[] actual, double rel, String what) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += Math.abs(actual[i] - expected[i]);
+            norm += Math.abs(expected[i]);
+        }
+        assertTrue(norm > 0 && diff <= rel * norm, what + ": relative L1 difference " + diff / norm);
     }
 
     @Test
