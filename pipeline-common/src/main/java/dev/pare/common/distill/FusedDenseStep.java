@@ -19,6 +19,7 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * A KD training step for students made of dense layers and a softmax output layer, computed with
@@ -35,7 +36,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * subtracted from the parameters and the iteration count advanced. So the updater state, the
  * saved model and a resumed run are the same as with {@code fit}; only rounding differs.
  */
-final class FusedDenseStep implements TrainingStep {
+public final class FusedDenseStep implements TrainingStep {
     private final MultiLayerNetwork net;
     private final int depth;
     private final INDArray[] weights;
@@ -56,7 +57,7 @@ final class FusedDenseStep implements TrainingStep {
      * with biases, in float or double, without pre-processors, dropout, weight noise, constraints,
      * regularization, gradient normalization or layer normalization.
      */
-    static Optional<String> unsupported(MultiLayerNetwork net) {
+    public static Optional<String> unsupported(MultiLayerNetwork net) {
         DataType type = net.params().dataType();
         if (type != DataType.FLOAT && type != DataType.DOUBLE) {
             return Optional.of("its parameters are " + type + ", not FLOAT or DOUBLE");
@@ -84,6 +85,25 @@ final class FusedDenseStep implements TrainingStep {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A plain cross-entropy step for training {@code net} from labels (a teacher): the KD loss with
+     * α = 1, whose teacher term vanishes, so {@link #fit} takes {@code [n, 2C]} labels of one-hot
+     * rows followed by C ignored columns. Empty when this step cannot train {@code net}
+     * ({@link #unsupported}) or its output layer's loss is not unweighted multi-class
+     * cross-entropy ({@code LossMCXENT}), the loss this step computes.
+     */
+    public static Optional<FusedDenseStep> crossEntropy(MultiLayerNetwork net) {
+        if (unsupported(net).isPresent()) {
+            return Optional.empty();
+        }
+        OutputLayer out = (OutputLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+        // DL4J's default clips probabilities below 1e-10 in the loss: not computed here, it changes nothing above.
+        if (!(out.getLossFn() instanceof LossMCXENT ce) || ce.getWeights() != null || ce.getSoftmaxClipEps() > 1e-10) {
+            return Optional.empty();
+        }
+        return Optional.of(new FusedDenseStep(net, 1.0, 1.0, null));
     }
 
     /**

@@ -1,9 +1,12 @@
 package dev.pare.common.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.Distiller;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -46,5 +49,32 @@ class TeacherTrainerTest {
         assertArrayEquals(a.params().toFloatVector(), b.params().toFloatVector());
         double acc = Distiller.evaluate(a, data(500, 2), 10, 100).accuracy();
         assertTrue(acc > 0.9, "accuracy " + acc);
+    }
+
+    @Test
+    void theFusedCrossEntropyStepTrainsWhatFitTrainsUpToRounding() {
+        ExampleArrays train = data(512, 3);
+        MultiLayerNetwork fused = TeacherTrainer.train(Architecture.LENET_300_100.configuration(
+                new InputShape(1, 28, 28), 10, 1e-3, 7), train, 10, 2, 64, 7, e -> { }, Distiller.Progress.NONE,
+                DistillEngine.FUSED);
+        MultiLayerNetwork fit = TeacherTrainer.train(Architecture.LENET_300_100.configuration(
+                new InputShape(1, 28, 28), 10, 1e-3, 7), train, 10, 2, 64, 7, e -> { }, Distiller.Progress.NONE,
+                DistillEngine.DL4J);
+        // 16 Adam steps from the same initialization and batches: the same weights up to float rounding.
+        float[] a = fused.params().toFloatVector();
+        float[] b = fit.params().toFloatVector();
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff += Math.abs(a[i] - b[i]);
+            norm += Math.abs(b[i]);
+        }
+        assertTrue(diff / norm < 1e-4, "relative L1 difference " + diff / norm);
+        assertEquals(fit.getIterationCount(), fused.getIterationCount());
+        // A network the fused step cannot train is refused by name, and trained by auto through fit.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherTrainer.train(
+                Architecture.LENET_5.configuration(new InputShape(1, 28, 28), 10, 1e-3, 7), data(8, 4), 10, 1, 8, 7,
+                x -> { }, Distiller.Progress.NONE, DistillEngine.FUSED));
+        assertTrue(e.getMessage().contains("fused step cannot train"), e.getMessage());
     }
 }
