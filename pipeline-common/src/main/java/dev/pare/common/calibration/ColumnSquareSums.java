@@ -40,10 +40,31 @@ public final class ColumnSquareSums implements java.io.Serializable {
         // One pass over the rows, read in place (no copy for float or double, whatever the ordering).
         HostMatrix m = HostMatrix.of(activations);
         int rows = m.rows();
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < sums.length; j++) {
-                double x = m.get(r, j);
-                sums[j] += x * x;
+        int columns = sums.length;
+        char layout = HostMatrix.commonLayout(m);
+        if (layout == 'f') {
+            // Column by column along the buffer (the layers' outputs are 'f'-ordered).
+            for (int j = 0, i = 0; j < columns; j++) {
+                double s = 0;
+                for (int r = 0; r < rows; r++, i++) {
+                    double x = m.at(i);
+                    s += x * x;
+                }
+                sums[j] += s;
+            }
+        } else if (layout == 'c') {
+            for (int r = 0, i = 0; r < rows; r++) {
+                for (int j = 0; j < columns; j++, i++) {
+                    double x = m.at(i);
+                    sums[j] += x * x;
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < columns; j++) {
+                    double x = m.get(r, j);
+                    sums[j] += x * x;
+                }
             }
         }
         count += rows;
