@@ -9,7 +9,9 @@ import dev.pare.common.TinyNets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class ColumnSquareSumsTest {
 
@@ -150,5 +152,37 @@ class ColumnSquareSumsTest {
         b.add(new double[][] {{1, 1}});
         assertArrayEquals(new double[] {1, 2}, a.sums());
         assertArrayEquals(new double[] {2, 3}, b.sums());
+    }
+
+    @Test
+    void everyLayoutViewAndPrecisionGivesTheSums() {
+        // 'c' features, 'f' layer outputs, a strided row view, a transposed view, double and half.
+        float[][] rows = TinyNets.randomRows(17, 6, 5);
+        double[][] d = toDouble(rows);
+        double[] expected = new double[5];
+        for (double[] row : d) {
+            for (int j = 0; j < 5; j++) {
+                expected[j] += row[j] * row[j];
+            }
+        }
+        INDArray c = Nd4j.create(rows);
+        INDArray padded = Nd4j.zeros(DataType.FLOAT, 12, 5);
+        for (int r = 0; r < 6; r++) {
+            padded.putRow(2 * r, c.getRow(r));
+        }
+        INDArray[] inputs = {
+            c, c.dup('f'), padded.get(NDArrayIndex.interval(0, 2, 12),
+                    NDArrayIndex.all()),
+            c.transpose().dup('c').transpose(), c.castTo(DataType.DOUBLE).dup('f'),
+        };
+        for (INDArray in : inputs) {
+            ColumnSquareSums s = new ColumnSquareSums(5);
+            s.add(in);
+            assertEquals(6, s.count());
+            assertRelClose(expected, s.sums(), 1e-12);
+        }
+        ColumnSquareSums half = new ColumnSquareSums(5);
+        half.add(c.castTo(DataType.HALF));
+        assertRelClose(expected, half.sums(), 1e-3);
     }
 }
