@@ -268,21 +268,18 @@ public final class CalibrationJob {
                     add(stats, net, take(rows, s.batchSize(), s.width()), s, classes, buffers);
                 }
                 return Collections.singletonList(stats).iterator();
-            }).persist(StorageLevel.MEMORY_AND_DISK());
+            });
+            if (!settings.statistics().contains(Statistic.GRAM)) {
+                // Parts of a few MB at most: one job collects them all, in partition order.
+                return mergeInOrder(parts.collect().iterator());
+            }
+            parts = parts.persist(StorageLevel.MEMORY_AND_DISK());
             try {
-                // All partitions are computed in parallel by count(); toLocalIterator() then fetches the
-                // stored results one partition at a time, in partition order, so the driver holds the
-                // running merge and one part, never all parts (they can be large with XᵀX).
+                // With XᵀX a part can be large: all partitions are computed in parallel by count(), then
+                // toLocalIterator() fetches the stored results one partition at a time, in partition order,
+                // so the driver holds the running merge and one part, never all parts.
                 parts.count();
-                Iterator<CalibrationStatistics> it = parts.toLocalIterator();
-                if (!it.hasNext()) {
-                    throw new IllegalArgumentException("the calibration sample has no partitions (no rows)");
-                }
-                CalibrationStatistics total = it.next().copy();
-                while (it.hasNext()) {
-                    total.merge(it.next());
-                }
-                return total;
+                return mergeInOrder(parts.toLocalIterator());
             } finally {
                 parts.unpersist(false);
             }
@@ -290,6 +287,17 @@ public final class CalibrationJob {
             jsc.setJobDescription(null);
             model.destroy();
         }
+    }
+
+    private static CalibrationStatistics mergeInOrder(Iterator<CalibrationStatistics> it) {
+        if (!it.hasNext()) {
+            throw new IllegalArgumentException("the calibration sample has no partitions (no rows)");
+        }
+        CalibrationStatistics total = it.next().copy();
+        while (it.hasNext()) {
+            total.merge(it.next());
+        }
+        return total;
     }
 
     /**
