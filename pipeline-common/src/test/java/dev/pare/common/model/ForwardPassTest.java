@@ -63,8 +63,9 @@ class ForwardPassTest {
         java.util.List<INDArray> dl4j = net.feedForward(x, false);
         assertEquals(3, pass.preActivations().size());
         for (int l = 0; l < 3; l++) {
-            assertEquals(dl4j.get(l), pass.layerInputs().get(l), "input of layer " + l);
-            assertEquals(dl4j.get(l + 1), pass.layerOutputs().get(l), "output of layer " + l);
+            // INDArray.equals allows 1e-5: compare the values exactly.
+            assertArrayEquals(values(dl4j.get(l)), values(pass.layerInputs().get(l)), 0f, "input of layer " + l);
+            assertArrayEquals(values(dl4j.get(l + 1)), values(pass.layerOutputs().get(l)), 0f, "output of layer " + l);
             // z = a W + b, and the activation of z is the layer's output
             INDArray z = pass.preActivations().get(l);
             float[][] a = pass.layerInputs().get(l).toFloatMatrix();
@@ -87,6 +88,11 @@ class ForwardPassTest {
         // A network that is not a dense chain keeps no pre-activations.
         assertTrue(ForwardPass.run(TinyNets.cnn(12, DataType.FLOAT), TinyNets.toArray(TinyNets.randomRows(13, 2,
                 TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE))).preActivations().isEmpty());
+    }
+
+    /** Every value in C order. */
+    private static float[] values(INDArray a) {
+        return a.dup('c').data().asFloat();
     }
 
     @Test
