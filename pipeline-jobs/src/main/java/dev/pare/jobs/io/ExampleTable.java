@@ -1,21 +1,24 @@
 package dev.pare.jobs.io;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.countDistinct;
 
 import dev.pare.common.config.PareConfig;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -135,50 +138,49 @@ public final class ExampleTable {
     /**
      * One pass over the table checking, per row: no nulls, feature length equals
      * {@code featureLength}, label in {@code [0, numClasses)}, no NaN/Inf feature; and that ids
-     * are unique and the table is not empty. Throws naming the first offending row id.
+     * are unique and the table is not empty. Throws naming the first offending row id (the
+     * smallest). The pass is {@link ExampleChecks} over internal rows; the ids are proven unique in
+     * the same pass when the table is in id order, and otherwise counted in a second job that
+     * reads the id column alone.
      */
     public static Summary validate(Dataset<Row> df, String role, String uri, long featureLength, int numClasses) {
-        String badLength = "size(" + FEATURES + ") <> " + featureLength;
-        String nulls = ID + " IS NULL OR " + FEATURES + " IS NULL OR " + LABEL + " IS NULL";
-        String badLabel = LABEL + " < 0 OR " + LABEL + " >= " + numClasses;
-        String nonFinite = "exists(" + FEATURES + ", x -> x IS NULL OR isnan(x) OR x = float('Infinity')"
-                + " OR x = float('-Infinity'))";
-        Row r;
-        try {
-            r = aggregate(df, nulls, badLength, badLabel, nonFinite);
-        } catch (Exception e) {
-            if (!isReadFailure(e)) {
-                throw sneaky(e);
-            }
-            throw new BadInputException(role + ": " + uri + " is not a readable Parquet table: " + readFailure(e), e);
-        }
-        long rows = r.getLong(0);
+        ExampleChecks checks = reading(role, uri, () -> check(df, featureLength, numClasses));
+        long rows = checks.rows();
         String where = role + " (" + uri + ")";
         if (rows == 0) {
             throw new BadInputException(where + " is empty: no examples");
         }
         List<String> problems = new ArrayList<>();
-        if (r.getLong(1) > 0) {
-            problems.add(r.getLong(1) + " row(s) with a null id, features or label (first id: " + r.get(2) + ")");
+        ExampleChecks.Offenders nulls = checks.nulls();
+        if (nulls.count() > 0) {
+            problems.add(nulls.count() + " row(s) with a null id, features or label (first id: " + nulls.firstId()
+                    + ")");
         }
-        if (r.getLong(3) > 0) {
-            Row first = r.getStruct(4);
-            problems.add(r.getLong(3) + " row(s) whose feature length is not " + featureLength
-                    + " as the teacher expects (first: id " + first.get(0) + " has " + first.get(1) + ")");
+        ExampleChecks.Offenders badLength = checks.badLength();
+        if (badLength.count() > 0) {
+            problems.add(badLength.count() + " row(s) whose feature length is not " + featureLength
+                    + " as the teacher expects (first: id " + badLength.firstId() + " has " + badLength.firstValue()
+                    + ")");
         }
-        if (r.getLong(5) > 0) {
-            Row first = r.getStruct(6);
-            problems.add(r.getLong(5) + " row(s) with a label outside [0, " + numClasses + ") (first: id "
-                    + first.get(0) + " has label " + first.get(1) + ")");
+        ExampleChecks.Offenders badLabel = checks.badLabel();
+        if (badLabel.count() > 0) {
+            problems.add(badLabel.count() + " row(s) with a label outside [0, " + numClasses + ") (first: id "
+                    + badLabel.firstId() + " has label " + badLabel.firstValue() + ")");
         }
-        if (r.getLong(7) > 0) {
-            problems.add(r.getLong(7) + " row(s) with NaN or infinite features (first id: " + r.get(8) + ")");
+        ExampleChecks.Offenders nonFinite = checks.nonFinite();
+        if (nonFinite.count() > 0) {
+            problems.add(nonFinite.count() + " row(s) with NaN or infinite features (first id: " + nonFinite.firstId()
+                    + ")");
         }
-        long distinct = r.getLong(9);
-        if (problems.isEmpty() && distinct != rows) {
-            Row dup = df.groupBy(ID).count().filter("count > 1").orderBy(ID).first();
-            problems.add((rows - distinct) + " duplicate id(s) (first: id " + dup.get(0) + " appears " + dup.get(1)
-                    + " times): ids must be unique");
+        // Ids are counted for an otherwise valid table only: it has no null id (count(DISTINCT) skips nulls).
+        if (problems.isEmpty() && !checks.idsProvenUnique()) {
+            long distinct = reading(role, uri, () -> df.select(ID).agg(countDistinct(ID)).first().getLong(0));
+            if (distinct != rows) {
+                Row dup = reading(role, uri,
+                        () -> df.select(ID).groupBy(ID).count().filter("count > 1").orderBy(ID).first());
+                problems.add((rows - distinct) + " duplicate id(s) (first: id " + dup.get(0) + " appears "
+                        + dup.get(1) + " times): ids must be unique");
+            }
         }
         if (!problems.isEmpty()) {
             throw new BadInputException(where + ": " + String.join("; ", problems));
@@ -187,33 +189,44 @@ public final class ExampleTable {
     }
 
     /**
+     * The checks of every partition of {@code df} (canonical columns), merged in partition order. Rows
+     * are read in Spark's internal form, as {@code dev.pare.jobs.spark.Rows.internal} reads them (that
+     * package depends on this one, not the reverse): features unboxed.
+     */
+    private static ExampleChecks check(Dataset<Row> df, long featureLength, int numClasses) {
+        JavaRDD<InternalRow> internal = df.select(ID, FEATURES, LABEL).queryExecution().toRdd().toJavaRDD();
+        List<ExampleChecks> parts = internal.mapPartitions(rows -> {
+            ExampleChecks part = new ExampleChecks(featureLength, numClasses);
+            rows.forEachRemaining(part::add);
+            return List.of(part).iterator();
+        }).collect();
+        ExampleChecks all = new ExampleChecks(featureLength, numClasses);
+        parts.forEach(all::merge);
+        return all;
+    }
+
+    /**
      * The feature length of the table's first row (Spark's -1 for null features), empty when the
      * table is; a file that cannot be read is refused as {@link #validate} does.
      */
     public static java.util.OptionalInt firstFeatureLength(Dataset<Row> df, String role, String uri) {
-        Row first;
+        Row first = reading(role, uri, () -> df.selectExpr("size(" + FEATURES + ")").first());
+        return first == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(first.getInt(0));
+    }
+
+    /**
+     * Runs {@code job} over table {@code uri}: a job that fails on a file it reads throws a
+     * {@link BadInputException} naming the file; any other failure propagates as it is.
+     */
+    private static <T> T reading(String role, String uri, Supplier<T> job) {
         try {
-            first = df.selectExpr("size(" + FEATURES + ")").first();
+            return job.get();
         } catch (Exception e) {
             if (!isReadFailure(e)) {
                 throw sneaky(e);
             }
             throw new BadInputException(role + ": " + uri + " is not a readable Parquet table: " + readFailure(e), e);
         }
-        return first == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(first.getInt(0));
-    }
-
-    private static Row aggregate(Dataset<Row> df, String nulls, String badLength, String badLabel, String nonFinite) {
-        return df.agg(
-                expr("count(1)"),
-                expr("count_if(" + nulls + ")"), expr("min(CASE WHEN " + nulls + " THEN " + ID + " END)"),
-                expr("count_if(" + badLength + ")"), expr("min_by(struct(" + ID + ", size(" + FEATURES + ")), "
-                        + "CASE WHEN " + badLength + " THEN " + ID + " END)"),
-                expr("count_if(" + badLabel + ")"), expr("min_by(struct(" + ID + ", " + LABEL + "), CASE WHEN "
-                        + badLabel + " THEN " + ID + " END)"),
-                expr("count_if(" + nonFinite + ")"), expr("min(CASE WHEN " + nonFinite + " THEN " + ID + " END)"),
-                expr("count(DISTINCT " + ID + ")"))
-                .first();
     }
 
     /** Any path or URI in an exception message, e.g. {@code file:/data/train.parquet/part-00001.parquet}. */
