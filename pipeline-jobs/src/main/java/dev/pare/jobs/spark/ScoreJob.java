@@ -5,6 +5,7 @@ import dev.pare.common.datapruning.ExampleScores;
 import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.model.ForwardPass;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -13,7 +14,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -52,10 +55,10 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        JavaRDD<Row> out = Rows.internal(examples).mapPartitions(rows -> new Iterator<Row>() {
+        JavaRDD<InternalRow> out = Rows.internal(examples).mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
-            private List<Row> buffer = List.of();
+            private List<InternalRow> buffer = List.of();
             private int next;
 
             @Override
@@ -72,14 +75,16 @@ public final class ScoreJob {
             }
 
             @Override
-            public Row next() {
+            public InternalRow next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
                 return buffer.get(next++);
             }
         });
-        return spark.createDataFrame(out, SCHEMA);
+        // Spark's internal rows straight to the writer: no boxed Float[] logits converted back per row.
+        // internalCreateDataFrame is private[sql] in Scala, public to Java; its rows must match SCHEMA.
+        return spark.internalCreateDataFrame(out.rdd(), SCHEMA, false);
     }
 
     /**
@@ -88,23 +93,20 @@ public final class ScoreJob {
      *
      * @param buffers a task's arrays, reused batch after batch (null: fresh ones)
      */
-    public static List<Row> score(MultiLayerNetwork net, ExampleArrays batch, int c, ForwardPass.Buffers buffers) {
+    public static List<InternalRow> score(MultiLayerNetwork net, ExampleArrays batch, int c,
+                                          ForwardPass.Buffers buffers) {
         INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
         ForwardPass pass = ForwardPass.run(net, x, buffers);
         float[] logits = rowMajor(pass.logits());
         INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
         int hw = (int) penultimate.size(1);
         float[] h = rowMajor(penultimate);
-        List<Row> result = new ArrayList<>(batch.size());
+        List<InternalRow> result = new ArrayList<>(batch.size());
         for (int r = 0; r < batch.size(); r++) {
             int label = batch.labels()[r];
             ExampleScores s = ExampleScores.of(logits, r * c, c, label, h, r * hw, hw);
-            Float[] z = new Float[c];
-            for (int k = 0; k < c; k++) {
-                z[k] = logits[r * c + k];
-            }
-            result.add(RowFactory.create(batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(), s.margin(),
-                    s.grand(), z));
+            result.add(new GenericInternalRow(new Object[] {batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(),
+                s.margin(), s.grand(), UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(logits, r * c, (r + 1) * c))}));
         }
         return result;
     }
