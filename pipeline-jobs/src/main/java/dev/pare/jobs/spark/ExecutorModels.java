@@ -37,7 +37,9 @@ public final class ExecutorModels {
             MultiLayerNetwork proto = PROTOTYPES.computeIfAbsent(id,
                     i -> Networks.read(model.value(), "broadcast model " + i, false));
             synchronized (proto) {
-                return dataType == null ? proto.clone() : proto.convertDataType(dataType);
+                // convertDataType to the saved type returns the network itself: every thread would share it.
+                return dataType == null || dataType == proto.params().dataType() ? proto.clone()
+                        : proto.convertDataType(dataType);
             }
         });
     }

@@ -9,7 +9,9 @@ import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /** The executor-side model cache across Spark applications in one JVM (local mode, tests). */
 class ExecutorModelsTest {
@@ -33,5 +35,32 @@ class ExecutorModelsTest {
         // Both broadcasts are the first of their SparkContext, so they share a broadcast id.
         assertEquals(266_610L, paramsSeenByTasks("teacher-lenet300100.zip"));
         assertEquals(431_080L, paramsSeenByTasks("teacher-lenet5.zip"));
+    }
+
+    @Test
+    void everyThreadGetsItsOwnNetworkInEveryDataType() throws Exception {
+        // A float model asked for as FLOAT: DL4J's convertDataType(FLOAT) returns the network itself,
+        // and sharing one network between task threads broke the CNN calibration (computeGradientAndScore
+        // read another thread's cleared input).
+        SparkSession spark = LocalSpark.start();
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            Broadcast<byte[]> model = jsc.broadcast(Files.readAllBytes(Path.of(LocalSpark.sample("teacher-lenet5.zip"))));
+            for (DataType type : new DataType[] {null, DataType.FLOAT, DataType.DOUBLE}) {
+                List<Integer> identities = jsc.parallelize(List.of(1, 2), 2).map(x -> {
+                    MultiLayerNetwork mine = ExecutorModels.get(model, type);
+                    java.util.concurrent.CompletableFuture<MultiLayerNetwork> other =
+                            java.util.concurrent.CompletableFuture.supplyAsync(() -> ExecutorModels.get(model, type));
+                    MultiLayerNetwork theirs = other.get();
+                    if (mine == theirs || mine != ExecutorModels.get(model, type)) {
+                        throw new IllegalStateException("threads share a network, or a thread got two");
+                    }
+                    return System.identityHashCode(mine);
+                }).collect();
+                assertEquals(2, new java.util.HashSet<>(identities).size(), "type " + type);
+            }
+        } finally {
+            LocalSpark.stop(spark);
+        }
     }
 }
