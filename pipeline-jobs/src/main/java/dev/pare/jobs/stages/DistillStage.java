@@ -161,14 +161,15 @@ public final class DistillStage implements Stage {
                 new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
         Dataset<Row> scores = ctx.spark().read().parquet(
                 new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
-        Dataset<Row> joined = ids.select("id")
-                .join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id")
-                .join(ctx.train(), "id")
+        PareConfig.Distill d = cfg.distill();
+        PareConfig.Distributed dist = d.distributed();
+        Dataset<Row> narrow = ids.select("id").join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id");
+        // On the driver path the subset comes to the driver anyway: its (id, logits) are broadcast, so
+        // the training table is read once and never shuffled for the join.
+        Dataset<Row> joined = ctx.train().join(dist.enabled() ? narrow : broadcast(narrow), "id")
                 .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS));
         ExampleArrays test = Rows.collect(ctx.test().orderBy(ExampleTable.ID), width);
 
-        PareConfig.Distill d = cfg.distill();
-        PareConfig.Distributed dist = d.distributed();
         HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
         try {
@@ -267,7 +268,9 @@ public final class DistillStage implements Stage {
      * partitioning; collected as Spark's internal rows (a float[] per row, no boxing).
      */
     private static Subset subset(Dataset<Row> joined, int width, int classes) {
-        List<InternalRow> rows = Rows.collectInternal(joined.orderBy(ExampleTable.ID));
+        // Sorted here: Spark's orderBy would shuffle every selected row's features once more.
+        List<InternalRow> rows = new java.util.ArrayList<>(Rows.collectInternal(joined));
+        rows.sort(java.util.Comparator.comparingLong(r -> r.getLong(0)));
         ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
         float[] logits = new float[rows.size() * classes];
         for (int r = 0; r < rows.size(); r++) {
