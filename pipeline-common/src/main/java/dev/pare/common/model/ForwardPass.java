@@ -3,8 +3,11 @@ package dev.pare.common.model;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
+import dev.pare.common.calibration.ConvColumns;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -104,6 +107,9 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         if (Networks.notDenseChain(net).isEmpty()) {
             return dense(net, features, buffers);
         }
+        if (fastConvolutions(net)) {
+            return layerByLayer(net, features);
+        }
         List<INDArray> acts = net.feedForward(features, false);
         int last = net.getnLayers() - 1;
         // feedForward returns [input, out_0, ..., out_last], each before the next layer's input
@@ -121,6 +127,54 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         INDArray b = net.getLayer(last).getParam("b");
         INDArray logits = h.mmul(w).addiRowVector(b);
         return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits, List.of());
+    }
+
+    /** A float network with a plain NCHW 2-D convolution layer: {@link #layerByLayer} applies. */
+    private static boolean fastConvolutions(MultiLayerNetwork net) {
+        if (net.params().dataType() != DataType.FLOAT) {
+            return false;
+        }
+        for (int i = 0; i < net.getnLayers(); i++) {
+            if (fastConvolution(net.getLayer(i).conf().getLayer())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean fastConvolution(org.deeplearning4j.nn.conf.layers.Layer l) {
+        return l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getCnn2dDataFormat() != CNN2DFormat.NHWC;
+    }
+
+    /**
+     * The pass one layer at a time: convolutions through {@link ConvColumns#forward} (an im2col of
+     * Pare's and one GEMM) and their activation, every other layer through its own DL4J
+     * {@code activate}, with the configured input pre-processors in between, as {@code feedForward}.
+     */
+    private static ForwardPass layerByLayer(MultiLayerNetwork net, INDArray features) {
+        int depth = net.getnLayers();
+        long batch = features.size(0);
+        List<INDArray> inputs = new ArrayList<>(depth);
+        List<INDArray> outputs = new ArrayList<>(depth);
+        INDArray a = features.castTo(net.params().dataType());
+        for (int i = 0; i < depth; i++) {
+            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
+            INDArray in = pre == null ? a : pre.preProcess(a, (int) batch, LayerWorkspaceMgr.noWorkspaces());
+            inputs.add(in);
+            Layer layer = net.getLayer(i);
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            if (fastConvolution(conf)) {
+                INDArray z = ConvColumns.of((ConvolutionLayer) conf).forward(in, layer.getParam("W"),
+                        layer.paramTable().get("b"));
+                a = ((BaseLayer) conf).getActivationFn().getActivation(z, false);
+            } else {
+                a = layer.activate(in, false, LayerWorkspaceMgr.noWorkspaces());
+            }
+            outputs.add(a);
+        }
+        INDArray h = inputs.get(depth - 1);
+        INDArray logits = h.mmul(net.getLayer(depth - 1).getParam("W")).addiRowVector(net.getLayer(depth - 1).getParam("b"));
+        return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), logits, List.of());
     }
 
     private static ForwardPass dense(MultiLayerNetwork net, INDArray features, Buffers buffers) {

@@ -90,6 +90,43 @@ class ForwardPassTest {
                 TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE))).preActivations().isEmpty());
     }
 
+    @Test
+    void floatConvolutionsThroughPareIm2colMatchDl4j() {
+        // The tiny CNN, and one with 2 input channels, stride 2, padding 1, dilation 2, no bias, two
+        // convolutions (Truncate and Same mode) and tanh: every layer's output against feedForward.
+        MultiLayerNetwork odd = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .seed(3).dataType(DataType.FLOAT).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(3).stride(2, 2)
+                        .padding(1, 1).dilation(2, 2).hasBias(false)
+                        .activation(org.nd4j.linalg.activations.Activation.TANH).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(2, 2).nOut(4)
+                        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(9, 7, 2))
+                .build());
+        odd.init();
+        TinyNets.randomizeParams(odd, 4);
+        MultiLayerNetwork tiny = TinyNets.cnn(12, DataType.FLOAT);
+        int tinyWidth = TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE;
+        for (Object[] c : new Object[][] {{tiny, tinyWidth}, {odd, 2 * 9 * 7}}) {
+            MultiLayerNetwork net = (MultiLayerNetwork) c[0];
+            INDArray x = TinyNets.toArray(TinyNets.randomRows(14, 5, (Integer) c[1]));
+            ForwardPass pass = ForwardPass.run(net, x);
+            java.util.List<INDArray> dl4j = net.feedForward(x, false);
+            for (int l = 0; l < net.getnLayers(); l++) {
+                assertArrayEquals(dl4j.get(l + 1).shape(), pass.layerOutputs().get(l).shape(), "shape of layer " + l);
+                float[] expected = values(dl4j.get(l + 1));
+                float[] actual = values(pass.layerOutputs().get(l));
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], actual[i], 1e-5, "layer " + l + " value " + i);
+                }
+            }
+        }
+    }
+
     /** Every value in C order. */
     private static float[] values(INDArray a) {
         return a.dup('c').data().asFloat();
