@@ -226,16 +226,20 @@ public final class ConvColumns implements java.io.Serializable {
         if (n == 0) {
             return result;
         }
-        FloatBuffer x = hostFloats(input.dup('c'));
+        // Java arrays and bulk transfers only: element-wise NIO access costs a bounds and scope check per value.
+        float[] x = new float[n * channels * inH * inW];
+        hostFloats(input.dup('c')).get(0, x, 0, x.length);
         FloatBuffer y = result.data().asNioFloat();
         float[] b = bias == null ? new float[o] : bias.castTo(DataType.FLOAT).dup('c').data().asFloat();
         INDArray w = weights.castTo(DataType.FLOAT).dup('c').reshape('c', o, k);
-        // Chunks of at most ~4M im2col values (16 MB).
+        // Chunks of at most ~4M im2col values (16 MB); the arrays are reused from chunk to chunk.
         int chunk = (int) Math.max(1, Math.min(n, 4_000_000L / ((long) k * p)));
+        float[] c = new float[k * chunk * p];
+        float[] zs = new float[o * chunk * p];
+        INDArray cols = null;
+        INDArray z = null;
         for (int from = 0; from < n; from += chunk) {
             int m = Math.min(chunk, n - from);
-            INDArray cols = Nd4j.createUninitialized(DataType.FLOAT, new long[] {k, (long) m * p}, 'c');
-            FloatBuffer c = cols.data().asNioFloat();
             int at = 0;
             for (int ch = 0; ch < channels; ch++) {
                 for (int kh = 0; kh < kH; kh++) {
@@ -247,24 +251,27 @@ public final class ConvColumns implements java.io.Serializable {
                                 boolean rowIn = ih >= 0 && ih < inH;
                                 for (int ow = 0; ow < out[1]; ow++) {
                                     int iw = ow * sW - pad[1] + kw * dW;
-                                    c.put(at++, rowIn && iw >= 0 && iw < inW ? x.get(plane + ih * inW + iw) : 0f);
+                                    c[at++] = rowIn && iw >= 0 && iw < inW ? x[plane + ih * inW + iw] : 0f;
                                 }
                             }
                         }
                     }
                 }
             }
+            if (cols == null || cols.size(1) != (long) m * p) {
+                cols = Nd4j.createUninitialized(DataType.FLOAT, new long[] {k, (long) m * p}, 'c');
+                z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) m * p}, 'c');
+            }
+            cols.data().asNioFloat().put(0, c, 0, k * m * p);
             Nd4j.getAffinityManager().tagLocation(cols, AffinityManager.Location.HOST);
-            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) m * p}, 'c');
             Nd4j.gemm(w, cols, z, false, false, 1.0, 0.0);
-            FloatBuffer zb = hostFloats(z);
-            for (int e = 0; e < m; e++) {
-                for (int u = 0; u < o; u++) {
-                    int src = u * m * p + e * p;
-                    int dst = ((from + e) * o + u) * p;
-                    for (int q = 0; q < p; q++) {
-                        y.put(dst + q, zb.get(src + q) + b[u]);
-                    }
+            hostFloats(z).get(0, zs, 0, o * m * p);
+            for (int u = 0; u < o; u++) {
+                for (int i = u * m * p; i < (u + 1) * m * p; i++) {
+                    zs[i] += b[u];
+                }
+                for (int e = 0; e < m; e++) {
+                    y.put(((from + e) * o + u) * p, zs, u * m * p + e * p, p);
                 }
             }
         }
