@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.model.ConvColumns;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.LayerWeights;
 import dev.pare.common.model.Networks;
@@ -260,7 +261,7 @@ public final class CalibrationStatistics implements Serializable {
             INDArray in = pass.layerInputs().get(l.index());
             if (l.layer().kind() == PrunableLayer.Kind.CONVOLUTION) {
                 ConvColumns cols = ConvColumns.of((ConvolutionLayer) net.getLayer(l.index()).conf().getLayer());
-                l.inputSquareSums.merge(cols.columnSquareSums(in));
+                l.inputSquareSums.merge(new ColumnSquareSums(cols.squareSums(in), cols.rowCount(in)));
                 if (l.gram != null) {
                     l.gram.add(cols.rows(in));
                 }

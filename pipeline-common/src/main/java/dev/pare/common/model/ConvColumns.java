@@ -1,4 +1,4 @@
-package dev.pare.common.calibration;
+package dev.pare.common.model;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -326,10 +326,6 @@ public final class ConvColumns implements java.io.Serializable {
         return sums;
     }
 
-    /** {@link #squareSums} as an accumulator over {@link #rowCount} rows, ready to merge into a layer's one. */
-    public ColumnSquareSums columnSquareSums(INDArray input) {
-        return new ColumnSquareSums(squareSums(input), rowCount(input));
-    }
 
     private static int checkedInt(long v) {
         if (v > Integer.MAX_VALUE) {
