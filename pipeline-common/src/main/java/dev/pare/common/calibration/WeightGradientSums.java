@@ -220,13 +220,7 @@ public final class WeightGradientSums implements java.io.Serializable {
     private double[] inCOrder(double[] v) {
         double[] c = v.clone();
         if (columnMajor) {
-            int rows = (int) shape[0];
-            int columns = (int) shape[1];
-            for (int r = 0; r < rows; r++) {
-                for (int k = 0; k < columns; k++) {
-                    c[r * columns + k] = v[k * rows + r];
-                }
-            }
+            transpose(c, false);
         }
         return c;
     }

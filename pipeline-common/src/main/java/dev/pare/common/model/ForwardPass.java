@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * layer, the same products DL4J's layers compute ({@code a.mmuli(W, z)} into an 'f'-ordered
  * {@code z}, then {@code z += b} and the activation), without DL4J's per-layer workspace and
  * bookkeeping; its pre-activations are kept ({@link #preActivations}), the logits among them.
- * Any other network goes through {@code MultiLayerNetwork.feedForward}.
+ * Any other network runs layer by layer as {@code MultiLayerNetwork.feedForward} does, float
+ * convolutions through {@link ConvColumns#forward}.
  *
  * @param layerInputs {@code layerInputs.get(i)} is the input of layer i
  * @param layerOutputs {@code layerOutputs.get(i)} is the activation output of layer i
@@ -106,63 +107,34 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         if (Networks.notDenseChain(net).isEmpty()) {
             return dense(net, features, buffers);
         }
-        if (fastConvolutions(net)) {
-            return layerByLayer(net, features);
-        }
-        List<INDArray> acts = net.feedForward(features, false);
-        int last = net.getnLayers() - 1;
-        // feedForward returns [input, out_0, ..., out_last], each before the next layer's input
-        // pre-processor; the pre-processors are applied here so that every entry is what the layer read.
-        List<INDArray> inputs = new ArrayList<>(last + 1);
-        long batch = features.size(0);
-        for (int i = 0; i <= last; i++) {
-            InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
-            INDArray in = acts.get(i);
-            inputs.add(pre == null ? in : pre.preProcess(in, (int) batch, LayerWorkspaceMgr.noWorkspaces()));
-        }
-        // out_last is already softmax-ed, so the logits are recomputed from the output layer's input.
-        INDArray h = inputs.get(last);
-        INDArray w = net.getLayer(last).getParam("W");
-        INDArray b = net.getLayer(last).getParam("b");
-        INDArray logits = h.mmul(w).addiRowVector(b);
-        return new ForwardPass(List.copyOf(inputs), List.copyOf(acts.subList(1, last + 2)), logits, List.of());
+        return layerByLayer(net, features);
     }
 
-    /** A float network with a plain NCHW 2-D convolution layer: {@link #layerByLayer} applies. */
-    private static boolean fastConvolutions(MultiLayerNetwork net) {
-        if (net.params().dataType() != DataType.FLOAT) {
-            return false;
-        }
-        for (int i = 0; i < net.getnLayers(); i++) {
-            if (fastConvolution(net.getLayer(i).conf().getLayer())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean fastConvolution(org.deeplearning4j.nn.conf.layers.Layer l) {
-        return l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getCnn2dDataFormat() != CNN2DFormat.NHWC;
+    /** A plain NCHW 2-D convolution of a float network: {@link ConvColumns#forward} computes it. */
+    private static boolean fastConvolution(org.deeplearning4j.nn.conf.layers.Layer l, DataType type) {
+        return type == DataType.FLOAT && l.getClass() == ConvolutionLayer.class
+                && ((ConvolutionLayer) l).getCnn2dDataFormat() != CNN2DFormat.NHWC;
     }
 
     /**
-     * The pass one layer at a time: convolutions through {@link ConvColumns#forward} (an im2col of
-     * Pare's and one GEMM) and their activation, every other layer through its own DL4J
-     * {@code activate}, with the configured input pre-processors in between, as {@code feedForward}.
+     * The pass one layer at a time, as DL4J's {@code feedForward} runs it (each layer's input
+     * pre-processor, then its {@code activate}), except float convolutions: those go through
+     * {@link ConvColumns#forward} (an im2col of Pare's and one GEMM) and their activation.
      */
     private static ForwardPass layerByLayer(MultiLayerNetwork net, INDArray features) {
         int depth = net.getnLayers();
         long batch = features.size(0);
         List<INDArray> inputs = new ArrayList<>(depth);
         List<INDArray> outputs = new ArrayList<>(depth);
-        INDArray a = features.castTo(net.params().dataType());
+        DataType type = net.params().dataType();
+        INDArray a = features.castTo(type);
         for (int i = 0; i < depth; i++) {
             InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
             INDArray in = pre == null ? a : pre.preProcess(a, (int) batch, LayerWorkspaceMgr.noWorkspaces());
             inputs.add(in);
             Layer layer = net.getLayer(i);
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
-            if (fastConvolution(conf)) {
+            if (fastConvolution(conf, type)) {
                 INDArray z = ConvColumns.of((ConvolutionLayer) conf).forward(in, layer.getParam("W"),
                         layer.paramTable().get("b"));
                 a = ((BaseLayer) conf).getActivationFn().getActivation(z, false);
@@ -171,8 +143,9 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             }
             outputs.add(a);
         }
-        INDArray h = inputs.get(depth - 1);
-        INDArray logits = h.mmul(net.getLayer(depth - 1).getParam("W")).addiRowVector(net.getLayer(depth - 1).getParam("b"));
+        // The output layer's own output is softmax-ed: the logits are recomputed from its input.
+        Layer out = net.getLayer(depth - 1);
+        INDArray logits = inputs.get(depth - 1).mmul(out.getParam("W")).addiRowVector(out.getParam("b"));
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), logits, List.of());
     }
 
