@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.model.ConvColumns;
 import dev.pare.common.model.ForwardPass;
+import dev.pare.common.model.FusedBackprop;
 import dev.pare.common.model.LayerWeights;
 import dev.pare.common.model.Networks;
 import dev.pare.common.model.PrunableLayer;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -198,6 +200,9 @@ public final class CalibrationStatistics implements Serializable {
     private final EnumSet<Statistic> computed;
     private final LinkedHashMap<Integer, LayerStatistics> layers;
     private long samples;
+    /** {@link #backprop}'s cache: not part of the statistics, and not sent with them. */
+    private transient FusedBackprop backprop;
+    private transient MultiLayerNetwork backpropNet;
 
     private CalibrationStatistics(EnumSet<Statistic> computed, LinkedHashMap<Integer, LayerStatistics> layers,
                                   long samples) {
@@ -324,19 +329,30 @@ public final class CalibrationStatistics implements Serializable {
             // (summed over its rows, as DL4J's backward pass gives it) is A_gᵀ Δ_g.
             INDArray[] deltas = DenseDeltas.perExample(net, pass, labels);
             for (LayerStatistics l : layers.values()) {
+                addDenseGradients(l, LayerWeights.weightParam(net.getLayer(l.index()), l.layer()),
+                        pass.layerInputs().get(l.index()), deltas[l.index()], gradientBatchSize);
+            }
+            return;
+        }
+        if (FusedBackprop.unsupported(net).isEmpty()) {
+            // One batched backward pass of Pare's own (convolutions as GEMMs on im2col matrices); no layer
+            // mixes examples, so a group's gradient is its examples' share of the batched products.
+            FusedBackprop passes = backprop(net);
+            INDArray logits = passes.forward(features);
+            OutputLayer out = (OutputLayer) net.getLayer(net.getnLayers() - 1).conf().getLayer();
+            passes.backward(out.getLossFn().computeGradient(labels, logits.dup(), out.getActivationFn(), null), null);
+            for (LayerStatistics l : layers.values()) {
                 INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
-                INDArray in = pass.layerInputs().get(l.index());
-                INDArray delta = deltas[l.index()];
-                if (gradientBatchSize == 1) {
-                    l.gradients.addOuterProducts(w, in, delta);
+                if (l.layer().kind() == PrunableLayer.Kind.DENSE) {
+                    INDArray[] inputAndDelta = passes.denseInputAndDelta(l.index());
+                    addDenseGradients(l, w, inputAndDelta[0], inputAndDelta[1], gradientBatchSize);
                     continue;
                 }
-                INDArray g = Nd4j.createUninitialized(delta.dataType(), new long[] {in.columns(), delta.columns()}, 'f');
+                INDArray view = LayerWeights.toMatrixView(w, l.layer());
+                INDArray g = Nd4j.createUninitialized(w.dataType(), new long[] {l.layer().nIn(), l.layer().nOut()}, 'f');
                 for (long from = 0; from < n; from += gradientBatchSize) {
-                    long to = Math.min(n, from + gradientBatchSize);
-                    INDArrayIndex[] group = {NDArrayIndex.interval(from, to), NDArrayIndex.all()};
-                    Nd4j.gemm(in.get(group), delta.get(group), g, true, false, 1.0, 0.0);
-                    l.gradients.add(w, g);
+                    passes.weightGradient(l.index(), (int) from, (int) Math.min(n, from + gradientBatchSize), g);
+                    l.gradients.add(view, g);
                 }
             }
             return;
@@ -353,6 +369,36 @@ public final class CalibrationStatistics implements Serializable {
             }
         }
         net.clear();
+    }
+
+    /**
+     * The gradient samples of dense layer {@code l} with weights {@code w}, from its inputs
+     * {@code [n, nIn]} and per-example {@code δ} {@code [n, nOut]}: per example as outer products,
+     * or per group of {@code gradientBatchSize} rows as {@code A_gᵀ Δ_g}.
+     */
+    private static void addDenseGradients(LayerStatistics l, INDArray w, INDArray in, INDArray delta,
+                                          int gradientBatchSize) {
+        if (gradientBatchSize == 1) {
+            l.gradients.addOuterProducts(w, in, delta);
+            return;
+        }
+        long n = in.rows();
+        INDArray g = Nd4j.createUninitialized(delta.dataType(), new long[] {in.columns(), delta.columns()}, 'f');
+        for (long from = 0; from < n; from += gradientBatchSize) {
+            long to = Math.min(n, from + gradientBatchSize);
+            INDArrayIndex[] group = {NDArrayIndex.interval(from, to), NDArrayIndex.all()};
+            Nd4j.gemm(in.get(group), delta.get(group), g, true, false, 1.0, 0.0);
+            l.gradients.add(w, g);
+        }
+    }
+
+    /** The fused passes of {@code net}, kept while the same network is passed (a task's batches). */
+    private FusedBackprop backprop(MultiLayerNetwork net) {
+        if (backpropNet != net) {
+            backprop = new FusedBackprop(net);
+            backpropNet = net;
+        }
+        return backprop;
     }
 
     /** Refuses per-example gradients through BatchNormalization (batch statistics of one example). */

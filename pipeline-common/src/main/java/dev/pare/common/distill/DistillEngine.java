@@ -6,7 +6,7 @@ import dev.pare.common.util.Names;
  * How {@link Distiller} computes a training step ({@code distill.engine}):
  * <ul>
  *   <li>{@code dl4j}: {@code MultiLayerNetwork.fit}, for every student;</li>
- *   <li>{@code fused}: {@link FusedDenseStep}, for students of dense layers only (refused, with the
+ *   <li>{@code fused}: {@link FusedStep}, for students of dense layers only (refused, with the
  *       reason, for others);</li>
  *   <li>{@code auto}: {@code fused} where the student allows it, else {@code dl4j}.</li>
  * </ul>

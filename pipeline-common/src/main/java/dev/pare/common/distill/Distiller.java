@@ -98,7 +98,7 @@ public final class Distiller {
      * KD, computed by the fused engine only) makes {@code auto} mean {@code fused} and refuses {@code dl4j}.
      */
     public static DistillEngine engineFor(DistillEngine requested, MultiLayerNetwork student, boolean hiddenStates) {
-        Optional<String> why = FusedDenseStep.unsupported(student);
+        Optional<String> why = FusedStep.unsupported(student);
         if (hiddenStates) {
             if (requested == DistillEngine.DL4J) {
                 throw new IllegalArgumentException("hidden-state KD is computed by the fused engine only");

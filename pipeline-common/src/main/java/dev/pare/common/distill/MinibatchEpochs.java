@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link Minibatches#epochOrder}, so epoch e sees the same batches whether or not epochs 1..e−1
  * ran in this process), the masks re-applied after every step, and under gradual pruning the masks
  * recomputed at the pruning steps of the {@link MaskSchedule}. The step is DL4J's {@code fit} or the
- * {@link FusedDenseStep} ({@link Distiller#engineFor}).
+ * {@link FusedStep} ({@link Distiller#engineFor}).
  */
 public final class MinibatchEpochs implements EpochTrainer {
     private static final String SHUFFLE = "distill-shuffle";
@@ -44,7 +44,7 @@ public final class MinibatchEpochs implements EpochTrainer {
         masked.applyInPlace();
         this.engine = Distiller.engineFor(settings.engine(), net, hidden != null);
         this.step = engine == DistillEngine.FUSED
-                ? new FusedDenseStep(net, settings.temperature(), settings.alpha(), hidden)
+                ? new FusedStep(net, settings.temperature(), settings.alpha(), hidden)
                 : TrainingStep.dl4j(net);
     }
 

@@ -218,7 +218,6 @@ public final class ConvColumns implements java.io.Serializable {
         int inH = s[1];
         int inW = s[2];
         int[] out = outputSize(inH, inW);
-        int[] pad = appliedPadding(inH, inW, out);
         int k = columns();
         int p = out[0] * out[1];
         int o = (int) weights.size(0);
@@ -240,24 +239,7 @@ public final class ConvColumns implements java.io.Serializable {
         INDArray z = null;
         for (int from = 0; from < n; from += chunk) {
             int m = Math.min(chunk, n - from);
-            int at = 0;
-            for (int ch = 0; ch < channels; ch++) {
-                for (int kh = 0; kh < kH; kh++) {
-                    for (int kw = 0; kw < kW; kw++) {
-                        for (int e = from; e < from + m; e++) {
-                            int plane = (e * channels + ch) * inH * inW;
-                            for (int oh = 0; oh < out[0]; oh++) {
-                                int ih = oh * sH - pad[0] + kh * dH;
-                                boolean rowIn = ih >= 0 && ih < inH;
-                                for (int ow = 0; ow < out[1]; ow++) {
-                                    int iw = ow * sW - pad[1] + kw * dW;
-                                    c[at++] = rowIn && iw >= 0 && iw < inW ? x[plane + ih * inW + iw] : 0f;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            columns(x, false, n, inH, inW, from, m, c);
             if (cols == null || cols.size(1) != (long) m * p) {
                 cols = Nd4j.createUninitialized(DataType.FLOAT, new long[] {k, (long) m * p}, 'c');
                 z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) m * p}, 'c');
@@ -277,6 +259,118 @@ public final class ConvColumns implements java.io.Serializable {
         }
         Nd4j.getAffinityManager().tagLocation(result, AffinityManager.Location.HOST);
         return result;
+    }
+
+    /** Top/left padding {@code {pH, pW}} applied to an {@code inH × inW} input (computed in {@code Same} mode). */
+    public int[] appliedPadding(int inH, int inW) {
+        return appliedPadding(inH, inW, outputSize(inH, inW));
+    }
+
+    /**
+     * The im2col matrix {@code [C·kH·kW, m·outH·outW]} (row-major) of examples {@code [from, from + m)}
+     * of {@code x} into {@code cols}: row {@code (c·kH + kh)·kW + kw}, column {@code e·outH·outW +
+     * oh·outW + ow} holds input value {@code (c, e − from, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW)},
+     * or 0 in the padding.
+     *
+     * @param x the input of {@code n} examples, NCHW ({@code [n, C, H, W]}) or, when
+     *     {@code channelMajor}, CNHW ({@code [C, n, H, W]}), row-major
+     */
+    public void columns(float[] x, boolean channelMajor, int n, int inH, int inW, int from, int m, float[] cols) {
+        int[] out = outputSize(inH, inW);
+        int[] pad = appliedPadding(inH, inW, out);
+        int[][] inside = insideColumns(inW, out[1], pad[1]);
+        int at = 0;
+        for (int ch = 0; ch < channels; ch++) {
+            for (int kh = 0; kh < kH; kh++) {
+                for (int kw = 0; kw < kW; kw++) {
+                    int lo = inside[0][kw];
+                    int hi = inside[1][kw];
+                    int shift = kw * dW - pad[1];
+                    for (int e = from; e < from + m; e++) {
+                        int plane = (channelMajor ? ch * n + e : e * channels + ch) * inH * inW;
+                        for (int oh = 0; oh < out[0]; oh++, at += out[1]) {
+                            int ih = oh * sH - pad[0] + kh * dH;
+                            if (ih < 0 || ih >= inH || lo >= hi) {
+                                Arrays.fill(cols, at, at + out[1], 0f);
+                                continue;
+                            }
+                            int row = plane + ih * inW + shift;
+                            if (lo > 0) {
+                                Arrays.fill(cols, at, at + lo, 0f);
+                            }
+                            if (sW == 1) {
+                                System.arraycopy(x, row + lo, cols, at + lo, hi - lo);
+                            } else {
+                                for (int ow = lo; ow < hi; ow++) {
+                                    cols[at + ow] = x[row + ow * sW];
+                                }
+                            }
+                            if (hi < out[1]) {
+                                Arrays.fill(cols, at + hi, at + out[1], 0f);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * For each kernel column kw, the output columns {@code [lo, hi)} whose input column
+     * {@code ow·sW − pW + kw·dW} lies inside {@code [0, inW)} (the rest read padding): {@code {lo[], hi[]}}.
+     */
+    private int[][] insideColumns(int inW, int outW, int padW) {
+        int[][] range = new int[2][kW];
+        for (int kw = 0; kw < kW; kw++) {
+            int shift = kw * dW - padW;
+            int lo = shift >= 0 ? 0 : (-shift + sW - 1) / sW;
+            int hi = inW - shift <= 0 ? 0 : Math.min(outW, (inW - shift + sW - 1) / sW);
+            range[0][kw] = Math.min(lo, outW);
+            range[1][kw] = Math.max(hi, range[0][kw]);
+        }
+        return range;
+    }
+
+    /**
+     * The adjoint of {@link #columns} for all {@code n} examples of a CNHW input (col2im): adds
+     * every value of {@code cols} ({@code [C·kH·kW, n·outH·outW]}, row-major) onto the input
+     * position it was read from in {@code dx} ({@code [C, n, H, W]}, row-major); padding
+     * positions are dropped. With {@code cols} the gradient of a loss with respect to the im2col
+     * matrix, this adds the gradient with respect to the input.
+     */
+    public void addColumns(float[] cols, int n, int inH, int inW, float[] dx) {
+        int[] out = outputSize(inH, inW);
+        int[] pad = appliedPadding(inH, inW, out);
+        int[][] inside = insideColumns(inW, out[1], pad[1]);
+        int at = 0;
+        for (int ch = 0; ch < channels; ch++) {
+            for (int kh = 0; kh < kH; kh++) {
+                for (int kw = 0; kw < kW; kw++) {
+                    int lo = inside[0][kw];
+                    int hi = inside[1][kw];
+                    int shift = kw * dW - pad[1];
+                    for (int e = 0; e < n; e++) {
+                        int plane = (ch * n + e) * inH * inW;
+                        for (int oh = 0; oh < out[0]; oh++, at += out[1]) {
+                            int ih = oh * sH - pad[0] + kh * dH;
+                            if (ih < 0 || ih >= inH) {
+                                continue;
+                            }
+                            int row = plane + ih * inW + shift;
+                            if (sW == 1) {
+                                for (int ow = lo; ow < hi; ow++) {
+                                    dx[row + ow] += cols[at + ow];
+                                }
+                            } else {
+                                for (int ow = lo; ow < hi; ow++) {
+                                    dx[row + ow * sW] += cols[at + ow];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** The host buffer of a fresh C-order float array, current on the host. */

@@ -4,7 +4,7 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.data.Minibatches;
 import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.Distiller;
-import dev.pare.common.distill.FusedDenseStep;
+import dev.pare.common.distill.FusedStep;
 import java.util.Optional;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Supervised training of a teacher with cross-entropy, seeded minibatch order per epoch. Networks of
- * dense layers train with {@link FusedDenseStep#crossEntropy} (one GEMM per product, DL4J's own
+ * dense layers train with {@link FusedStep#crossEntropy} (one GEMM per product, DL4J's own
  * Adam), others, or on request, with {@code MultiLayerNetwork.fit}; the two agree up to rounding.
  */
 public final class TeacherTrainer {
@@ -46,11 +46,11 @@ public final class TeacherTrainer {
                                           DistillEngine engine) {
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-        Optional<FusedDenseStep> fused = engine == DistillEngine.DL4J ? Optional.empty()
-                : FusedDenseStep.crossEntropy(net);
+        Optional<FusedStep> fused = engine == DistillEngine.DL4J ? Optional.empty()
+                : FusedStep.crossEntropy(net);
         if (engine == DistillEngine.FUSED && fused.isEmpty()) {
             throw new IllegalArgumentException("the fused step cannot train this teacher: "
-                    + FusedDenseStep.unsupported(net).orElse("its output layer's loss is not plain cross-entropy"));
+                    + FusedStep.unsupported(net).orElse("its output layer's loss is not plain cross-entropy"));
         }
         // The fused step reads [n, 2C] labels (one-hot, then C ignored teacher-logit columns).
         int width = fused.isPresent() ? 2 * numClasses : numClasses;

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.TinyNets;
 import dev.pare.common.calibration.CalibrationStatistics.LayerStatistics;
+import dev.pare.common.model.FusedBackprop;
+import dev.pare.common.model.LayerWeights;
 import dev.pare.common.model.PrunableLayer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +28,8 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -210,6 +214,54 @@ class CalibrationStatisticsConvTest {
         assertRel(outGg, out.squareGradientSums(), 1e-9, "out Σg²");
         // gradients exist (a zero vector would make the comparisons above vacuous)
         assertTrue(java.util.Arrays.stream(conv.taylor()).sum() > 1e-3);
+    }
+
+    /**
+     * A float CNN takes Pare's batched backward pass ({@link FusedBackprop}): its per-example and
+     * per-group gradient statistics of every layer equal those of one DL4J backward pass per
+     * group, up to float rounding.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4})
+    void floatCnnGradientsFromOneBatchedPassMatchDl4jPerGroup(int group) {
+        MultiLayerNetwork f = TinyNets.cnn(21, DataType.FLOAT);
+        assertTrue(FusedBackprop.unsupported(f).isEmpty(), "the fused path is what this test covers");
+        INDArray xf = x.castTo(DataType.FLOAT);
+        INDArray yf = y.castTo(DataType.FLOAT);
+        CalibrationStatistics fused = CalibrationStatistics.emptyFor(f, Set.of(Statistic.GRADIENTS), Long.MAX_VALUE);
+        fused.add(f, xf, yf, group);
+
+        MultiLayerNetwork ref = f.clone();
+        for (int layer : new int[] {0, 2, 3}) {
+            PrunableLayer p = fused.layer(layer).layer();
+            WeightGradientSums expected = new WeightGradientSums(new long[] {p.nIn(), p.nOut()});
+            for (int from = 0; from < ROWS; from += group) {
+                int to = Math.min(ROWS, from + group);
+                ref.setInput(xf.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup());
+                ref.setLabels(yf.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup());
+                ref.computeGradientAndScore();
+                INDArray g = ref.gradient().getGradientFor(layer + "_W").castTo(DataType.DOUBLE);
+                INDArray w = ref.getLayer(layer).getParam("W");
+                expected.add(LayerWeights.toMatrixView(w, p), LayerWeights.toMatrixView(g, p));
+            }
+            WeightGradientSums actual = fused.layer(layer).gradients();
+            assertEquals(expected.count(), actual.count(), "layer " + layer + " samples");
+            assertRelativeL1(expected.taylor(), actual.taylor(), "layer " + layer + " Σ|w·g|");
+            assertRelativeL1(expected.squareGradientSums(), actual.squareGradientSums(), "layer " + layer + " Σg²");
+        }
+    }
+
+    /** {@code Σ|e − a| ≤ 1e-5·Σ|e|}, with {@code Σ|e| > 0}. */
+    private static void assertRelativeL1(double[] expected, double[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + " length");
+        double diff = 0;
+        double norm = 0;
+        for (int k = 0; k < expected.length; k++) {
+            diff += Math.abs(expected[k] - actual[k]);
+            norm += Math.abs(expected[k]);
+        }
+        assertTrue(norm > 1e-6, what + " must not be zero");
+        assertTrue(diff <= 1e-5 * norm, what + ": relative L1 difference " + diff / norm);
     }
 
     @Test

@@ -60,7 +60,7 @@ class HiddenStatesTest {
         MultiLayerNetwork probe = net(1, (int) student.getLayer(0).getParam("W").size(1),
                 (int) student.getLayer(1).getParam("W").size(1), 0.0);
         probe.setParams(student.params().dup());
-        return new FusedDenseStep(probe, T, ALPHA, hidden).fit(xy[0], xy[1]);
+        return new FusedStep(probe, T, ALPHA, hidden).fit(xy[0], xy[1]);
     }
 
     @Test
@@ -75,7 +75,7 @@ class HiddenStatesTest {
         double[] before = student.params().dup().toDoubleVector();
         MultiLayerNetwork stepped = net(1, 4, 5, 1.0);
         stepped.setParams(student.params().dup());
-        new FusedDenseStep(stepped, T, ALPHA, hidden).fit(xy[0], xy[1]);
+        new FusedStep(stepped, T, ALPHA, hidden).fit(xy[0], xy[1]);
         double[] after = stepped.params().toDoubleVector();
 
         double eps = 1e-6;
@@ -149,7 +149,7 @@ class HiddenStatesTest {
         assertTrue(e.getMessage().contains("fused engine only"), e.getMessage());
         assertEquals(DistillEngine.FUSED, Distiller.engineFor(DistillEngine.AUTO, student, true));
         e = assertThrows(IllegalArgumentException.class,
-                () -> Distiller.engineFor(DistillEngine.AUTO, TinyNets.cnn(1, DataType.FLOAT), true));
+                () -> Distiller.engineFor(DistillEngine.AUTO, TinyNets.cnn(1, DataType.DOUBLE), true));
         assertTrue(e.getMessage().contains("hidden-state KD needs the fused engine"), e.getMessage());
     }
 }

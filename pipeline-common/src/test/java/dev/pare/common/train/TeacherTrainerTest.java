@@ -9,6 +9,9 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.Distiller;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 
@@ -61,20 +64,42 @@ class TeacherTrainerTest {
                 new InputShape(1, 28, 28), 10, 1e-3, 7), train, 10, 2, 64, 7, e -> { }, Distiller.Progress.NONE,
                 DistillEngine.DL4J);
         // 16 Adam steps from the same initialization and batches: the same weights up to float rounding.
-        float[] a = fused.params().toFloatVector();
-        float[] b = fit.params().toFloatVector();
+        assertTrue(relativeL1(fused, fit) < 1e-4, "relative L1 difference " + relativeL1(fused, fit));
+        assertEquals(fit.getIterationCount(), fused.getIterationCount());
+
+        // LeNet-5 (convolutions and max pooling) too: 6 steps.
+        ExampleArrays images = data(96, 4);
+        MultiLayerNetwork cnnFused = TeacherTrainer.train(Architecture.LENET_5.configuration(
+                new InputShape(1, 28, 28), 10, 1e-3, 7), images, 10, 2, 32, 7, e -> { }, Distiller.Progress.NONE,
+                DistillEngine.FUSED);
+        MultiLayerNetwork cnnFit = TeacherTrainer.train(Architecture.LENET_5.configuration(
+                new InputShape(1, 28, 28), 10, 1e-3, 7), images, 10, 2, 32, 7, e -> { }, Distiller.Progress.NONE,
+                DistillEngine.DL4J);
+        assertTrue(relativeL1(cnnFused, cnnFit) < 1e-4, "relative L1 difference " + relativeL1(cnnFused, cnnFit));
+        MultiLayerNetwork untrained = new MultiLayerNetwork(Architecture.LENET_5.configuration(
+                new InputShape(1, 28, 28), 10, 1e-3, 7));
+        untrained.init();
+        assertTrue(relativeL1(cnnFused, untrained) > 1e-3, "LeNet-5 was trained");
+
+        // A network the fused step cannot train is refused by name (and trained by auto through fit).
+        MultiLayerConfiguration avg = Architecture.LENET_5.configuration(new InputShape(1, 28, 28), 10, 1e-3, 7);
+        ((SubsamplingLayer) avg.getConf(1).getLayer()).setPoolingType(PoolingType.AVG);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherTrainer.train(
+                avg, data(8, 4), 10, 1, 8, 7, x -> { }, Distiller.Progress.NONE, DistillEngine.FUSED));
+        assertTrue(e.getMessage().contains("fused step cannot train") && e.getMessage().contains("layer 1 (pool1)"),
+                e.getMessage());
+    }
+
+    /** {@code Σ|a − b| / Σ|b|} over all parameters. */
+    private static double relativeL1(MultiLayerNetwork a, MultiLayerNetwork b) {
+        float[] x = a.params().toFloatVector();
+        float[] y = b.params().toFloatVector();
         double diff = 0;
         double norm = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff += Math.abs(a[i] - b[i]);
-            norm += Math.abs(b[i]);
+        for (int i = 0; i < x.length; i++) {
+            diff += Math.abs(x[i] - y[i]);
+            norm += Math.abs(y[i]);
         }
-        assertTrue(diff / norm < 1e-4, "relative L1 difference " + diff / norm);
-        assertEquals(fit.getIterationCount(), fused.getIterationCount());
-        // A network the fused step cannot train is refused by name, and trained by auto through fit.
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherTrainer.train(
-                Architecture.LENET_5.configuration(new InputShape(1, 28, 28), 10, 1e-3, 7), data(8, 4), 10, 1, 8, 7,
-                x -> { }, Distiller.Progress.NONE, DistillEngine.FUSED));
-        assertTrue(e.getMessage().contains("fused step cannot train"), e.getMessage());
+        return diff / norm;
     }
 }

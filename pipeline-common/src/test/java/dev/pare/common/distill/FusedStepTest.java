@@ -13,18 +13,26 @@ import dev.pare.common.model.ForwardPass;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PrunedModel;
 import java.util.Arrays;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -32,7 +40,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * The fused step against DL4J's own {@code fit} on the same network: the same gradient, the same
  * loss, and students that agree after whole distillation runs.
  */
-class FusedDenseStepTest {
+class FusedStepTest {
     private static final double T = 4.0;
     private static final double ALPHA = 0.3;
 
@@ -77,7 +85,7 @@ class FusedDenseStepTest {
         assertArrayEquals(start, viaFit.params().toFloatVector());
 
         viaFit.fit(new DataSet(xy[0], xy[1]));
-        double loss = new FusedDenseStep(fused, T, ALPHA, null).fit(xy[0], xy[1]);
+        double loss = new FusedStep(fused, T, ALPHA, null).fit(xy[0], xy[1]);
 
         float[] expected = viaFit.params().toFloatVector();
         float[] actual = fused.params().toFloatVector();
@@ -96,7 +104,7 @@ class FusedDenseStepTest {
     void severalStepsTrackFit() {
         MultiLayerNetwork viaFit = kdNet(0.1);
         MultiLayerNetwork fused = kdNet(0.1);
-        FusedDenseStep step = new FusedDenseStep(fused, T, ALPHA, null);
+        FusedStep step = new FusedStep(fused, T, ALPHA, null);
         for (int i = 0; i < 5; i++) {
             INDArray[] xy = batch(4 + i);
             viaFit.fit(new DataSet(xy[0], xy[1]));
@@ -106,17 +114,114 @@ class FusedDenseStepTest {
         assertEquals(5, fused.getIterationCount());
     }
 
+    /**
+     * A small CNN on 2×12×14 inputs covering the geometry the fused step handles: a 3×3 convolution
+     * with padding 1 (Truncate) or Same mode, pooling 2×2 stride 2 (in Same mode: padded at the
+     * border), a strided dilated convolution, a second pooling, then dense, with the KD loss.
+     */
+    private static MultiLayerNetwork cnnKdNet(PoolingType pooling, ConvolutionMode mode, double lr) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(7)
+                .dataType(DataType.FLOAT)
+                .updater(lr > 0 ? new Sgd(lr) : new Adam(1e-2))
+                .convolutionMode(mode)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).name("conv1").padding(1, 1).nOut(3)
+                        .activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(pooling).name("pool1").kernelSize(2, 2).stride(2, 2).build())
+                .layer(new ConvolutionLayer.Builder(2, 3).name("conv2").stride(1, 2).dilation(1, 2).nOut(4)
+                        .activation(Activation.TANH).build())
+                .layer(new SubsamplingLayer.Builder(pooling).name("pool2").kernelSize(2, 1).stride(1, 1).build())
+                .layer(new DenseLayer.Builder().name("fc").nOut(5).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder().name("out").nOut(3).activation(Activation.SOFTMAX)
+                        .lossFunction(new KnowledgeDistillationLoss(T, ALPHA)).build())
+                .setInputType(InputType.convolutionalFlat(12, 14, 2))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        TinyNets.randomizeParams(net, 13);
+        return net;
+    }
+
+    /** Features (2×12×14 images, NCHW rows) and KD labels of {@code rows} random examples. */
+    private static INDArray[] imageBatch(int rows, long seed) {
+        INDArray x = TinyNets.toArray(TinyNets.randomRows(seed, rows, 336));
+        float[][] teacher = TinyNets.randomRows(seed + 1, rows, 3);
+        float[] y = new float[rows * 6];
+        for (int r = 0; r < rows; r++) {
+            y[r * 6 + r % 3] = 1;
+            for (int c = 0; c < 3; c++) {
+                y[r * 6 + 3 + c] = 3 * teacher[r][c];
+            }
+        }
+        return new INDArray[] {x, Nd4j.create(y, new long[] {rows, 6}, 'c')};
+    }
+
+    /**
+     * One SGD step on a CNN moves every parameter as DL4J's {@code fit} does (its im2col, col2im and
+     * pooling ops): the gradients of both convolutions (weights and biases, through stride,
+     * padding, dilation and Same mode), of the pooling routing and the dense layers agree.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ConvolutionMode.class, names = {"Truncate", "Same"})
+    void oneSgdStepOnACnnMovesTheParametersAsDl4jFitDoes(ConvolutionMode mode) {
+        INDArray[] xy = imageBatch(7, 21);
+        MultiLayerNetwork viaFit = cnnKdNet(PoolingType.MAX, mode, 0.5);
+        MultiLayerNetwork fused = cnnKdNet(PoolingType.MAX, mode, 0.5);
+        float[] start = fused.params().toFloatVector();
+
+        viaFit.fit(new DataSet(xy[0], xy[1]));
+        double loss = new FusedStep(fused, T, ALPHA, null).fit(xy[0], xy[1]);
+
+        float[] expected = viaFit.params().toFloatVector();
+        float[] actual = fused.params().toFloatVector();
+        for (int layer = 0; layer < 4; layer += 2) {
+            // every convolution parameter moves (so its gradient is compared, not two zeros)
+            long from = 0;
+            for (int l = 0; l < layer; l++) {
+                from += fused.getLayer(l).numParams();
+            }
+            for (long k = from; k < from + fused.getLayer(layer).numParams(); k++) {
+                assertTrue(Math.abs(expected[(int) k] - start[(int) k]) > 1e-6, "layer " + layer + " parameter " + k
+                        + " did not move");
+            }
+        }
+        for (int k = 0; k < start.length; k++) {
+            assertEquals(expected[k], actual[k], 2e-5, "parameter " + k);
+        }
+        assertEquals(viaFit.score(), loss, 1e-5, "mean KD loss of the minibatch");
+    }
+
     @Test
-    void autoPicksFusedOnlyForPlainDenseStudents() {
+    void adamStepsOnACnnWithChangingBatchSizesTrackFit() {
+        MultiLayerNetwork viaFit = cnnKdNet(PoolingType.MAX, ConvolutionMode.Same, 0);
+        MultiLayerNetwork fused = cnnKdNet(PoolingType.MAX, ConvolutionMode.Same, 0);
+        FusedStep step = new FusedStep(fused, T, ALPHA, null);
+        for (int i = 0; i < 6; i++) {
+            INDArray[] xy = imageBatch(5 + i % 3, 40 + i);
+            viaFit.fit(new DataSet(xy[0], xy[1]));
+            step.fit(xy[0], xy[1]);
+        }
+        assertArrayEquals(viaFit.params().toFloatVector(), fused.params().toFloatVector(), 1e-4f);
+        assertEquals(6, fused.getIterationCount());
+    }
+
+    @Test
+    void autoPicksFusedOnlyForNetworksItComputes() {
         MultiLayerNetwork mlp = TinyNets.dense(1, 6, 8, 3);
         assertEquals(DistillEngine.FUSED, Distiller.engineFor(DistillEngine.AUTO, mlp));
         assertEquals(DistillEngine.DL4J, Distiller.engineFor(DistillEngine.DL4J, mlp));
 
-        MultiLayerNetwork cnn = TinyNets.cnn(1, DataType.FLOAT);
-        assertEquals(DistillEngine.DL4J, Distiller.engineFor(DistillEngine.AUTO, cnn));
+        assertEquals(DistillEngine.FUSED, Distiller.engineFor(DistillEngine.AUTO, TinyNets.cnn(1, DataType.FLOAT)));
+        MultiLayerNetwork doubleCnn = TinyNets.cnn(1, DataType.DOUBLE);
+        assertEquals(DistillEngine.DL4J, Distiller.engineFor(DistillEngine.AUTO, doubleCnn));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Distiller.engineFor(DistillEngine.FUSED, cnn));
-        assertTrue(e.getMessage().contains("layer 0"), e.getMessage());
+                () -> Distiller.engineFor(DistillEngine.FUSED, doubleCnn));
+        assertTrue(e.getMessage().contains("layer 0 (conv1) is a convolution, computed here in FLOAT only"),
+                e.getMessage());
+        MultiLayerNetwork avg = cnnKdNet(PoolingType.AVG, ConvolutionMode.Truncate, 0.1);
+        e = assertThrows(IllegalArgumentException.class, () -> Distiller.engineFor(DistillEngine.FUSED, avg));
+        assertTrue(e.getMessage().contains("layer 1 (pool1) is AVG pooling"), e.getMessage());
 
         MultiLayerNetwork withDropout = TinyNets.dense(1, 6, 8, 3);
         MultiLayerConfiguration conf = withDropout.getLayerWiseConfigurations().clone();

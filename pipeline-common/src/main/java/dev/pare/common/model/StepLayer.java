@@ -1,0 +1,515 @@
+package dev.pare.common.model;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One piece of {@link FusedBackprop}'s computation: a layer's training-mode forward pass, which keeps
+ * what its backward pass needs, and that backward pass, which writes the layer's parameter
+ * gradients (summed over the minibatch, as DL4J's backward pass gives them) into the network's
+ * flattened gradient view.
+ *
+ * <p>Two layouts travel between pieces: <em>rows</em>, {@code [n, width]} (any order), for dense
+ * layers, and <em>channel-major</em>, {@code [C, n·H·W]} (row-major: channel, example, row,
+ * column), for convolutions and pooling. Channel-major is what a convolution's GEMM
+ * {@code Wflat[O, C·kH·kW] · cols[C·kH·kW, n·outH·outW]} produces and what the next im2col reads,
+ * so convolutions follow each other without transposing; {@link ToChannelMajor} and
+ * {@link ToRows} convert at the edges (DL4J's {@code FeedForwardToCnnPreProcessor} and
+ * {@code CnnToFeedForwardPreProcessor}, NCHW).
+ */
+abstract class StepLayer {
+
+    /**
+     * The output for {@code input} of {@code n} examples; valid until the next {@link #forward} with
+     * the same {@code n} (arrays are reused per minibatch size).
+     */
+    abstract INDArray forward(INDArray input, int n);
+
+    /**
+     * The backward pass of the last {@link #forward}.
+     *
+     * @param epsilon the loss gradient with respect to this piece's output (for the output layer:
+     *     with respect to its pre-softmax logits); may be overwritten
+     * @param inputGradient whether the gradient with respect to the input is needed
+     * @return that gradient, or null when not asked for
+     */
+    abstract INDArray backward(INDArray epsilon, int n, boolean inputGradient);
+
+    /**
+     * Arrays for one minibatch size: an epoch has at most two (its full batches and the last one),
+     * so two are kept and a third size replaces the older.
+     */
+    static final class PerSize<T> {
+        private final java.util.function.IntFunction<T> create;
+        private final int[] sizes = {-1, -1};
+        private final Object[] held = new Object[2];
+        private int next;
+
+        PerSize(java.util.function.IntFunction<T> create) {
+            this.create = create;
+        }
+
+        @SuppressWarnings("unchecked")
+        T get(int n) {
+            for (int i = 0; i < 2; i++) {
+                if (sizes[i] == n) {
+                    return (T) held[i];
+                }
+            }
+            T t = create.apply(n);
+            sizes[next] = n;
+            held[next] = t;
+            next = 1 - next;
+            return t;
+        }
+    }
+
+    /** The values of {@code a} in C order, into {@code into} (bulk transfers only). */
+    static float[] hostFloats(INDArray a, float[] into) {
+        INDArray c = a.ordering() == 'c' && !a.isView() && a.dataType() == DataType.FLOAT ? a
+                : a.castTo(DataType.FLOAT).dup('c');
+        Nd4j.getAffinityManager().ensureLocation(c, AffinityManager.Location.HOST);
+        c.data().asNioFloat().get(0, into, 0, into.length);
+        return into;
+    }
+
+    /** Copies {@code values} into the fresh C-order float array {@code a}, marking the host copy current. */
+    static INDArray fill(INDArray a, float[] values) {
+        FloatBuffer b = a.data().asNioFloat();
+        b.put(0, values, 0, values.length);
+        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
+        return a;
+    }
+
+    /** The activation function of a DL4J layer. */
+    static IActivation activation(Layer layer) {
+        return ((BaseLayer) layer.conf().getLayer()).getActivationFn();
+    }
+
+    /**
+     * {@code act'(z) ⊙ ε}, overwriting {@code z}. For a plain ReLU this is one op into {@code z}:
+     * DL4J's own {@code backprop} allocates its result, and for a convolution's activations that
+     * native allocation (megabytes per minibatch) took 15% of a LeNet-5 training step.
+     */
+    static INDArray backprop(IActivation act, INDArray z, INDArray epsilon) {
+        if (act instanceof ActivationReLU relu && relu.getMax() == null && isZeroOrNull(relu.getThreshold())
+                && isZeroOrNull(relu.getNegativeSlope())) {
+            Nd4j.getExecutioner().exec(new RectifiedLinearDerivative(z, epsilon, z));
+            return z;
+        }
+        return act.backprop(z, epsilon).getFirst();
+    }
+
+    private static boolean isZeroOrNull(Double v) {
+        return v == null || v == 0.0;
+    }
+
+    /** The gradient views of {@code layer}'s parameters in the network's flattened gradient. */
+    static Map<String, INDArray> gradientViews(Layer layer) {
+        return layer.conf().getLayer().initializer().getGradientsFromFlattened(layer.conf(),
+                layer.getGradientsViewArray());
+    }
+
+    /**
+     * A dense or output layer: {@code z = a·W + b}, {@code h = act(z)} ({@code [n, out]}, 'f'); the
+     * output layer returns {@code z} and takes {@code ∂L/∂z} back. Backward:
+     * {@code dW = aᵀ·δ}, {@code db = 1ᵀ·δ}, {@code ∂L/∂a = δ·Wᵀ} with {@code δ = act'(z) ⊙ ε}.
+     */
+    static final class Dense extends StepLayer {
+        private final INDArray weights;
+        private final INDArray bias;
+        private final INDArray weightGrad;
+        private final INDArray biasGrad;
+        private final IActivation activation;
+        private final boolean output;
+        private final DataType type;
+        private final PerSize<INDArray[]> work;
+        private INDArray input;
+        private INDArray[] current;
+        private INDArray delta;
+
+        Dense(Layer layer, boolean output, DataType type) {
+            this.weights = layer.getParam("W");
+            this.bias = layer.getParam("b");
+            Map<String, INDArray> views = gradientViews(layer);
+            this.weightGrad = views.get("W");
+            long out = weights.size(1);
+            this.biasGrad = views.get("b").reshape(1, out);
+            this.activation = activation(layer);
+            this.output = output;
+            this.type = type;
+            long in = weights.size(0);
+            // pre-activation, activation, input gradient, a row of ones
+            this.work = new PerSize<>(n -> new INDArray[] {
+                Nd4j.createUninitialized(type, new long[] {n, out}, 'f'),
+                Nd4j.createUninitialized(type, new long[] {n, out}, 'f'),
+                Nd4j.createUninitialized(type, new long[] {n, in}, 'f'),
+                Nd4j.ones(type, 1, n)});
+        }
+
+        @Override
+        INDArray forward(INDArray in, int n) {
+            current = work.get(n);
+            input = in.dataType() == type ? in : in.castTo(type);
+            INDArray z = current[0];
+            Nd4j.gemm(input, weights, z, false, false, 1.0, 0.0);
+            z.addiRowVector(bias);
+            return output ? z : activation.getActivation(current[1].assign(z), true);
+        }
+
+        /** This layer's output (after its activation) in the last forward pass. */
+        INDArray output() {
+            return current[1];
+        }
+
+        /** The input {@code [n, in]} of the last forward pass. */
+        INDArray input() {
+            return input;
+        }
+
+        /** {@code ∂L/∂z} per example, {@code [n, out]}, of the last backward pass. */
+        INDArray delta() {
+            return delta;
+        }
+
+        @Override
+        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
+            INDArray delta = output ? epsilon : backprop(activation, current[0], epsilon);
+            this.delta = delta;
+            Nd4j.gemm(input, delta, weightGrad, true, false, 1.0, 0.0);
+            Nd4j.gemm(current[3], delta, biasGrad, false, false, 1.0, 0.0);
+            if (!inputGradient) {
+                return null;
+            }
+            Nd4j.gemm(delta, weights, current[2], false, true, 1.0, 0.0);
+            return current[2];
+        }
+    }
+
+    /**
+     * A plain 2-D convolution ({@link ConvolutionLayer}, float, NCHW weights {@code [O, C, kH, kW]}),
+     * channel-major in and out: the im2col matrix {@code X [C·kH·kW, n·P]} of the input
+     * ({@link ConvColumns#columns}), {@code Z = Wflat·X + b}, {@code H = act(Z)}. Backward:
+     * {@code dWflat = Δ·Xᵀ}, {@code db = Δ·1}, {@code ∂L/∂X = Wflatᵀ·Δ} folded back onto the input
+     * positions ({@link ConvColumns#addColumns}, col2im). The im2col matrix of a minibatch is held
+     * for its backward pass: {@code C·kH·kW·n·P} floats.
+     */
+    static final class Convolution extends StepLayer {
+        private final ConvColumns geometry;
+        private final int inH;
+        private final int inW;
+        private final int positions;
+        private final INDArray weights;
+        private final INDArray bias;
+        private final INDArray weightGrad;
+        private final INDArray biasGrad;
+        private final IActivation activation;
+        private final PerSize<Work> work;
+        private Work current;
+
+        /** Arrays of one minibatch size. */
+        private static final class Work {
+            final float[] input;
+            final float[] columns;
+            final INDArray cols;
+            final INDArray z;
+            final INDArray h;
+            final INDArray ones;
+            float[] inputGradient;
+            INDArray delta;
+            INDArray colsGradient;
+            INDArray inputGradientArray;
+
+            Work(int n, int channels, int inH, int inW, int k, int p, int o) {
+                input = new float[n * channels * inH * inW];
+                columns = new float[k * n * p];
+                cols = Nd4j.createUninitialized(DataType.FLOAT, new long[] {k, (long) n * p}, 'c');
+                z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) n * p}, 'c');
+                h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) n * p}, 'c');
+                ones = Nd4j.ones(DataType.FLOAT, (long) n * p, 1);
+            }
+        }
+
+        /**
+         * @param inH input height
+         * @param inW input width
+         */
+        Convolution(Layer layer, int inH, int inW) {
+            ConvolutionLayer conf = (ConvolutionLayer) layer.conf().getLayer();
+            this.geometry = ConvColumns.of(conf);
+            this.inH = inH;
+            this.inW = inW;
+            int[] out = geometry.outputSize(inH, inW);
+            this.positions = out[0] * out[1];
+            int o = (int) conf.getNOut();
+            int k = geometry.columns();
+            this.weights = layer.getParam("W").reshape('c', o, k);
+            this.bias = layer.getParam("b").reshape(o, 1);
+            Map<String, INDArray> views = gradientViews(layer);
+            this.weightGrad = views.get("W").reshape('c', o, k);
+            this.biasGrad = views.get("b").reshape(o, 1);
+            this.activation = activation(layer);
+            int channels = geometry.channels();
+            this.work = new PerSize<>(n -> new Work(n, channels, inH, inW, k, positions, o));
+        }
+
+        /** The im2col matrix {@code [C·kH·kW, n·P]} of the last forward pass (columns in example order). */
+        INDArray columns() {
+            return current.cols;
+        }
+
+        /** {@code ∂L/∂Z} {@code [O, n·P]} of the last backward pass (columns in example order). */
+        INDArray delta() {
+            return current.delta;
+        }
+
+        /** Output positions P per example. */
+        int positions() {
+            return positions;
+        }
+
+        @Override
+        INDArray forward(INDArray in, int n) {
+            current = work.get(n);
+            hostFloats(in, current.input);
+            geometry.columns(current.input, true, n, inH, inW, 0, n, current.columns);
+            fill(current.cols, current.columns);
+            Nd4j.gemm(weights, current.cols, current.z, false, false, 1.0, 0.0);
+            current.z.addiColumnVector(bias);
+            return activation.getActivation(current.h.assign(current.z), true);
+        }
+
+        @Override
+        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
+            Work w = current;
+            INDArray delta = backprop(activation, w.z, epsilon);
+            w.delta = delta;
+            Nd4j.gemm(delta, w.cols, weightGrad, false, true, 1.0, 0.0);
+            Nd4j.gemm(delta, w.ones, biasGrad, false, false, 1.0, 0.0);
+            if (!inputGradient) {
+                return null;
+            }
+            if (w.colsGradient == null) {
+                w.colsGradient = Nd4j.createUninitialized(DataType.FLOAT, w.cols.shape(), 'c');
+                w.inputGradient = new float[w.input.length];
+                w.inputGradientArray = Nd4j.createUninitialized(DataType.FLOAT,
+                        new long[] {geometry.channels(), (long) n * inH * inW}, 'c');
+            }
+            Nd4j.gemm(weights, delta, w.colsGradient, true, false, 1.0, 0.0);
+            hostFloats(w.colsGradient, w.columns);
+            Arrays.fill(w.inputGradient, 0f);
+            geometry.addColumns(w.columns, n, inH, inW, w.inputGradient);
+            return fill(w.inputGradientArray, w.inputGradient);
+        }
+    }
+
+    /**
+     * Max pooling ({@link SubsamplingLayer} with {@code MAX}), channel-major in and out: each output
+     * is the largest input in its window (padding excluded), and the backward pass routes its
+     * gradient to that input (the first of equal ones).
+     */
+    static final class MaxPooling extends StepLayer {
+        private final ConvColumns geometry;
+        private final int channels;
+        private final int inH;
+        private final int inW;
+        private final int[] kernel;
+        private final int[] stride;
+        private final int[] dilation;
+        private final PerSize<Work> work;
+        private Work current;
+
+        private static final class Work {
+            final float[] input;
+            final float[] output;
+            final int[] argmax;
+            final INDArray outputArray;
+            final float[] gradient;
+            final INDArray gradientArray;
+
+            Work(int n, int channels, int inH, int inW, int outPositions) {
+                input = new float[n * channels * inH * inW];
+                output = new float[n * channels * outPositions];
+                argmax = new int[output.length];
+                outputArray = Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * outPositions}, 'c');
+                gradient = new float[input.length];
+                gradientArray = Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * inH * inW}, 'c');
+            }
+        }
+
+        MaxPooling(SubsamplingLayer conf, int channels, int inH, int inW) {
+            this.geometry = new ConvColumns(channels, conf.getKernelSize(), conf.getStride(), conf.getPadding(),
+                    conf.getDilation(), conf.getConvolutionMode(), null);
+            this.channels = channels;
+            this.inH = inH;
+            this.inW = inW;
+            this.kernel = conf.getKernelSize();
+            this.stride = conf.getStride();
+            this.dilation = conf.getDilation();
+            int[] out = geometry.outputSize(inH, inW);
+            this.work = new PerSize<>(n -> new Work(n, channels, inH, inW, out[0] * out[1]));
+        }
+
+        @Override
+        INDArray forward(INDArray in, int n) {
+            current = work.get(n);
+            float[] x = hostFloats(in, current.input);
+            float[] y = current.output;
+            int[] arg = current.argmax;
+            int[] out = geometry.outputSize(inH, inW);
+            int[] pad = geometry.appliedPadding(inH, inW);
+            int at = 0;
+            for (int plane = 0; plane < channels * n; plane++) {
+                int base = plane * inH * inW;
+                for (int oh = 0; oh < out[0]; oh++) {
+                    for (int ow = 0; ow < out[1]; ow++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        int where = -1;
+                        for (int kh = 0; kh < kernel[0]; kh++) {
+                            int ih = oh * stride[0] - pad[0] + kh * dilation[0];
+                            if (ih < 0 || ih >= inH) {
+                                continue;
+                            }
+                            for (int kw = 0; kw < kernel[1]; kw++) {
+                                int iw = ow * stride[1] - pad[1] + kw * dilation[1];
+                                if (iw >= 0 && iw < inW) {
+                                    // as conditional moves: which input is larger is a coin flip for the branch predictor
+                                    int i = base + ih * inW + iw;
+                                    float v = x[i];
+                                    boolean larger = v > best || where < 0;
+                                    best = larger ? v : best;
+                                    where = larger ? i : where;
+                                }
+                            }
+                        }
+                        y[at] = where < 0 ? 0f : best;
+                        arg[at++] = where;
+                    }
+                }
+            }
+            return fill(current.outputArray, y);
+        }
+
+        @Override
+        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
+            if (!inputGradient) {
+                return null;
+            }
+            Work w = current;
+            float[] e = hostFloats(epsilon, w.output);
+            Arrays.fill(w.gradient, 0f);
+            for (int i = 0; i < e.length; i++) {
+                if (w.argmax[i] >= 0) {
+                    w.gradient[w.argmax[i]] += e[i];
+                }
+            }
+            return fill(w.gradientArray, w.gradient);
+        }
+    }
+
+    /**
+     * Rows {@code [n, C·H·W]} (each row an NCHW example, as DL4J's {@code FeedForwardToCnnPreProcessor}
+     * reads it) to channel-major {@code [C, n·H·W]}, and back in the backward pass.
+     */
+    static final class ToChannelMajor extends StepLayer {
+        private final int channels;
+        private final int plane;
+        private final PerSize<float[][]> work;
+        private final PerSize<INDArray[]> arrays;
+
+        ToChannelMajor(int channels, int height, int width) {
+            this.channels = channels;
+            this.plane = height * width;
+            int size = channels * plane;
+            this.work = new PerSize<>(n -> new float[][] {new float[n * size], new float[n * size]});
+            this.arrays = new PerSize<>(n -> new INDArray[] {
+                Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * plane}, 'c'),
+                Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, size}, 'c')});
+        }
+
+        @Override
+        INDArray forward(INDArray in, int n) {
+            float[][] w = work.get(n);
+            transpose(hostFloats(in, w[0]), w[1], n, channels, plane, true);
+            return fill(arrays.get(n)[0], w[1]);
+        }
+
+        @Override
+        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
+            if (!inputGradient) {
+                return null;
+            }
+            float[][] w = work.get(n);
+            transpose(hostFloats(epsilon, w[1]), w[0], n, channels, plane, false);
+            return fill(arrays.get(n)[1], w[0]);
+        }
+    }
+
+    /**
+     * Channel-major {@code [C, n·H·W]} to rows {@code [n, C·H·W]} (NCHW flattening, as DL4J's
+     * {@code CnnToFeedForwardPreProcessor} gives a dense layer), and back in the backward pass.
+     */
+    static final class ToRows extends StepLayer {
+        private final int channels;
+        private final int plane;
+        private final PerSize<float[][]> work;
+        private final PerSize<INDArray[]> arrays;
+
+        ToRows(int channels, int height, int width) {
+            this.channels = channels;
+            this.plane = height * width;
+            int size = channels * plane;
+            this.work = new PerSize<>(n -> new float[][] {new float[n * size], new float[n * size]});
+            this.arrays = new PerSize<>(n -> new INDArray[] {
+                Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, size}, 'c'),
+                Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * plane}, 'c')});
+        }
+
+        @Override
+        INDArray forward(INDArray in, int n) {
+            float[][] w = work.get(n);
+            transpose(hostFloats(in, w[0]), w[1], n, channels, plane, false);
+            return fill(arrays.get(n)[0], w[1]);
+        }
+
+        @Override
+        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
+            if (!inputGradient) {
+                return null;
+            }
+            float[][] w = work.get(n);
+            transpose(hostFloats(epsilon, w[1]), w[0], n, channels, plane, true);
+            return fill(arrays.get(n)[1], w[0]);
+        }
+    }
+
+    /**
+     * Between NCHW {@code [n, C, plane]} and channel-major {@code [C, n, plane]}, one plane at a
+     * time: {@code toChannelMajor} reads the former into the latter, else the reverse.
+     */
+    private static void transpose(float[] from, float[] to, int n, int channels, int plane, boolean toChannelMajor) {
+        for (int e = 0; e < n; e++) {
+            for (int c = 0; c < channels; c++) {
+                int nchw = (e * channels + c) * plane;
+                int cnhw = (c * n + e) * plane;
+                if (toChannelMajor) {
+                    System.arraycopy(from, nchw, to, cnhw, plane);
+                } else {
+                    System.arraycopy(from, cnhw, to, nchw, plane);
+                }
+            }
+        }
+    }
+}
