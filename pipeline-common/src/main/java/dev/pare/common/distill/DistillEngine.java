@@ -6,8 +6,8 @@ import dev.pare.common.util.Names;
  * How {@link Distiller} computes a training step ({@code distill.engine}):
  * <ul>
  *   <li>{@code dl4j}: {@code MultiLayerNetwork.fit}, for every student;</li>
- *   <li>{@code fused}: {@link FusedStep}, for students of dense layers only (refused, with the
- *       reason, for others);</li>
+ *   <li>{@code fused}: {@link FusedStep}, for students {@code FusedBackprop} computes (dense layers,
+ *       float convolutions and max pooling; refused, with the reason, for others);</li>
  *   <li>{@code auto}: {@code fused} where the student allows it, else {@code dl4j}.</li>
  * </ul>
  * Both apply DL4J's own updater (Adam and its learning-rate schedule) to the same flat gradient,

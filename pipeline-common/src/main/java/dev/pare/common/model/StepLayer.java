@@ -370,36 +370,79 @@ abstract class StepLayer {
             int[] arg = current.argmax;
             int[] out = geometry.outputSize(inH, inW);
             int[] pad = geometry.appliedPadding(inH, inW);
+            // Output rows/columns [lo, hi) whose windows lie wholly inside the input: no bounds checks there.
+            int[] rows = insideWindows(out[0], inH, stride[0], pad[0], kernel[0], dilation[0]);
+            int[] cols = insideWindows(out[1], inW, stride[1], pad[1], kernel[1], dilation[1]);
+            // Geometry in locals: stores into arg (an int[]) would otherwise make the JIT reload kernel[], stride[]...
+            int kH = kernel[0];
+            int kW = kernel[1];
+            int sH = stride[0];
+            int sW = stride[1];
+            int dW = dilation[1];
+            int rowStep = dilation[0] * inW;
+            int colLo = cols[0];
+            int colHi = cols[1];
             int at = 0;
             for (int plane = 0; plane < channels * n; plane++) {
                 int base = plane * inH * inW;
                 for (int oh = 0; oh < out[0]; oh++) {
-                    for (int ow = 0; ow < out[1]; ow++) {
-                        float best = Float.NEGATIVE_INFINITY;
-                        int where = -1;
-                        for (int kh = 0; kh < kernel[0]; kh++) {
-                            int ih = oh * stride[0] - pad[0] + kh * dilation[0];
-                            if (ih < 0 || ih >= inH) {
-                                continue;
-                            }
-                            for (int kw = 0; kw < kernel[1]; kw++) {
-                                int iw = ow * stride[1] - pad[1] + kw * dilation[1];
-                                if (iw >= 0 && iw < inW) {
-                                    // as conditional moves: which input is larger is a coin flip for the branch predictor
-                                    int i = base + ih * inW + iw;
-                                    float v = x[i];
-                                    boolean larger = v > best || where < 0;
-                                    best = larger ? v : best;
-                                    where = larger ? i : where;
+                    boolean rowInside = oh >= rows[0] && oh < rows[1];
+                    int rowStart = base + (oh * sH - pad[0]) * inW - pad[1];
+                    for (int ow = 0; ow < out[1]; ow++, at++) {
+                        if (!rowInside || ow < colLo || ow >= colHi) {
+                            pooledAtBorder(x, base, oh, ow, pad, y, arg, at);
+                            continue;
+                        }
+                        int first = rowStart + ow * sW;
+                        float best = x[first];
+                        int where = first;
+                        for (int kh = 0, row = first; kh < kH; kh++, row += rowStep) {
+                            for (int kw = 0, i = row; kw < kW; kw++, i += dW) {
+                                float v = x[i];
+                                if (v > best) {
+                                    best = v;
+                                    where = i;
                                 }
                             }
                         }
-                        y[at] = where < 0 ? 0f : best;
-                        arg[at++] = where;
+                        y[at] = best;
+                        arg[at] = where;
                     }
                 }
             }
             return fill(current.outputArray, y);
+        }
+
+        /** {@code [lo, hi)}: the outputs along one axis whose pooling window lies inside {@code [0, in)}. */
+        private static int[] insideWindows(int out, int in, int s, int p, int k, int d) {
+            int lo = (p + s - 1) / s;
+            int span = (k - 1) * d;
+            int hi = in - 1 - span + p < 0 ? 0 : Math.min(out, (in - 1 - span + p) / s + 1);
+            return new int[] {Math.min(lo, out), Math.max(hi, Math.min(lo, out))};
+        }
+
+        /** The largest input in output {@code (oh, ow)}'s window, which reaches into the padding (excluded). */
+        private void pooledAtBorder(float[] x, int base, int oh, int ow, int[] pad, float[] y, int[] arg, int at) {
+            float best = Float.NEGATIVE_INFINITY;
+            int where = -1;
+            for (int kh = 0; kh < kernel[0]; kh++) {
+                int ih = oh * stride[0] - pad[0] + kh * dilation[0];
+                if (ih < 0 || ih >= inH) {
+                    continue;
+                }
+                for (int kw = 0; kw < kernel[1]; kw++) {
+                    int iw = ow * stride[1] - pad[1] + kw * dilation[1];
+                    if (iw >= 0 && iw < inW) {
+                        int i = base + ih * inW + iw;
+                        if (x[i] > best || where < 0) {
+                            best = x[i];
+                            where = i;
+                        }
+                    }
+                }
+            }
+            y[at] = where < 0 ? 0f : best;
+            arg[at] = where;
         }
 
         @Override

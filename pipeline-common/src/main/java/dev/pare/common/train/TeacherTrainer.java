@@ -14,9 +14,10 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Supervised training of a teacher with cross-entropy, seeded minibatch order per epoch. Networks of
- * dense layers train with {@link FusedStep#crossEntropy} (one GEMM per product, DL4J's own
- * Adam), others, or on request, with {@code MultiLayerNetwork.fit}; the two agree up to rounding.
+ * Supervised training of a teacher with cross-entropy, seeded minibatch order per epoch. Networks the
+ * fused step computes (dense layers; float convolutions and max pooling) train with
+ * {@link FusedStep#crossEntropy} (one GEMM per product, DL4J's own Adam), others, or on request,
+ * with {@code MultiLayerNetwork.fit}; the two agree up to rounding.
  */
 public final class TeacherTrainer {
     private static final String SHUFFLE = "teacher-shuffle";
