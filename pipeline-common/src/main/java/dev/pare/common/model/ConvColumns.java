@@ -299,7 +299,10 @@ public final class ConvColumns implements java.io.Serializable {
                                 Arrays.fill(cols, at, at + lo, 0f);
                             }
                             if (sW == 1) {
-                                System.arraycopy(x, row + lo, cols, at + lo, hi - lo);
+                                // a plain loop, which the JIT vectorizes: rows are short (outW values), arraycopy's call is not free
+                                for (int ow = lo; ow < hi; ow++) {
+                                    cols[at + ow] = x[row + ow];
+                                }
                             } else {
                                 for (int ow = lo; ow < hi; ow++) {
                                     cols[at + ow] = x[row + ow * sW];

@@ -393,24 +393,31 @@ abstract class StepLayer {
                             pooledAtBorder(x, base, oh, ow, pad, y, arg, at);
                             continue;
                         }
+                        // Without branches (which input is largest is a coin flip for a branch predictor): floats
+                        // compared as order-preserving ints, the first largest kept. (+0 counts above −0 here.)
                         int first = rowStart + ow * sW;
-                        float best = x[first];
+                        int best = sortable(x[first]);
                         int where = first;
                         for (int kh = 0, row = first; kh < kH; kh++, row += rowStep) {
                             for (int kw = 0, i = row; kw < kW; kw++, i += dW) {
-                                float v = x[i];
-                                if (v > best) {
-                                    best = v;
-                                    where = i;
-                                }
+                                int key = sortable(x[i]);
+                                int larger = (int) (((long) best - key) >>> 63);
+                                where += larger * (i - where);
+                                best = Math.max(best, key);
                             }
                         }
-                        y[at] = best;
+                        y[at] = x[where];
                         arg[at] = where;
                     }
                 }
             }
             return fill(current.outputArray, y);
+        }
+
+        /** An int ordered as the float {@code v} is (NaN above +∞, −0 below +0). */
+        private static int sortable(float v) {
+            int bits = Float.floatToRawIntBits(v);
+            return bits ^ ((bits >> 31) & 0x7fffffff);
         }
 
         /** {@code [lo, hi)}: the outputs along one axis whose pooling window lies inside {@code [0, in)}. */
