@@ -36,6 +36,23 @@ bench_dist() {
   fi
 }
 
+# Writes JAR: a Java agent of dev.pare.jobs.bench.LiveHeapAgent alone (the class compiled by `mvn install`, built
+# here when missing or older than its source), for -javaagent:JAR=MILLIS; prints JAR.
+bench_live_heap_agent() { # JAR
+  local jar=$1 classes=$root/pipeline-jobs/target/classes cls=dev/pare/jobs/bench/LiveHeapAgent.class
+  local src=$root/pipeline-jobs/src/main/java/dev/pare/jobs/bench/LiveHeapAgent.java
+  if [ ! -f "$classes/$cls" ] || [ "$src" -nt "$classes/$cls" ]; then
+    echo "bench: building (mvn install -DskipTests) for the live-heap agent ..." >&2
+    (cd "$root" && mvn -B -q install -DskipTests >&2)
+  fi
+  mkdir -p "$(dirname "$jar")"
+  printf 'Premain-Class: dev.pare.jobs.bench.LiveHeapAgent\n' > "$jar.manifest"
+  rm -f "$jar"
+  jar --create --file "$jar" --manifest "$jar.manifest" -C "$classes" "$cls"
+  rm -f "$jar.manifest"
+  echo "$jar"
+}
+
 # The first port from $1 up that nothing on 127.0.0.1 listens on.
 bench_free_port() {
   local p=$1

@@ -3,17 +3,20 @@
 # training set) and at 600k rows (10 copies with new ids, written with Spark), and on each the stages that read
 # the whole training set: calibrate, score-data, select-data, then prune and distill (1 epoch) on a subset of
 # the same size for both (6000 examples). Each stage is its own `pare` command (Spark local mode, -Xmx4g) with a
-# GC log, and a full collection forced every 2 s (jcmd PID GC.run): the heap after those is the live set, the
-# driver's peak heap is the largest of them (GcLog in dev.pare.jobs.bench, which also reports the largest heap
-# after any collection). Prints ONE JSON document (also WORK_DIR/memory.json): peaks per size and stage, and the
-# ratios of the 600k peaks to the 60k peaks (the goal: at most 1.2 for 10x the data).
+# GC log, and a full collection forced every 250 ms inside the driver JVM (LiveHeapAgent in dev.pare.jobs.bench,
+# as -javaagent): the heap after those is the live set, the driver's peak heap is the largest of them (GcLog,
+# which also reports the largest heap after any collection). Prints ONE JSON document (also
+# WORK_DIR/memory.json): peaks per size and stage, and the ratios of the 600k peaks to the 60k peaks (the goal:
+# at most 1.2 for 10x the data).
 #   deploy/bench/memory.sh [WORK_DIR]          (default target/bench/memory)
 # In local mode the executors are threads of the driver JVM: its heap holds their task memory too.
 # MEMORY_MODE=standalone runs every stage on a local standalone cluster (2 one-core workers, client mode)
 # instead, with the executors' GC logs reported separately.
 # Environment: MEMORY_SOURCE (the full training set, fetched on first use), MEMORY_TEST (its test set),
 # MEMORY_BASE_ROWS (0: every source row), MEMORY_FACTOR (10), MEMORY_SUBSET (6000), MEMORY_XMX (4g: the
-# driver's -Xmx), MEMORY_MODE (local | standalone), MEMORY_SAMPLE_SECONDS (2; 0: no forced collections).
+# driver's -Xmx), MEMORY_MODE (local | standalone), MEMORY_SAMPLE_MS (250: the interval of the forced full
+# collections; 0: none). Sampled runs are slower (each sample is a full collection): their wall times are no
+# speed figures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -33,6 +36,12 @@ subset=${MEMORY_SUBSET:-6000}
 xmx=${MEMORY_XMX:-4g}
 mode=${MEMORY_MODE:-local}
 case "$mode" in local|standalone) ;; *) echo "memory: MEMORY_MODE must be local or standalone" >&2; exit 2 ;; esac
+if [ -n "${MEMORY_SAMPLE_SECONDS:-}" ]; then
+  echo "memory: MEMORY_SAMPLE_SECONDS is gone: set MEMORY_SAMPLE_MS (milliseconds, default 250; 0: none)" >&2
+  exit 2
+fi
+sample=${MEMORY_SAMPLE_MS:-250}
+[[ "$sample" =~ ^[0-9]+$ ]] || { echo "memory: MEMORY_SAMPLE_MS must be a whole number of milliseconds, got '$sample'" >&2; exit 2; }
 teacher=$root/data-samples/fashion-mnist/teacher-lenet300100.zip
 stages=(calibrate score-data select-data prune distill)
 
@@ -67,34 +76,10 @@ if [ "$mode" = standalone ]; then
   cluster=$work/cluster
   url=$(bench_cluster_start 2 "$cluster")
 fi
-# The JVM of a process: the process itself (deploy/pare execs java) or its java child (bench_submit's subshell).
-jvm_of() { # PID
-  local pid=$1 c
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */java ]] && { echo "$pid"; return 0; }
-  for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
-    [[ "$(readlink "/proc/$c/exe" 2>/dev/null)" == */java ]] && { echo "$c"; return 0; }
-  done
-  return 1
-}
-# Runs COMMAND with its output in OUT; meanwhile forces a full collection of its JVM every MEMORY_SAMPLE_SECONDS
-# (jcmd PID GC.run), so that its GC log holds samples of the live heap. Returns the command's exit code.
-sampled() { # OUT COMMAND...
-  local out=$1 pid jvm
-  shift
-  "$@" > "$out" 2>&1 &
-  pid=$!
-  if [ "$sample" != 0 ]; then
-    while kill -0 "$pid" 2>/dev/null; do
-      sleep "$sample"
-      if jvm=$(jvm_of "$pid"); then jcmd "$jvm" GC.run > /dev/null 2>&1 || true; fi
-    done
-  fi
-  wait "$pid"
-}
-sample=${MEMORY_SAMPLE_SECONDS:-2}
-if [ "$sample" != 0 ] && ! command -v jcmd > /dev/null; then
-  echo "memory: jcmd (JDK) not found: no live-heap samples, only the GC log's own collections" >&2
-  sample=0
+# The live-heap sampler: an agent jar of LiveHeapAgent alone, given to every driver JVM.
+agent=
+if [ "$sample" != 0 ]; then
+  agent=$(bench_live_heap_agent "$work/live-heap-agent.jar")
 fi
 measurements=$work/measurements.tsv
 : > "$measurements"
@@ -111,19 +96,19 @@ for size in "${sizes[@]}"; do
   sets=(--set "data.train=$train" --set "data.test=$test" --set "teacher.model=$teacher"
     --set "selection.fraction=$fraction" --set "distill.epochs=1")
   for stage in "${stages[@]}"; do
-    gc="-Xmx$xmx -XX:+UseG1GC -Xlog:gc:file=$logs/$stage-driver.log"
+    gc="-Xmx$xmx -XX:+UseG1GC -Xlog:gc:file=$logs/$stage-driver.log${agent:+ -javaagent:$agent=$sample}"
     echo "memory: $rows rows: pare $stage ($mode)" >&2
     t0=$(bench_now)
     rc=0
     if [ "$mode" = local ]; then
-      sampled "$logs/$stage.out" env PARE_JAVA_OPTS="$gc" "$root/deploy/pare" "$stage" --run-dir "$run_dir" \
-        --master 'local[2]' "${sets[@]}" || rc=$?
+      PARE_JAVA_OPTS="$gc" "$root/deploy/pare" "$stage" --run-dir "$run_dir" --master 'local[2]' "${sets[@]}" \
+        > "$logs/$stage.out" 2>&1 || rc=$?
       executors=-
     else
       executors=$logs/$stage-executors
       mkdir -p "$executors"
       BENCH_DRIVER_OPTS="$gc" BENCH_EXECUTOR_OPTS="-XX:+UseG1GC -Xlog:gc:file=$executors/executor-%p.log" \
-        sampled "$logs/$stage.out" bench_submit "$url" 2 "$stage" --run-dir "$run_dir" "${sets[@]}" || rc=$?
+        bench_submit "$url" 2 "$stage" --run-dir "$run_dir" "${sets[@]}" > "$logs/$stage.out" 2>&1 || rc=$?
     fi
     t1=$(bench_now)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rows" "$stage" "$rc" "$(bench_seconds "$t0" "$t1")" \
@@ -146,6 +131,6 @@ bench_main BenchTool memory --measurements "$measurements" \
   --setting "loadavgStart=$load_start" --setting "loadavgEnd=$load_end" \
   --note "$mode_note" \
   --note "the larger set is the smaller one copied $factor times with new ids (same features and labels), so every stage does $factor times the work on it; select-data keeps $subset examples of both (selection.fraction = ($subset + 0.5) / rows), so distill trains on the same number of examples." \
-  --setting "liveHeapSampleSeconds=$sample" \
-  --note "the driver JVM gets a full collection every $sample s (jcmd PID GC.run; 0: none), so liveHeapMiB samples its live set at that interval and can miss a shorter peak; maxAfterGcMiB (any collection, old-generation garbage included) bounds the heap it needs from above; maxBeforeGcMiB follows the collector's sizing under -Xmx$xmx. Executors (standalone mode) are not sampled: their figures come from their own collections only." \
+  --setting "liveHeapSampleMillis=$sample" \
+  --note "the driver JVM forces a full collection every $sample ms (LiveHeapAgent, System.gc() on a thread of its own; 0: none), so liveHeapMiB samples its live set at that interval and can miss a shorter peak; maxAfterGcMiB (any collection, old-generation garbage included) bounds the heap it needs from above; maxBeforeGcMiB follows the collector's sizing under -Xmx$xmx. The forced collections slow the driver: wallSeconds are no speed figures. Executors (standalone mode) are not sampled: their figures come from their own collections only." \
   | tee "$work/memory.json"

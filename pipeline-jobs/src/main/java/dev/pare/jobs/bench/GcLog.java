@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code maxAfterFullBytes}: the largest heap after a full collection ({@code Pause Full}),
  *       which keeps exactly the live objects: the live set at the moments sampled (the memory
- *       benchmark forces one every few seconds with {@code jcmd PID GC.run}); 0 when none ran.
+ *       benchmark forces one every 250 ms with {@link LiveHeapAgent}); 0 when none ran.
  *   <li>{@code maxAfterBytes}: the largest heap after any collection. A young collection leaves
  *       the old generation's garbage in place, so this is the live set plus garbage promoted since
  *       the last full or mixed collection: an upper bound of the heap the program needs.

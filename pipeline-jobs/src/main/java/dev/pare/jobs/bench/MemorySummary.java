@@ -34,8 +34,8 @@ final class MemorySummary {
     static ObjectNode document(List<Measurement> measurements) {
         ObjectNode doc = Json.object();
         doc.put("benchmark", "memory");
-        doc.put("peakDefinition", "liveHeapMiB: the largest heap after a full collection (forced every few seconds):"
-                + " the live set at the moments sampled. maxAfterGcMiB: the largest heap after any collection, the live"
+        doc.put("peakDefinition", "liveHeapMiB: the largest heap after a full collection (forced every few hundred"
+                + " milliseconds): the live set at the moments sampled. maxAfterGcMiB: the largest heap after any collection, the live"
                 + " set plus old-generation garbage a young collection leaves (an upper bound of the heap needed)."
                 + " maxBeforeGcMiB: the largest occupancy with garbage, which follows the collector's sizing.");
         Map<Long, Map<String, Measurement>> bySize = new TreeMap<>();
