@@ -7,7 +7,8 @@ import java.util.Random;
 /**
  * Holds out a seeded share of the distillation subset as a validation split for early stopping
  * and best-epoch selection; the test split is never used to choose. {@code floor(f·n)} rows go to
- * validation (chosen by a seeded shuffle), the rest stay for training; both keep row order.
+ * validation (chosen by a seeded shuffle), the rest stay for training; both keep row order. With
+ * none held out, {@code train} and {@code trainLogits} are the given arrays themselves.
  *
  * @param train the remaining rows
  * @param trainLogits their teacher logits, row-major
@@ -21,6 +22,10 @@ public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleA
         int v = 0;
         for (boolean h : held) {
             v += h ? 1 : 0;
+        }
+        if (v == 0) {
+            // Nothing held out: the subset itself trains (a copy would double the driver's largest arrays).
+            return new ValidationSplit(all, logits, all.rows(new int[0]));
         }
         int[] trainRows = new int[n - v];
         int[] validRows = new int[v];
@@ -52,6 +57,9 @@ public record ValidationSplit(ExampleArrays train, float[] trainLogits, ExampleA
         int v = (int) Math.floor(fraction * n);
         if (v > 0 && v == n) {
             v = n - 1;
+        }
+        if (v == 0) {
+            return new boolean[n];
         }
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {

@@ -3,6 +3,7 @@ package dev.pare.common.distill;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,7 +105,12 @@ class DistillScheduleTest {
                     Arrays.copyOfRange(a.trainLogits(), r * CLASSES, r * CLASSES + CLASSES));
             assertEquals(all.labels()[row], a.train().labels()[r]);
         }
-        assertEquals(0, ValidationSplit.of(all, logits, CLASSES, 0.0, 7).validation().size());
+        ValidationSplit none = ValidationSplit.of(all, logits, CLASSES, 0.0, 7);
+        assertEquals(0, none.validation().size());
+        // nothing held out: the subset trains as it is, not a copy of it
+        assertSame(all, none.train());
+        assertSame(logits, none.trainLogits());
+        assertEquals(0, ValidationSplit.of(all, logits, CLASSES, 0.01, 7).validation().size());
         assertThrows(IllegalArgumentException.class, () -> ValidationSplit.of(all, logits, CLASSES, 1.0, 7));
     }
 
