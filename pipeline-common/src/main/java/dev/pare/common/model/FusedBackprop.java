@@ -22,6 +22,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -140,12 +142,12 @@ public final class FusedBackprop {
     public void weightGradient(int layer, int from, int to, INDArray into) {
         StepLayer piece = pieces.get(pieceOf[layer]);
         if (piece instanceof StepLayer.Dense d) {
-            org.nd4j.linalg.factory.Nd4j.gemm(d.input().get(NDArrayIndex.interval(from, to), NDArrayIndex.all()),
+            Nd4j.gemm(d.input().get(NDArrayIndex.interval(from, to), NDArrayIndex.all()),
                     d.delta().get(NDArrayIndex.interval(from, to), NDArrayIndex.all()), into, true, false, 1.0, 0.0);
         } else if (piece instanceof StepLayer.Convolution c) {
             long p = c.positions();
-            org.nd4j.linalg.indexing.INDArrayIndex[] cols = {NDArrayIndex.all(), NDArrayIndex.interval(from * p, to * p)};
-            org.nd4j.linalg.factory.Nd4j.gemm(c.columns().get(cols), c.delta().get(cols), into, false, true, 1.0, 0.0);
+            INDArrayIndex[] cols = {NDArrayIndex.all(), NDArrayIndex.interval(from * p, to * p)};
+            Nd4j.gemm(c.columns().get(cols), c.delta().get(cols), into, false, true, 1.0, 0.0);
         } else {
             throw new IllegalArgumentException("layer " + layer + " (" + Networks.name(net, layer) + ") has no weights");
         }
