@@ -198,13 +198,13 @@ public final class FusedBackprop {
                 height = (int) f.getInputHeight();
                 width = (int) f.getInputWidth();
                 if (build) {
-                    pieces.add(new StepLayer.ToChannelMajor(channels, height, width));
+                    pieces.add(StepLayer.Relayout.toChannelMajor(channels, height, width));
                 }
             } else if (pre instanceof CnnToFeedForwardPreProcessor f && spatial && f.getFormat() != CNN2DFormat.NHWC
                     && f.getNumChannels() == channels && f.getInputHeight() == height && f.getInputWidth() == width) {
                 spatial = false;
                 if (build) {
-                    pieces.add(new StepLayer.ToRows(channels, height, width));
+                    pieces.add(StepLayer.Relayout.toRows(channels, height, width));
                 }
             } else if (pre != null) {
                 return Plan.refused(name + " has the input pre-processor " + pre.getClass().getSimpleName()

@@ -25,9 +25,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * layers, and <em>channel-major</em>, {@code [C, n·H·W]} (row-major: channel, example, row,
  * column), for convolutions and pooling. Channel-major is what a convolution's GEMM
  * {@code Wflat[O, C·kH·kW] · cols[C·kH·kW, n·outH·outW]} produces and what the next im2col reads,
- * so convolutions follow each other without transposing; {@link ToChannelMajor} and
- * {@link ToRows} convert at the edges (DL4J's {@code FeedForwardToCnnPreProcessor} and
- * {@code CnnToFeedForwardPreProcessor}, NCHW).
+ * so convolutions follow each other without transposing; {@link Relayout} converts at the edges
+ * (DL4J's {@code FeedForwardToCnnPreProcessor} and {@code CnnToFeedForwardPreProcessor}, NCHW).
  */
 abstract class StepLayer {
 
@@ -470,29 +469,44 @@ abstract class StepLayer {
     }
 
     /**
-     * Rows {@code [n, C·H·W]} (each row an NCHW example, as DL4J's {@code FeedForwardToCnnPreProcessor}
-     * reads it) to channel-major {@code [C, n·H·W]}, and back in the backward pass.
+     * A change of layout between rows {@code [n, C·H·W]} (each row an NCHW example) and
+     * channel-major {@code [C, n·H·W]}, undone in the backward pass: {@link #toChannelMajor} where
+     * DL4J's {@code FeedForwardToCnnPreProcessor} feeds a convolution, {@link #toRows} where its
+     * {@code CnnToFeedForwardPreProcessor} feeds a dense layer (NCHW flattening).
      */
-    static final class ToChannelMajor extends StepLayer {
+    static final class Relayout extends StepLayer {
+        private final boolean toChannelMajor;
         private final int channels;
         private final int plane;
         private final PerSize<float[][]> work;
         private final PerSize<INDArray[]> arrays;
 
-        ToChannelMajor(int channels, int height, int width) {
+        private Relayout(boolean toChannelMajor, int channels, int height, int width) {
+            this.toChannelMajor = toChannelMajor;
             this.channels = channels;
             this.plane = height * width;
             int size = channels * plane;
             this.work = new PerSize<>(n -> new float[][] {new float[n * size], new float[n * size]});
-            this.arrays = new PerSize<>(n -> new INDArray[] {
-                Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * plane}, 'c'),
-                Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, size}, 'c')});
+            // [0]: this piece's output layout, [1]: its input layout (the backward pass's output)
+            this.arrays = new PerSize<>(n -> {
+                INDArray channelMajor = Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * plane}, 'c');
+                INDArray asRows = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, size}, 'c');
+                return toChannelMajor ? new INDArray[] {channelMajor, asRows} : new INDArray[] {asRows, channelMajor};
+            });
+        }
+
+        static Relayout toChannelMajor(int channels, int height, int width) {
+            return new Relayout(true, channels, height, width);
+        }
+
+        static Relayout toRows(int channels, int height, int width) {
+            return new Relayout(false, channels, height, width);
         }
 
         @Override
         INDArray forward(INDArray in, int n) {
             float[][] w = work.get(n);
-            transpose(hostFloats(in, w[0]), w[1], n, channels, plane, true);
+            transpose(hostFloats(in, w[0]), w[1], n, channels, plane, toChannelMajor);
             return fill(arrays.get(n)[0], w[1]);
         }
 
@@ -502,45 +516,7 @@ abstract class StepLayer {
                 return null;
             }
             float[][] w = work.get(n);
-            transpose(hostFloats(epsilon, w[1]), w[0], n, channels, plane, false);
-            return fill(arrays.get(n)[1], w[0]);
-        }
-    }
-
-    /**
-     * Channel-major {@code [C, n·H·W]} to rows {@code [n, C·H·W]} (NCHW flattening, as DL4J's
-     * {@code CnnToFeedForwardPreProcessor} gives a dense layer), and back in the backward pass.
-     */
-    static final class ToRows extends StepLayer {
-        private final int channels;
-        private final int plane;
-        private final PerSize<float[][]> work;
-        private final PerSize<INDArray[]> arrays;
-
-        ToRows(int channels, int height, int width) {
-            this.channels = channels;
-            this.plane = height * width;
-            int size = channels * plane;
-            this.work = new PerSize<>(n -> new float[][] {new float[n * size], new float[n * size]});
-            this.arrays = new PerSize<>(n -> new INDArray[] {
-                Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, size}, 'c'),
-                Nd4j.createUninitialized(DataType.FLOAT, new long[] {channels, (long) n * plane}, 'c')});
-        }
-
-        @Override
-        INDArray forward(INDArray in, int n) {
-            float[][] w = work.get(n);
-            transpose(hostFloats(in, w[0]), w[1], n, channels, plane, false);
-            return fill(arrays.get(n)[0], w[1]);
-        }
-
-        @Override
-        INDArray backward(INDArray epsilon, int n, boolean inputGradient) {
-            if (!inputGradient) {
-                return null;
-            }
-            float[][] w = work.get(n);
-            transpose(hostFloats(epsilon, w[1]), w[0], n, channels, plane, true);
+            transpose(hostFloats(epsilon, w[1]), w[0], n, channels, plane, !toChannelMajor);
             return fill(arrays.get(n)[1], w[0]);
         }
     }
