@@ -64,8 +64,16 @@ class FusedStepTest {
 
     /** Features and KD labels (one-hot | teacher logits) of {@code rows} random examples. */
     private static INDArray[] batch(int rows) {
-        INDArray x = TinyNets.toArray(TinyNets.randomRows(3, rows, 6));
-        float[][] teacher = TinyNets.randomRows(4, rows, 3);
+        return kdBatch(rows, 6, 3);
+    }
+
+    /**
+     * {@code rows} random examples of {@code width} features (seed {@code seed}) and their KD labels
+     * {@code [rows, 6]}: one-hot class {@code r mod 3}, then 3 random teacher logits (seed + 1).
+     */
+    private static INDArray[] kdBatch(int rows, int width, long seed) {
+        INDArray x = TinyNets.toArray(TinyNets.randomRows(seed, rows, width));
+        float[][] teacher = TinyNets.randomRows(seed + 1, rows, 3);
         float[] y = new float[rows * 6];
         for (int r = 0; r < rows; r++) {
             y[r * 6 + r % 3] = 1;
@@ -145,16 +153,7 @@ class FusedStepTest {
 
     /** Features (2×12×14 images, NCHW rows) and KD labels of {@code rows} random examples. */
     private static INDArray[] imageBatch(int rows, long seed) {
-        INDArray x = TinyNets.toArray(TinyNets.randomRows(seed, rows, 336));
-        float[][] teacher = TinyNets.randomRows(seed + 1, rows, 3);
-        float[] y = new float[rows * 6];
-        for (int r = 0; r < rows; r++) {
-            y[r * 6 + r % 3] = 1;
-            for (int c = 0; c < 3; c++) {
-                y[r * 6 + 3 + c] = 3 * teacher[r][c];
-            }
-        }
-        return new INDArray[] {x, Nd4j.create(y, new long[] {rows, 6}, 'c')};
+        return kdBatch(rows, 336, seed);
     }
 
     /**
