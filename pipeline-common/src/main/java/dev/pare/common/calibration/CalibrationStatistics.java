@@ -203,6 +203,8 @@ public final class CalibrationStatistics implements Serializable {
     /** {@link #backprop}'s cache: not part of the statistics, and not sent with them. */
     private transient FusedBackprop backprop;
     private transient MultiLayerNetwork backpropNet;
+    /** One gradient matrix per layer, {@code [nIn, nOut]} 'f', reused batch after batch (a task's batches). */
+    private transient java.util.HashMap<Integer, INDArray> gradientBuffers;
 
     private CalibrationStatistics(EnumSet<Statistic> computed, LinkedHashMap<Integer, LayerStatistics> layers,
                                   long samples) {
@@ -349,7 +351,7 @@ public final class CalibrationStatistics implements Serializable {
                     continue;
                 }
                 INDArray view = LayerWeights.toMatrixView(w, l.layer());
-                INDArray g = Nd4j.createUninitialized(w.dataType(), new long[] {l.layer().nIn(), l.layer().nOut()}, 'f');
+                INDArray g = gradientBuffer(l, w.dataType());
                 for (long from = 0; from < n; from += gradientBatchSize) {
                     passes.weightGradient(l.index(), (int) from, (int) Math.min(n, from + gradientBatchSize), g);
                     l.gradients.add(view, g);
@@ -376,20 +378,33 @@ public final class CalibrationStatistics implements Serializable {
      * {@code [n, nIn]} and per-example {@code δ} {@code [n, nOut]}: per example as outer products,
      * or per group of {@code gradientBatchSize} rows as {@code A_gᵀ Δ_g}.
      */
-    private static void addDenseGradients(LayerStatistics l, INDArray w, INDArray in, INDArray delta,
-                                          int gradientBatchSize) {
+    private void addDenseGradients(LayerStatistics l, INDArray w, INDArray in, INDArray delta,
+                                   int gradientBatchSize) {
         if (gradientBatchSize == 1) {
             l.gradients.addOuterProducts(w, in, delta);
             return;
         }
         long n = in.rows();
-        INDArray g = Nd4j.createUninitialized(delta.dataType(), new long[] {in.columns(), delta.columns()}, 'f');
+        INDArray g = gradientBuffer(l, delta.dataType());
         for (long from = 0; from < n; from += gradientBatchSize) {
             long to = Math.min(n, from + gradientBatchSize);
             INDArrayIndex[] group = {NDArrayIndex.interval(from, to), NDArrayIndex.all()};
             Nd4j.gemm(in.get(group), delta.get(group), g, true, false, 1.0, 0.0);
             l.gradients.add(w, g);
         }
+    }
+
+    /** Layer {@code l}'s gradient matrix {@code [nIn, nOut]} 'f' of {@code type}, allocated once (natively: costly). */
+    private INDArray gradientBuffer(LayerStatistics l, DataType type) {
+        if (gradientBuffers == null) {
+            gradientBuffers = new java.util.HashMap<>();
+        }
+        INDArray g = gradientBuffers.get(l.index());
+        if (g == null || g.dataType() != type) {
+            g = Nd4j.createUninitialized(type, new long[] {l.layer().nIn(), l.layer().nOut()}, 'f');
+            gradientBuffers.put(l.index(), g);
+        }
+        return g;
     }
 
     /** The fused passes of {@code net}, kept while the same network is passed (a task's batches). */

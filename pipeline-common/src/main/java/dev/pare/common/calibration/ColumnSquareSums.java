@@ -53,10 +53,11 @@ public final class ColumnSquareSums implements java.io.Serializable {
                 sums[j] += s;
             }
         } else if (layout == 'c') {
-            for (int r = 0, i = 0; r < rows; r++) {
-                for (int j = 0; j < columns; j++, i++) {
-                    double x = m.at(i);
-                    sums[j] += x * x;
+            double[] row = new double[columns];
+            for (int r = 0; r < rows; r++) {
+                m.read(r * columns, row, columns);
+                for (int j = 0; j < columns; j++) {
+                    sums[j] += row[j] * row[j];
                 }
             }
         } else {

@@ -1,6 +1,7 @@
 package dev.pare.common.calibration;
 
 import dev.pare.common.model.ForwardPass;
+import dev.pare.common.model.FusedBackprop;
 import dev.pare.common.model.Networks;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -34,11 +35,11 @@ final class DenseDeltas {
         OutputLayer out = (OutputLayer) net.getLayer(last).conf().getLayer();
         delta[last] = out.getLossFn().computeGradient(labels, pass.logits().dup(), out.getActivationFn(), null);
         for (int l = last; l > 0; l--) {
-            INDArray epsilon = delta[l].mmul(net.getLayer(l).getParam("W").transpose());
-            // backprop overwrites its input with dL/dz: a copy keeps the pass intact.
-            INDArray pre = pass.preActivations().get(l - 1).dup('f');
-            delta[l - 1] = ((BaseLayer) net.getLayer(l - 1).conf().getLayer()).getActivationFn()
-                    .backprop(pre, epsilon).getFirst();
+            INDArray pre = pass.preActivations().get(l - 1);
+            // In z's ordering, so that a ReLU's gradient runs on both buffers in step.
+            INDArray epsilon = delta[l].mmul(net.getLayer(l).getParam("W").transpose(), pre.ordering());
+            delta[l - 1] = FusedBackprop.activationGradient(
+                    ((BaseLayer) net.getLayer(l - 1).conf().getLayer()).getActivationFn(), pre, epsilon);
         }
         return delta;
     }

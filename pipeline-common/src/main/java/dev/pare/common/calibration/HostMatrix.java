@@ -22,6 +22,7 @@ final class HostMatrix {
     private final long columnStride;
     private final int rows;
     private final int columns;
+    private float[] floatScratch;
 
     private HostMatrix(INDArray a) {
         if (a.rank() != 2) {
@@ -80,6 +81,26 @@ final class HostMatrix {
     double at(int k) {
         int i = (int) offset + k;
         return floats != null ? floats.get(i) : doubles.get(i);
+    }
+
+    /**
+     * Values {@code [from, from + length)} in the order of {@link #commonLayout}, widened to double,
+     * into {@code into[0, length)}: one bulk copy out of the buffer, so that the loops over them
+     * compile to vector code (a per-value {@link #at} does not).
+     */
+    void read(int from, double[] into, int length) {
+        int i = (int) offset + from;
+        if (doubles != null) {
+            doubles.get(i, into, 0, length);
+            return;
+        }
+        if (floatScratch == null || floatScratch.length < length) {
+            floatScratch = new float[length];
+        }
+        floats.get(i, floatScratch, 0, length);
+        for (int k = 0; k < length; k++) {
+            into[k] = floatScratch[k];
+        }
     }
 
     /** The value at row {@code r}, column {@code c}, widened to double. */

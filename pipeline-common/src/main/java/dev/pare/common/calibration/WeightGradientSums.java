@@ -30,6 +30,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class WeightGradientSums implements java.io.Serializable {
     private static final long serialVersionUID = 2L;
+    /** Values read per bulk copy out of a matrix's buffer. */
+    private static final int CHUNK = 2048;
     private final long[] shape;
     // Stored in C order of the shape, or, for matrices once 'f'-ordered ones were added (DL4J's
     // weights are), in F order: the sums then run along both buffers without a transposed copy.
@@ -96,10 +98,17 @@ public final class WeightGradientSums implements java.io.Serializable {
             char layout = HostMatrix.commonLayout(w, g);
             if (layout != 0) {
                 storeIn(layout);
-                for (int i = 0; i < length; i++) {
-                    double gi = g.at(i);
-                    taylorSums[i] += Math.abs(w.at(i) * gi);
-                    squareGradientSums[i] += gi * gi;
+                double[] wc = new double[Math.min(CHUNK, length)];
+                double[] gc = new double[wc.length];
+                for (int from = 0; from < length; from += CHUNK) {
+                    int n = Math.min(CHUNK, length - from);
+                    w.read(from, wc, n);
+                    g.read(from, gc, n);
+                    for (int k = 0; k < n; k++) {
+                        double gi = gc[k];
+                        taylorSums[from + k] += Math.abs(wc[k] * gi);
+                        squareGradientSums[from + k] += gi * gi;
+                    }
                 }
             } else {
                 for (int r = 0; r < w.rows(); r++) {
@@ -155,9 +164,19 @@ public final class WeightGradientSums implements java.io.Serializable {
         char layout = HostMatrix.commonLayout(w, t, gg);
         if (layout != 0) {
             storeIn(layout);
-            for (int i = 0; i < taylorSums.length; i++) {
-                taylorSums[i] += Math.abs(w.at(i)) * t.at(i);
-                squareGradientSums[i] += gg.at(i);
+            int length = taylorSums.length;
+            double[] wc = new double[Math.min(CHUNK, length)];
+            double[] tc = new double[wc.length];
+            double[] gc = new double[wc.length];
+            for (int from = 0; from < length; from += CHUNK) {
+                int m = Math.min(CHUNK, length - from);
+                w.read(from, wc, m);
+                t.read(from, tc, m);
+                gg.read(from, gc, m);
+                for (int k = 0; k < m; k++) {
+                    taylorSums[from + k] += Math.abs(wc[k]) * tc[k];
+                    squareGradientSums[from + k] += gc[k];
+                }
             }
         } else {
             for (int r = 0; r < shape[0]; r++) {

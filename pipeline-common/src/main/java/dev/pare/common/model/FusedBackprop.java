@@ -19,6 +19,7 @@ import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,6 +49,19 @@ public final class FusedBackprop {
     private final Gradient gradient;
     private final DataType type;
     private int rows;
+
+    /**
+     * {@code act'(z) ⊙ ε}, the loss gradient at pre-activations {@code z} given the gradient
+     * {@code epsilon} at the activations; {@code z} is left as it is. A plain ReLU writes it into
+     * {@code epsilon} with one op (no allocation); any other activation into a new array.
+     */
+    public static INDArray activationGradient(IActivation act, INDArray z, INDArray epsilon) {
+        if (StepLayer.plainRelu(act)) {
+            StepLayer.reluGradient(z, epsilon, epsilon);
+            return epsilon;
+        }
+        return act.backprop(z.dup(), epsilon).getFirst();
+    }
 
     /**
      * Why {@code net} cannot be computed here (naming the layer), or empty when it can: every layer

@@ -1,6 +1,8 @@
 package dev.pare.common.model;
 
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
@@ -13,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -103,12 +106,67 @@ abstract class StepLayer {
      * native allocation (megabytes per minibatch) took 15% of a LeNet-5 training step.
      */
     static INDArray backprop(IActivation act, INDArray z, INDArray epsilon) {
-        if (act instanceof ActivationReLU relu && relu.getMax() == null && isZeroOrNull(relu.getThreshold())
-                && isZeroOrNull(relu.getNegativeSlope())) {
-            Nd4j.getExecutioner().exec(new RectifiedLinearDerivative(z, epsilon, z));
+        if (plainRelu(act)) {
+            reluGradient(z, epsilon, z);
             return z;
         }
         return act.backprop(z, epsilon).getFirst();
+    }
+
+    /**
+     * {@code into = z > 0 ? epsilon : 0}, the ReLU's backward pass ({@code into} may be {@code z} or
+     * {@code epsilon}). On dense float arrays of one ordering it runs in Java on the raw bits, bulk
+     * copies in and out: libnd4j's {@code relu_bp} (RectifiedLinearDerivative) took 70 µs for 128×300
+     * values here, a multiply of the same arrays 9 µs.
+     */
+    static void reluGradient(INDArray z, INDArray epsilon, INDArray into) {
+        if (!denseFloats(z, z) || !denseFloats(epsilon, z) || !denseFloats(into, z)) {
+            Nd4j.getExecutioner().exec(new RectifiedLinearDerivative(z, epsilon, into));
+            return;
+        }
+        for (INDArray a : new INDArray[] {z, epsilon}) {
+            Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+        }
+        IntBuffer zb = intView(z);
+        IntBuffer eb = intView(epsilon);
+        IntBuffer out = intView(into);
+        int length = (int) z.length();
+        int[] zc = new int[Math.min(RELU_CHUNK, length)];
+        int[] ec = new int[zc.length];
+        for (int from = 0; from < length; from += RELU_CHUNK) {
+            int n = Math.min(RELU_CHUNK, length - from);
+            zb.get(from, zc, 0, n);
+            eb.get(from, ec, 0, n);
+            for (int k = 0; k < n; k++) {
+                // All ones when z's bits are a positive int (z > 0, or a positive NaN), else zero: -0.0 is
+                // Integer.MIN_VALUE, whose complement is positive.
+                int bits = zc[k];
+                ec[k] &= (~bits & -bits) >> 31;
+            }
+            out.put(from, ec, 0, n);
+        }
+        Nd4j.getAffinityManager().tagLocation(into, AffinityManager.Location.HOST);
+    }
+
+    private static final int RELU_CHUNK = 4096;
+
+    /** Whether {@code a} is a float array whose values lie packed in {@code like}'s shape and ordering. */
+    private static boolean denseFloats(INDArray a, INDArray like) {
+        return a.dataType() == DataType.FLOAT && a.ordering() == like.ordering()
+                && Arrays.equals(a.shape(), like.shape()) && Shape.hasDefaultStridesForShape(a)
+                && a.length() <= Integer.MAX_VALUE - a.offset();
+    }
+
+    /** {@code a}'s float values as raw int bits, index 0 at its first value. */
+    private static IntBuffer intView(INDArray a) {
+        IntBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer();
+        return b.position((int) a.offset()).slice();
+    }
+
+    /** {@code max(0, x)}: no cap, threshold or negative slope. */
+    static boolean plainRelu(IActivation act) {
+        return act instanceof ActivationReLU relu && relu.getMax() == null && isZeroOrNull(relu.getThreshold())
+                && isZeroOrNull(relu.getNegativeSlope());
     }
 
     private static boolean isZeroOrNull(Double v) {
