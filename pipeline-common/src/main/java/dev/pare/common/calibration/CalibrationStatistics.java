@@ -197,6 +197,8 @@ public final class CalibrationStatistics implements Serializable {
         }
     }
 
+    /** The statistics a fused pass gives without DL4J's forward pass. */
+    private static final Set<Statistic> FUSED_FORWARD = EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRADIENTS);
     private final EnumSet<Statistic> computed;
     private final LinkedHashMap<Integer, LayerStatistics> layers;
     private long samples;
@@ -320,13 +322,31 @@ public final class CalibrationStatistics implements Serializable {
             }
             checkGradientBatch(net, gradientBatchSize);
         }
+        long n = features.rows();
+        boolean dense = DenseDeltas.supports(net);
+        FusedBackprop passes = gradients && !dense ? fused(net) : null;
+        if (passes != null && FUSED_FORWARD.containsAll(computed)) {
+            // One forward pass for everything: the input norms come from the fused pass's own layer
+            // inputs, so DL4J's forward pass (as costly as the fused one) is not run.
+            INDArray logits = passes.forward(features);
+            for (LayerStatistics l : layers.values()) {
+                if (l.layer().kind() == PrunableLayer.Kind.CONVOLUTION) {
+                    l.inputSquareSums.merge(new ColumnSquareSums(passes.convolutionInputSquareSums(l.index()),
+                            n * passes.convolutionPositions(l.index())));
+                } else {
+                    l.inputSquareSums.add(passes.denseInput(l.index()));
+                }
+            }
+            samples += n;
+            addFusedGradients(net, passes, logits, labels, gradientBatchSize);
+            return;
+        }
         ForwardPass pass = ForwardPass.run(net, features, buffers);
         add(net, pass);
         if (!gradients) {
             return;
         }
-        long n = features.rows();
-        if (DenseDeltas.supports(net)) {
+        if (dense) {
             // A dense network: every example's δ from one batched backward pass; a group's gradient
             // (summed over its rows, as DL4J's backward pass gives it) is A_gᵀ Δ_g.
             INDArray[] deltas = DenseDeltas.perExample(net, pass, labels);
@@ -336,27 +356,8 @@ public final class CalibrationStatistics implements Serializable {
             }
             return;
         }
-        if (FusedBackprop.unsupported(net).isEmpty()) {
-            // One batched backward pass of Pare's own (convolutions as GEMMs on im2col matrices); no layer
-            // mixes examples, so a group's gradient is its examples' share of the batched products.
-            FusedBackprop passes = backprop(net);
-            INDArray logits = passes.forward(features);
-            OutputLayer out = (OutputLayer) net.getLayer(net.getnLayers() - 1).conf().getLayer();
-            passes.backward(out.getLossFn().computeGradient(labels, logits.dup(), out.getActivationFn(), null), null);
-            for (LayerStatistics l : layers.values()) {
-                INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
-                if (l.layer().kind() == PrunableLayer.Kind.DENSE) {
-                    INDArray[] inputAndDelta = passes.denseInputAndDelta(l.index());
-                    addDenseGradients(l, w, inputAndDelta[0], inputAndDelta[1], gradientBatchSize);
-                    continue;
-                }
-                INDArray view = LayerWeights.toMatrixView(w, l.layer());
-                INDArray g = gradientBuffer(l, w.dataType());
-                for (long from = 0; from < n; from += gradientBatchSize) {
-                    passes.weightGradient(l.index(), (int) from, (int) Math.min(n, from + gradientBatchSize), g);
-                    l.gradients.add(view, g);
-                }
-            }
+        if (passes != null) {
+            addFusedGradients(net, passes, passes.forward(features), labels, gradientBatchSize);
             return;
         }
         for (long from = 0; from < n; from += gradientBatchSize) {
@@ -371,6 +372,32 @@ public final class CalibrationStatistics implements Serializable {
             }
         }
         net.clear();
+    }
+
+    /**
+     * The gradient samples of every layer from one batched backward pass of Pare's own (convolutions
+     * as GEMMs on im2col matrices) after {@code passes.forward} gave {@code logits}: no layer mixes
+     * examples, so a group's gradient is its examples' share of the batched products.
+     */
+    private void addFusedGradients(MultiLayerNetwork net, FusedBackprop passes, INDArray logits, INDArray labels,
+                                   int gradientBatchSize) {
+        long n = logits.rows();
+        OutputLayer out = (OutputLayer) net.getLayer(net.getnLayers() - 1).conf().getLayer();
+        passes.backward(out.getLossFn().computeGradient(labels, logits.dup(), out.getActivationFn(), null), null);
+        for (LayerStatistics l : layers.values()) {
+            INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
+            if (l.layer().kind() == PrunableLayer.Kind.DENSE) {
+                INDArray[] inputAndDelta = passes.denseInputAndDelta(l.index());
+                addDenseGradients(l, w, inputAndDelta[0], inputAndDelta[1], gradientBatchSize);
+                continue;
+            }
+            INDArray view = LayerWeights.toMatrixView(w, l.layer());
+            INDArray g = gradientBuffer(l, w.dataType());
+            for (long from = 0; from < n; from += gradientBatchSize) {
+                passes.weightGradient(l.index(), (int) from, (int) Math.min(n, from + gradientBatchSize), g);
+                l.gradients.add(view, g);
+            }
+        }
     }
 
     /**
@@ -407,10 +434,13 @@ public final class CalibrationStatistics implements Serializable {
         return g;
     }
 
-    /** The fused passes of {@code net}, kept while the same network is passed (a task's batches). */
-    private FusedBackprop backprop(MultiLayerNetwork net) {
+    /**
+     * The fused passes of {@code net}, or null when {@link FusedBackprop} cannot compute it; kept
+     * while the same network is passed (a task's batches).
+     */
+    private FusedBackprop fused(MultiLayerNetwork net) {
         if (backpropNet != net) {
-            backprop = new FusedBackprop(net);
+            backprop = FusedBackprop.unsupported(net).isEmpty() ? new FusedBackprop(net) : null;
             backpropNet = net;
         }
         return backprop;

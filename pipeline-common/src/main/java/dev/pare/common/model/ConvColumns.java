@@ -389,16 +389,39 @@ public final class ConvColumns implements java.io.Serializable {
      */
     public double[] squareSums(INDArray input) {
         int[] shape = nhw(input);
-        int inH = shape[1];
-        int inW = shape[2];
+        if (shape[0] == 0) {
+            return new double[columns()];
+        }
+        INDArray x = nchwDouble(input);
+        double[] sq = x.mul(x).sum(0).reshape('c', new long[] {(long) channels * shape[1] * shape[2]}).toDoubleVector();
+        return gatherSquareSums(sq, shape[1], shape[2]);
+    }
+
+    /**
+     * {@link #squareSums(INDArray)} of {@code n} examples given as a CNHW ({@code [C, n, H, W]},
+     * row-major) float array, as {@link #columns} reads them: squares widened to double and summed
+     * over the examples first, in example order.
+     */
+    public double[] squareSums(float[] x, int n, int inH, int inW) {
+        int plane = inH * inW;
+        double[] sq = new double[channels * plane];
+        for (int c = 0; c < channels; c++) {
+            for (int e = 0; e < n; e++) {
+                int from = (c * n + e) * plane;
+                for (int i = 0; i < plane; i++) {
+                    double v = x[from + i];
+                    sq[c * plane + i] += v * v;
+                }
+            }
+        }
+        return gatherSquareSums(sq, inH, inW);
+    }
+
+    /** Per im2col column, the sum of {@code sq} (one value per channel and input position) over the positions it reads. */
+    private double[] gatherSquareSums(double[] sq, int inH, int inW) {
         int[] out = outputSize(inH, inW);
         int[] pad = appliedPadding(inH, inW, out);
         double[] sums = new double[columns()];
-        if (shape[0] == 0) {
-            return sums;
-        }
-        INDArray x = nchwDouble(input);
-        double[] sq = x.mul(x).sum(0).reshape('c', new long[] {(long) channels * inH * inW}).toDoubleVector();
         for (int c = 0; c < channels; c++) {
             for (int kh = 0; kh < kH; kh++) {
                 for (int kw = 0; kw < kW; kw++) {

@@ -167,6 +167,32 @@ public final class FusedBackprop {
         }
     }
 
+    /** The input {@code [n, nIn]} of dense layer {@code layer} in the last {@link #forward}. */
+    public INDArray denseInput(int layer) {
+        return dense(layer).input();
+    }
+
+    /**
+     * For convolution {@code layer}, {@code Σ x²} per row of the im2col matrix of its input in the
+     * last {@link #forward} (row {@code (c·kH + kh)·kW + kw}, over its n·P columns), in double;
+     * the same sums as {@link ConvColumns#squareSums(INDArray)} of that input.
+     */
+    public double[] convolutionInputSquareSums(int layer) {
+        return convolution(layer).inputSquareSums(rows);
+    }
+
+    /** The im2col columns per example (output positions P) of convolution {@code layer}. */
+    public int convolutionPositions(int layer) {
+        return convolution(layer).positions();
+    }
+
+    private StepLayer.Convolution convolution(int layer) {
+        if (!(pieces.get(pieceOf[layer]) instanceof StepLayer.Convolution c)) {
+            throw new IllegalArgumentException("layer " + layer + " (" + Networks.name(net, layer) + ") is not a convolution");
+        }
+        return c;
+    }
+
     /** The input {@code [n, nIn]} and {@code ∂L/∂z} {@code [n, nOut]} of dense layer {@code layer} in the last passes. */
     public INDArray[] denseInputAndDelta(int layer) {
         StepLayer.Dense d = dense(layer);

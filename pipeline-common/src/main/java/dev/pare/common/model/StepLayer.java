@@ -337,6 +337,11 @@ abstract class StepLayer {
             return positions;
         }
 
+        /** {@link ConvColumns#squareSums(float[], int, int, int)} of the last forward pass's {@code n} examples. */
+        double[] inputSquareSums(int n) {
+            return geometry.squareSums(current.input, n, inH, inW);
+        }
+
         @Override
         INDArray forward(INDArray in, int n) {
             current = work.get(n);

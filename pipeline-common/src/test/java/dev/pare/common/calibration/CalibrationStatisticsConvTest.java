@@ -251,6 +251,39 @@ class CalibrationStatisticsConvTest {
         }
     }
 
+    /**
+     * With gradients, a float CNN's input norms come from the fused pass's own layer inputs (no
+     * DL4J forward pass): they equal those of the forward-only route, and for the convolution the
+     * im2col column sums computed here from the input.
+     */
+    @Test
+    void floatCnnInputNormsFromTheFusedPassMatchTheForwardPass() {
+        MultiLayerNetwork f = TinyNets.cnn(21, DataType.FLOAT);
+        INDArray xf = x.castTo(DataType.FLOAT);
+        CalibrationStatistics fused = CalibrationStatistics.emptyFor(f, Set.of(Statistic.GRADIENTS), Long.MAX_VALUE);
+        fused.add(f, xf.get(NDArrayIndex.interval(0, 3), NDArrayIndex.all()),
+                y.castTo(DataType.FLOAT).get(NDArrayIndex.interval(0, 3), NDArrayIndex.all()), 2);
+        fused.add(f, xf.get(NDArrayIndex.interval(3, ROWS), NDArrayIndex.all()),
+                y.castTo(DataType.FLOAT).get(NDArrayIndex.interval(3, ROWS), NDArrayIndex.all()), 2);
+        CalibrationStatistics forward = CalibrationStatistics.emptyFor(f);
+        forward.add(f, xf);
+        assertEquals(ROWS, fused.samples());
+        for (int layer : new int[] {0, 2, 3}) {
+            ColumnSquareSums a = fused.layer(layer).inputSquareSums();
+            ColumnSquareSums b = forward.layer(layer).inputSquareSums();
+            assertEquals(b.count(), a.count(), "layer " + layer + " rows");
+            assertRel(b.sums(), a.sums(), 1e-6, "layer " + layer + " Σx²");
+        }
+        double[] expected = new double[NIN];
+        for (double[] r : im2col(xf.castTo(DataType.DOUBLE))) {
+            for (int j = 0; j < NIN; j++) {
+                expected[j] += r[j] * r[j];
+            }
+        }
+        assertEquals(ROWS * OUT * OUT, fused.layer(0).inputSquareSums().count());
+        assertRel(expected, fused.layer(0).inputSquareSums().sums(), 1e-12, "conv1 Σx² from the im2col rows");
+    }
+
     /** {@code Σ|e − a| ≤ 1e-5·Σ|e|}, with {@code Σ|e| > 0}. */
     private static void assertRelativeL1(double[] expected, double[] actual, String what) {
         assertEquals(expected.length, actual.length, what + " length");
