@@ -386,6 +386,12 @@ public final class CalibrationStatistics implements Serializable {
         passes.backward(out.getLossFn().computeGradient(labels, logits.dup(), out.getActivationFn(), null), null);
         for (LayerStatistics l : layers.values()) {
             INDArray w = LayerWeights.weightParam(net.getLayer(l.index()), l.layer());
+            if (gradientBatchSize >= n) {
+                // One group: its gradient is the one the backward pass wrote.
+                INDArray g = passes.gradient().getGradientFor(l.index() + "_W");
+                l.gradients.add(LayerWeights.toMatrixView(w, l.layer()), LayerWeights.toMatrixView(g, l.layer()));
+                continue;
+            }
             if (l.layer().kind() == PrunableLayer.Kind.DENSE) {
                 INDArray[] inputAndDelta = passes.denseInputAndDelta(l.index());
                 addDenseGradients(l, w, inputAndDelta[0], inputAndDelta[1], gradientBatchSize);

@@ -219,10 +219,11 @@ class CalibrationStatisticsConvTest {
     /**
      * A float CNN takes Pare's batched backward pass ({@link FusedBackprop}): its per-example and
      * per-group gradient statistics of every layer equal those of one DL4J backward pass per
-     * group, up to float rounding.
+     * group, up to float rounding. A group as large as the batch (or larger) takes the backward
+     * pass's own weight gradient.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 4})
+    @ValueSource(ints = {1, 4, ROWS, 100})
     void floatCnnGradientsFromOneBatchedPassMatchDl4jPerGroup(int group) {
         MultiLayerNetwork f = TinyNets.cnn(21, DataType.FLOAT);
         assertTrue(FusedBackprop.unsupported(f).isEmpty(), "the fused path is what this test covers");
