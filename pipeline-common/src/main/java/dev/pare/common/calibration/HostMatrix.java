@@ -103,6 +103,16 @@ final class HostMatrix {
         }
     }
 
+    /** Whether the values are floats (read in place, not widened by {@link #read(int, float[], int)}). */
+    boolean isFloat() {
+        return floats != null;
+    }
+
+    /** {@link #read(int, double[], int)} of a float matrix, as floats: one bulk copy. */
+    void read(int from, float[] into, int length) {
+        floats.get((int) offset + from, into, 0, length);
+    }
+
     /** The value at row {@code r}, column {@code c}, widened to double. */
     double get(int r, int c) {
         int i = (int) (offset + r * rowStride + c * columnStride);
