@@ -100,14 +100,25 @@ public record ExampleScores(double loss, double el2n, double entropy, double mar
      */
     public static ExampleScores of(float[] logits, int offset, int classes, int label,
                                    float[] penultimate, int hOffset, int width) {
-        ExampleScores s = of(logits, offset, classes, label);
         checkRange("penultimate", penultimate, hOffset, width, 0);
         double hSq = 0;
         for (int k = 0; k < width; k++) {
             double h = penultimate[hOffset + k];
             hSq += h * h; // a float squared cannot overflow a double, nor can a sum of 2^31 of them
         }
-        return new ExampleScores(s.loss, s.el2n, s.entropy, s.margin, s.el2n * Math.sqrt(hSq + 1));
+        return of(logits, offset, classes, label, hSq);
+    }
+
+    /**
+     * All five scores, {@code grand} from {@code penultimateSquareNorm}, the row's {@code Σ_k h_k²}
+     * (in double, as {@link #of(float[], int, int, int, float[], int, int)} sums it).
+     */
+    public static ExampleScores of(float[] logits, int offset, int classes, int label, double penultimateSquareNorm) {
+        ExampleScores s = of(logits, offset, classes, label);
+        if (!(penultimateSquareNorm >= 0)) {
+            throw new IllegalArgumentException("the penultimate square norm must be >= 0, was " + penultimateSquareNorm);
+        }
+        return new ExampleScores(s.loss, s.el2n, s.entropy, s.margin, s.el2n * Math.sqrt(penultimateSquareNorm + 1));
     }
 
     private static void checkRange(String name, float[] values, int offset, int length, int minLength) {

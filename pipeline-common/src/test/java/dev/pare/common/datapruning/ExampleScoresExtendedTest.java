@@ -44,6 +44,10 @@ class ExampleScoresExtendedTest {
         // ||h ⊗ (p - y)||² + ||p - y||² = ||p - y||² (||h||² + 1) = el2n² · 10
         assertEquals(el2n * Math.sqrt(10), s.grand(), 1e-12);
         assertEquals(3.195443812337825, s.grand(), 1e-12);
+        // the same from the square norm of h alone
+        assertEquals(s, ExampleScores.of(Z, 0, 3, 1, 9.0));
+        assertThrows(IllegalArgumentException.class, () -> ExampleScores.of(Z, 0, 3, 1, -1.0));
+        assertThrows(IllegalArgumentException.class, () -> ExampleScores.of(Z, 0, 3, 1, Double.NaN));
     }
 
     @Test

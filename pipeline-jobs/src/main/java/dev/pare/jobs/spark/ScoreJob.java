@@ -98,17 +98,36 @@ public final class ScoreJob {
         INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
         ForwardPass pass = ForwardPass.run(net, x, buffers);
         float[] logits = rowMajor(pass.logits());
-        INDArray penultimate = pass.layerInputs().get(pass.layerInputs().size() - 1);
-        int hw = (int) penultimate.size(1);
-        float[] h = rowMajor(penultimate);
+        double[] hSq = rowSquareNorms(pass.layerInputs().get(pass.layerInputs().size() - 1));
         List<InternalRow> result = new ArrayList<>(batch.size());
         for (int r = 0; r < batch.size(); r++) {
             int label = batch.labels()[r];
-            ExampleScores s = ExampleScores.of(logits, r * c, c, label, h, r * hw, hw);
+            ExampleScores s = ExampleScores.of(logits, r * c, c, label, hSq[r]);
             result.add(new GenericInternalRow(new Object[] {batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(),
                 s.margin(), s.grand(), UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(logits, r * c, (r + 1) * c))}));
         }
         return result;
+    }
+
+    /**
+     * {@code Σ_k h_rk²} per row r of {@code h} {@code [n, H]}, in double and in k order, read column by
+     * column from an 'f'-ordered copy (the forward pass's own arrays are 'f'): a row-major copy of
+     * the penultimate activations took 7% of the scoring.
+     */
+    static double[] rowSquareNorms(INDArray h) {
+        INDArray f = h.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && h.ordering() == 'f' && !h.isView()
+                && h.data().length() == h.length() ? h : h.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('f');
+        int rows = (int) f.rows();
+        int width = (int) f.columns();
+        float[] v = f.data().asFloat();
+        double[] sums = new double[rows];
+        for (int k = 0; k < width; k++) {
+            for (int r = 0, i = k * rows; r < rows; r++, i++) {
+                double x = v[i];
+                sums[r] += x * x;
+            }
+        }
+        return sums;
     }
 
     private static float[] rowMajor(INDArray a) {
