@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -169,13 +170,16 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
                     : held.array(held.pre, i, type, out);
             a.mmuli(w, z);
             INDArray b = layer.paramTable().get("b");
-            if (b != null) {
-                z.addiRowVector(b);
-            }
             inputs.add(a);
             pre.add(z);
-            INDArray h = held == null ? z.dup('f') : held.array(held.post, i, type, out).assign(z);
-            a = ((BaseLayer) layer.conf().getLayer()).getActivationFn().getActivation(h, false);
+            INDArray h = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
+                    : held.array(held.post, i, type, out);
+            IActivation act = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
+            if (b != null) {
+                a = StepLayer.biasAndActivation(z, b, act, h);
+            } else {
+                a = act.getActivation(h.assign(z), false);
+            }
             outputs.add(a);
         }
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), pre.get(depth - 1), List.copyOf(pre));
