@@ -22,9 +22,15 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
         return ids.length;
     }
 
-    /** Rows {@code rows} (in that order) as a {@code [rows.length, width]} float array. */
+    /** Rows {@code rows[from, to)} (in that order) as a {@code [to - from, width]} float array. */
     public INDArray featureBatch(int[] rows, int from, int to) {
-        INDArray x = Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c');
+        return featureBatch(rows, from, to, Nd4j.createUninitialized(DataType.FLOAT, new long[] {to - from, width}, 'c'));
+    }
+
+    /** Rows {@code rows[from, to)} (in that order) written into {@code into}, as {@link #featureRange(int, int, INDArray)}. */
+    public INDArray featureBatch(int[] rows, int from, int to, INDArray into) {
+        checkBatchArray(from, to, into);
+        INDArray x = into;
         FloatBuffer out = x.data().asNioFloat();
         for (int r = from; r < to; r++) {
             out.position((r - from) * width);
@@ -53,13 +59,17 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
 
     /** Rows {@code [from, to)} written into {@code into}, a fresh-layout {@code [to - from, width]} 'c' float array. */
     public INDArray featureRange(int from, int to, INDArray into) {
+        checkBatchArray(from, to, into);
+        into.data().asNioFloat().put(features, from * width, (to - from) * width);
+        return writtenOnHost(into);
+    }
+
+    private void checkBatchArray(int from, int to, INDArray into) {
         if (into.dataType() != DataType.FLOAT || into.ordering() != 'c' || into.isView() || into.rows() != to - from
                 || into.columns() != width) {
             throw new IllegalArgumentException("expected a [" + (to - from) + ", " + width + "] 'c' float array, got "
                     + into.shapeInfoToString());
         }
-        into.data().asNioFloat().put(features, from * width, (to - from) * width);
-        return writtenOnHost(into);
     }
 
     /**

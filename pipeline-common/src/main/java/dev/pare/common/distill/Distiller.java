@@ -285,7 +285,7 @@ public final class Distiller {
         ForwardPass.Buffers buffers = new ForwardPass.Buffers();
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            float[] logits = ForwardPass.logitsRowMajor(net, data.featureRange(from, to), buffers);
+            float[] logits = ForwardPass.logitsRowMajor(net, buffers.features(data, from, to), buffers);
             m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
         }
         return m;

@@ -2,6 +2,7 @@ package dev.pare.common.distill;
 
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.data.Minibatches;
+import dev.pare.common.model.ForwardPass;
 import dev.pare.common.sparsity.MaskSet;
 import dev.pare.common.surgery.MaskedWeights;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -26,6 +27,8 @@ public final class MinibatchEpochs implements EpochTrainer {
     private final Distiller.Progress progress;
     private final DistillEngine engine;
     private final TrainingStep step;
+    /** The minibatch feature arrays, reused step after step. */
+    private final ForwardPass.Buffers minibatchArrays = new ForwardPass.Buffers();
     private MaskSet current;
     private MaskedWeights masked;
 
@@ -83,7 +86,7 @@ public final class MinibatchEpochs implements EpochTrainer {
         for (int b = 0; b < batches; b++) {
             int from = b * settings.batchSize();
             int to = Math.min(train.size(), from + settings.batchSize());
-            INDArray x = train.featureBatch(order, from, to);
+            INDArray x = minibatchArrays.features(train, order, from, to);
             INDArray y = kdLabels(order, from, to);
             long iteration = net.getIterationCount();
             if (gradual != null && gradual.schedule().isPruningStep(iteration)) {

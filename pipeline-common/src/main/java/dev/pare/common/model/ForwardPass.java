@@ -47,11 +47,29 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
 
         /** Rows {@code [0, batch.size())} of {@code batch} as a {@code [n, width]} float array of these buffers. */
         public INDArray features(dev.pare.common.data.ExampleArrays batch) {
-            Sized s = sized(batch.size());
-            if (s.features == null || s.features.columns() != batch.width()) {
-                s.features = Nd4j.createUninitialized(DataType.FLOAT, new long[] {batch.size(), batch.width()}, 'c');
+            return batch.featureRange(0, batch.size(), featureArray(batch.size(), batch.width()));
+        }
+
+        /** Rows {@code [from, to)} of {@code data} as a {@code [to - from, width]} float array of these buffers. */
+        public INDArray features(dev.pare.common.data.ExampleArrays data, int from, int to) {
+            return data.featureRange(from, to, featureArray(to - from, data.width()));
+        }
+
+        /**
+         * Rows {@code rows[from, to)} of {@code data} (in that order) as a {@code [to - from, width]}
+         * float array of these buffers: a minibatch without a native allocation (a 128-row batch of
+         * 784 floats is 400 KB, which the C allocator may serve with a fresh mmap every time).
+         */
+        public INDArray features(dev.pare.common.data.ExampleArrays data, int[] rows, int from, int to) {
+            return data.featureBatch(rows, from, to, featureArray(to - from, data.width()));
+        }
+
+        private INDArray featureArray(int rows, int width) {
+            Sized s = sized(rows);
+            if (s.features == null || s.features.columns() != width) {
+                s.features = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, width}, 'c');
             }
-            return batch.featureRange(0, batch.size(), s.features);
+            return s.features;
         }
 
         private Sized sized(long rows) {
@@ -198,7 +216,7 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         Buffers buffers = new Buffers();
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            float[] part = logitsRowMajor(net, data.featureRange(from, to), buffers);
+            float[] part = logitsRowMajor(net, buffers.features(data, from, to), buffers);
             System.arraycopy(part, 0, z, from * classes, part.length);
         }
         return z;

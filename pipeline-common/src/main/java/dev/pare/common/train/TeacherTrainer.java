@@ -5,6 +5,7 @@ import dev.pare.common.data.Minibatches;
 import dev.pare.common.distill.DistillEngine;
 import dev.pare.common.distill.Distiller;
 import dev.pare.common.distill.FusedStep;
+import dev.pare.common.model.ForwardPass;
 import java.util.Optional;
 import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -55,12 +56,13 @@ public final class TeacherTrainer {
         }
         // The fused step reads [n, 2C] labels (one-hot, then C ignored teacher-logit columns).
         int width = fused.isPresent() ? 2 * numClasses : numClasses;
+        ForwardPass.Buffers batches = new ForwardPass.Buffers(); // minibatch feature arrays, reused
         for (int epoch = 1; epoch <= epochs; epoch++) {
             int[] order = Minibatches.epochOrder(data.size(), seed, SHUFFLE, epoch);
             double lossSum = 0;
             for (int from = 0; from < data.size(); from += batchSize) {
                 int to = Math.min(data.size(), from + batchSize);
-                INDArray x = data.featureBatch(order, from, to);
+                INDArray x = batches.features(data, order, from, to);
                 float[] y = new float[(to - from) * width];
                 for (int r = from; r < to; r++) {
                     y[(r - from) * width + data.labels()[order[r]]] = 1f;
