@@ -76,7 +76,8 @@ if [ "$mode" = standalone ]; then
   cluster=$work/cluster
   url=$(bench_cluster_start 2 "$cluster")
 fi
-# The live-heap sampler: an agent jar of LiveHeapAgent alone, given to every driver JVM.
+# The live-heap sampler: an agent jar of LiveHeapAgent alone, given to every driver JVM (and executor JVM in
+# standalone mode).
 agent=
 if [ "$sample" != 0 ]; then
   agent=$(bench_live_heap_agent "$work/live-heap-agent.jar")
@@ -107,7 +108,8 @@ for size in "${sizes[@]}"; do
     else
       executors=$logs/$stage-executors
       mkdir -p "$executors"
-      BENCH_DRIVER_OPTS="$gc" BENCH_EXECUTOR_OPTS="-XX:+UseG1GC -Xlog:gc:file=$executors/executor-%p.log" \
+      BENCH_DRIVER_OPTS="$gc" \
+        BENCH_EXECUTOR_OPTS="-XX:+UseG1GC -Xlog:gc:file=$executors/executor-%p.log${agent:+ -javaagent:$agent=$sample}" \
         bench_submit "$url" 2 "$stage" --run-dir "$run_dir" "${sets[@]}" > "$logs/$stage.out" 2>&1 || rc=$?
     fi
     t1=$(bench_now)
@@ -132,5 +134,5 @@ bench_main BenchTool memory --measurements "$measurements" \
   --note "$mode_note" \
   --note "the larger set is the smaller one copied $factor times with new ids (same features and labels), so every stage does $factor times the work on it; select-data keeps $subset examples of both (selection.fraction = ($subset + 0.5) / rows), so distill trains on the same number of examples." \
   --setting "liveHeapSampleMillis=$sample" \
-  --note "the driver JVM forces a full collection every $sample ms (LiveHeapAgent, System.gc() on a thread of its own; 0: none), so liveHeapMiB samples its live set at that interval and can miss a shorter peak; maxAfterGcMiB (any collection, old-generation garbage included) bounds the heap it needs from above; maxBeforeGcMiB follows the collector's sizing under -Xmx$xmx. The forced collections slow the driver: wallSeconds are no speed figures. Executors (standalone mode) are not sampled: their figures come from their own collections only." \
+  --note "the driver JVM forces a full collection every $sample ms (LiveHeapAgent, System.gc() on a thread of its own; 0: none), so liveHeapMiB samples its live set at that interval and can miss a shorter peak; maxAfterGcMiB (any collection, old-generation garbage included) bounds the heap it needs from above; maxBeforeGcMiB follows the collector's sizing under -Xmx$xmx. The forced collections slow the JVMs: wallSeconds are no speed figures. In standalone mode the executors' JVMs get the same agent: their liveHeapMiB is the largest sampled live set over the executors (a sample may fall between tasks)." \
   | tee "$work/memory.json"

@@ -93,6 +93,9 @@ final class MemorySummary {
                 o.put("driverAfterGc", both ? ratio(sm.driver().maxAfterBytes(), m.driver().maxAfterBytes()) : null);
                 o.put("driverBeforeGc", both ? ratio(sm.driver().maxBeforeBytes(), m.driver().maxBeforeBytes()) : null);
                 if (m.executors() != null && sm != null && sm.executors() != null) {
+                    boolean sampled = m.executors().fullPauses() > 0 && sm.executors().fullPauses() > 0;
+                    o.put("executorsLive", sampled
+                            ? ratio(sm.executors().maxAfterFullBytes(), m.executors().maxAfterFullBytes()) : null);
                     o.put("executorsAfterGc", ratio(sm.executors().maxAfterBytes(), m.executors().maxAfterBytes()));
                 }
             }

@@ -82,6 +82,20 @@ class SummariesTest {
     }
 
     @Test
+    void executorsLiveHeapRatioOnlyWhereBothSizesWereSampled() {
+        ObjectNode doc = MemorySummary.document(List.of(
+                new MemorySummary.Measurement(10, "calibrate", 0, 1.0, log(9, 5, 4), log(300, 200, 80)),
+                new MemorySummary.Measurement(100, "calibrate", 0, 1.0, log(9, 5, 4), log(400, 260, 88)),
+                new MemorySummary.Measurement(10, "score-data", 0, 1.0, log(9, 5, 4), log(300, 200, 0)),
+                new MemorySummary.Measurement(100, "score-data", 0, 1.0, log(9, 5, 4), log(400, 300, 90))));
+        assertEquals(1.1, doc.at("/ratio/perStage/calibrate/executorsLive").asDouble(), 1e-12);
+        assertEquals(1.3, doc.at("/ratio/perStage/calibrate/executorsAfterGc").asDouble(), 1e-12);
+        assertTrue(doc.at("/ratio/perStage/score-data/executorsLive").isNull(), "60k-row executors not sampled");
+        assertEquals(1.5, doc.at("/ratio/perStage/score-data/executorsAfterGc").asDouble(), 1e-12);
+        assertEquals(88.0, doc.at("/sizes/1/stages/calibrate/executors/liveHeapMiB").asDouble());
+    }
+
+    @Test
     void aPeakAboveTheGoalIsReported() {
         ObjectNode doc = MemorySummary.document(List.of(
                 new MemorySummary.Measurement(10, "distill", 0, 1.0, log(0, 100, 0), null),
