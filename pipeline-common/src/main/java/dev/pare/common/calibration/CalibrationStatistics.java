@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
@@ -46,8 +47,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * merge of parts equals the statistics of the union up to double rounding.
  *
  * <p>Gradient statistics are in the matrix view of {@link PrunableLayer} (row-major
- * {@code [nIn, nOut]}). They are taken with DL4J's training-mode backward pass, one pass per
- * {@code gradientBatchSize} examples, of the teacher's own loss (mean over the mini-batch).
+ * {@code [nIn, nOut]}), of the teacher's own loss on groups of {@code gradientBatchSize} examples,
+ * as DL4J's training-mode backward pass gives them. Dense networks ({@code DenseDeltas}) and float
+ * CNNs ({@link FusedBackprop}) take them from one batched backward pass per batch (no layer mixes
+ * examples); other networks from one DL4J backward pass per group.
  *
  * <p>Files ({@code calibration/}): {@code statistics.json}, UTF-8 JSON with doubles in their
  * shortest exact form (a reload is bit-identical), and one {@code gram-<index>.bin} per layer
@@ -202,11 +205,11 @@ public final class CalibrationStatistics implements Serializable {
     private final EnumSet<Statistic> computed;
     private final LinkedHashMap<Integer, LayerStatistics> layers;
     private long samples;
-    /** {@link #backprop}'s cache: not part of the statistics, and not sent with them. */
+    /** {@link #fused}'s cache: not part of the statistics, and not sent with them. */
     private transient FusedBackprop backprop;
     private transient MultiLayerNetwork backpropNet;
     /** One gradient matrix per layer, {@code [nIn, nOut]} 'f', reused batch after batch (a task's batches). */
-    private transient java.util.HashMap<Integer, INDArray> gradientBuffers;
+    private transient HashMap<Integer, INDArray> gradientBuffers;
 
     private CalibrationStatistics(EnumSet<Statistic> computed, LinkedHashMap<Integer, LayerStatistics> layers,
                                   long samples) {
@@ -430,7 +433,7 @@ public final class CalibrationStatistics implements Serializable {
     /** Layer {@code l}'s gradient matrix {@code [nIn, nOut]} 'f' of {@code type}, allocated once (natively: costly). */
     private INDArray gradientBuffer(LayerStatistics l, DataType type) {
         if (gradientBuffers == null) {
-            gradientBuffers = new java.util.HashMap<>();
+            gradientBuffers = new HashMap<>();
         }
         INDArray g = gradientBuffers.get(l.index());
         if (g == null || g.dataType() != type) {

@@ -30,13 +30,12 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
     /** Rows {@code rows[from, to)} (in that order) written into {@code into}, as {@link #featureRange(int, int, INDArray)}. */
     public INDArray featureBatch(int[] rows, int from, int to, INDArray into) {
         checkBatchArray(from, to, into);
-        INDArray x = into;
-        FloatBuffer out = x.data().asNioFloat();
+        FloatBuffer out = into.data().asNioFloat();
         for (int r = from; r < to; r++) {
             out.position((r - from) * width);
             out.put(features, rows[r] * width, width);
         }
-        return writtenOnHost(x);
+        return writtenOnHost(into);
     }
 
     /** The rows {@code rows} (in that order) as new example arrays. */

@@ -194,7 +194,7 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
                     : held.array(held.post, i, type, out);
             IActivation act = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
             if (b != null) {
-                a = StepLayer.biasAndActivation(z, b, act, h);
+                a = StepLayer.biasAndActivation(z, b, act, h, false);
             } else {
                 a = act.getActivation(h.assign(z), false);
             }

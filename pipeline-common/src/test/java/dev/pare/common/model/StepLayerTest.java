@@ -31,7 +31,7 @@ class StepLayerTest {
         for (char order : new char[] {'f', 'c'}) { // 'c' takes libnd4j's ops: the same values
             INDArray z = Nd4j.create(Z).dup(order);
             INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, order);
-            INDArray out = StepLayer.biasAndActivation(z, Nd4j.create(BIAS).reshape(1, 3), new ActivationReLU(), h);
+            INDArray out = StepLayer.biasAndActivation(z, Nd4j.create(BIAS).reshape(1, 3), new ActivationReLU(), h, false);
             assertSame(h, out);
             float[][] pre = expectedPre();
             for (int r = 0; r < 2; r++) {
@@ -46,12 +46,12 @@ class StepLayerTest {
     @Test
     void biasAloneAndOtherActivations() {
         INDArray z = Nd4j.create(Z).dup('f');
-        assertSame(z, StepLayer.biasAndActivation(z, Nd4j.create(BIAS), null, null));
+        assertSame(z, StepLayer.biasAndActivation(z, Nd4j.create(BIAS), null, null, false));
         float[][] pre = expectedPre();
         assertArrayEquals(pre[1], z.getRow(1).toFloatVector(), 0f);
         INDArray t = Nd4j.create(Z).dup('f');
         INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
-        StepLayer.biasAndActivation(t, Nd4j.create(BIAS), new ActivationTanH(), h);
+        StepLayer.biasAndActivation(t, Nd4j.create(BIAS), new ActivationTanH(), h, false);
         assertEquals(Math.tanh(pre[0][2]), h.getFloat(0, 2), 1e-6);
         assertArrayEquals(pre[0], t.getRow(0).toFloatVector(), 0f, "tanh keeps z too");
     }
