@@ -288,10 +288,22 @@ public final class WeightGradientSums implements java.io.Serializable {
         boolean f = layout == 'f';
         if (f != columnMajor) {
             flush();
-            transpose(taylorSums, f);
-            transpose(squareGradientSums, f);
+            // A fresh accumulator (every task's, at its first sample) has nothing to move.
+            if (count > 0 || !allZero(taylorSums) || !allZero(squareGradientSums)) {
+                transpose(taylorSums, f);
+                transpose(squareGradientSums, f);
+            }
             columnMajor = f;
         }
+    }
+
+    private static boolean allZero(double[] v) {
+        for (double x : v) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@code v}, in C (F) order of the matrix shape, rearranged in place into F (C) order when {@code toF}. */
