@@ -141,10 +141,16 @@ public final class FusedBackprop {
     }
 
     private StepLayer.Dense dense(int layer) {
-        if (!(pieces.get(pieceOf[layer]) instanceof StepLayer.Dense d)) {
-            throw new IllegalArgumentException("layer " + layer + " (" + Networks.name(net, layer) + ") is not a dense layer");
+        return piece(layer, StepLayer.Dense.class, "a dense layer");
+    }
+
+    /** The piece computing {@code layer}, which must be a {@code type} ({@code what} names it in the refusal). */
+    private <T extends StepLayer> T piece(int layer, Class<T> type, String what) {
+        StepLayer p = pieces.get(pieceOf[layer]);
+        if (!type.isInstance(p)) {
+            throw new IllegalArgumentException("layer " + layer + " (" + Networks.name(net, layer) + ") is not " + what);
         }
-        return d;
+        return type.cast(p);
     }
 
     /**
@@ -187,10 +193,7 @@ public final class FusedBackprop {
     }
 
     private StepLayer.Convolution convolution(int layer) {
-        if (!(pieces.get(pieceOf[layer]) instanceof StepLayer.Convolution c)) {
-            throw new IllegalArgumentException("layer " + layer + " (" + Networks.name(net, layer) + ") is not a convolution");
-        }
-        return c;
+        return piece(layer, StepLayer.Convolution.class, "a convolution");
     }
 
     /** The input {@code [n, nIn]} and {@code ∂L/∂z} {@code [n, nOut]} of dense layer {@code layer} in the last passes. */
