@@ -27,8 +27,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * sample are the ones the gradient was taken at, so weights that change between samples are
  * handled. Sums are double precision; merging adds sums and counts. Double samples are multiplied
  * in double. Float matrices (calibration's default precision) have their terms {@code |w·g|} and
- * {@code g²} computed in float and summed in float over at most {@value #PENDING_SAMPLES} samples
- * before they join the double sums: a relative error below {@code 2⁻²⁴} per term and per pending
+ * {@code g²} computed in float and summed in float over at most {@value #PENDING_SAMPLES} additions
+ * (samples, or batches of {@link #addOuterProducts}) before they join the double sums: a relative error below {@code 2⁻²⁴} per term and per pending
  * addition (PyTorch keeps such sums in float throughout). With no samples, {@link #fisherDiagonal()}
  * is all zeros.
  */
@@ -51,9 +51,8 @@ public final class WeightGradientSums implements java.io.Serializable {
     private float[] pendingTaylor;
     private float[] pendingSquares;
     private int pendingSamples;
-    /** Copies of a float sample, reused (scratch, not state). */
-    private transient float[] floatWeights;
-    private transient float[] floatGradients;
+    /** Copies of a float sample's matrices, reused (scratch, not state). */
+    private transient float[][] floatScratch;
 
     /** An empty accumulator for weights of {@code shape}. */
     public WeightGradientSums(long... shape) {
@@ -159,20 +158,12 @@ public final class WeightGradientSums implements java.io.Serializable {
      */
     private void addPending(HostMatrix w, HostMatrix g) {
         int length = taylorSums.length;
-        if (pendingTaylor == null) {
-            pendingTaylor = new float[length];
-            pendingSquares = new float[length];
-        }
-        if (floatWeights == null) {
-            floatWeights = new float[length];
-            floatGradients = new float[length];
-        }
         // Whole-array copies: the JIT vectorizes this loop only when all arrays share one index (with a
         // chunk offset on some of them it stays scalar, 5x slower).
-        float[] wf = floatWeights;
-        float[] gf = floatGradients;
-        float[] t = pendingTaylor;
-        float[] q = pendingSquares;
+        float[] wf = floatScratch(0);
+        float[] gf = floatScratch(1);
+        float[] t = pending(0);
+        float[] q = pending(1);
         w.read(0, wf, length);
         g.read(0, gf, length);
         for (int i = 0; i < length; i++) {
@@ -183,6 +174,49 @@ public final class WeightGradientSums implements java.io.Serializable {
         if (++pendingSamples == PENDING_SAMPLES) {
             flush();
         }
+    }
+
+    /**
+     * A batch of outer products ({@link #addOuterProducts}) into the pending float sums, as one
+     * pending addition: {@code |w| ⊙ taylorTerms} and {@code squareTerms} (float GEMM results).
+     */
+    private void addPendingProducts(HostMatrix w, HostMatrix taylorTerms, HostMatrix squareTerms) {
+        int length = taylorSums.length;
+        float[] wf = floatScratch(0);
+        float[] tf = floatScratch(1);
+        float[] qf = floatScratch(2);
+        w.read(0, wf, length);
+        taylorTerms.read(0, tf, length);
+        squareTerms.read(0, qf, length);
+        float[] t = pending(0);
+        float[] q = pending(1);
+        for (int i = 0; i < length; i++) {
+            t[i] += Math.abs(wf[i]) * tf[i];
+            q[i] += qf[i];
+        }
+        if (++pendingSamples == PENDING_SAMPLES) {
+            flush();
+        }
+    }
+
+    /** Pending float sums {@code which} (0: taylor terms, 1: squares), allocated on first use. */
+    private float[] pending(int which) {
+        if (pendingTaylor == null) {
+            pendingTaylor = new float[taylorSums.length];
+            pendingSquares = new float[taylorSums.length];
+        }
+        return which == 0 ? pendingTaylor : pendingSquares;
+    }
+
+    /** Scratch array {@code k} (0-2) of the accumulator's length, for copies of one sample's matrices. */
+    private float[] floatScratch(int k) {
+        if (floatScratch == null) {
+            floatScratch = new float[3][];
+        }
+        if (floatScratch[k] == null) {
+            floatScratch[k] = new float[taylorSums.length];
+        }
+        return floatScratch[k];
     }
 
     /** Adds the pending float sums into the double sums. */
@@ -235,7 +269,10 @@ public final class WeightGradientSums implements java.io.Serializable {
         HostMatrix gg = HostMatrix.of(squares);
         HostMatrix w = HostMatrix.of(weights);
         char layout = HostMatrix.commonLayout(w, t, gg);
-        if (layout != 0) {
+        if (layout != 0 && w.isFloat() && t.isFloat() && gg.isFloat()) {
+            storeIn(layout);
+            addPendingProducts(w, t, gg);
+        } else if (layout != 0) {
             storeIn(layout);
             int length = taylorSums.length;
             double[] wc = new double[Math.min(CHUNK, length)];

@@ -263,4 +263,33 @@ class WeightGradientSumsTest {
         assertRelClose(taylor, s.taylor(), 1e-6, "Σ_r |w·a_r δ_r|");
         assertRelClose(square, s.squareGradientSums(), 1e-6, "Σ_r (a_r δ_r)²");
     }
+
+    /** Batches of outer products wait in the pending float sums too: across a flush and a serialization. */
+    @Test
+    void manyBatchesOfOuterProductsMatchPerExampleLoops() {
+        INDArray w = random(80, 4, 3).dup('f');
+        WeightGradientSums s = new WeightGradientSums(4, 3);
+        double[] taylor = new double[12];
+        double[] square = new double[12];
+        int batches = WeightGradientSums.PENDING_SAMPLES + 5;
+        for (int b = 0; b < batches; b++) {
+            INDArray a = random(81 + b, 2, 4);
+            INDArray d = random(181 + b, 2, 3);
+            s.addOuterProducts(w, a, d);
+            for (int r = 0; r < 2; r++) {
+                for (int i = 0; i < 4; i++) {
+                    for (int j = 0; j < 3; j++) {
+                        double g = a.getDouble(r, i) * d.getDouble(r, j);
+                        taylor[i * 3 + j] += Math.abs(w.getDouble(i, j) * g);
+                        square[i * 3 + j] += g * g;
+                    }
+                }
+            }
+        }
+        WeightGradientSums back = roundTrip(s);
+        assertEquals(2L * batches, back.count());
+        assertRelClose(taylor, back.taylor(), 1e-6, "Σ_r |w·a_r δ_r|");
+        assertRelClose(square, back.squareGradientSums(), 1e-6, "Σ_r (a_r δ_r)²");
+        assertArrayEquals(s.taylor(), back.taylor(), 0.0);
+    }
 }
