@@ -171,9 +171,7 @@ public final class WeightGradientSums implements java.io.Serializable {
             t[i] += Math.abs(wf[i] * gi);
             q[i] += gi * gi;
         }
-        if (++pendingSamples == PENDING_SAMPLES) {
-            flush();
-        }
+        pendingAdded();
     }
 
     /**
@@ -194,6 +192,11 @@ public final class WeightGradientSums implements java.io.Serializable {
             t[i] += Math.abs(wf[i]) * tf[i];
             q[i] += qf[i];
         }
+        pendingAdded();
+    }
+
+    /** Counts one more pending addition; the {@value #PENDING_SAMPLES}th flushes them all. */
+    private void pendingAdded() {
         if (++pendingSamples == PENDING_SAMPLES) {
             flush();
         }
