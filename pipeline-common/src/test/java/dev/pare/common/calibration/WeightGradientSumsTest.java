@@ -249,15 +249,7 @@ class WeightGradientSumsTest {
         s.addOuterProducts(w, a, d);
         double[] taylor = new double[12];
         double[] square = new double[12];
-        for (int r = 0; r < 5; r++) {
-            for (int i = 0; i < 4; i++) {
-                for (int j = 0; j < 3; j++) {
-                    double g = a.getDouble(r, i) * d.getDouble(r, j);
-                    taylor[i * 3 + j] += Math.abs(w.getDouble(i, j) * g);
-                    square[i * 3 + j] += g * g;
-                }
-            }
-        }
+        addPerExample(w, a, d, taylor, square);
         assertEquals(5, s.count());
         // float products: float rounding, not double
         assertRelClose(taylor, s.taylor(), 1e-6, "Σ_r |w·a_r δ_r|");
@@ -276,20 +268,29 @@ class WeightGradientSumsTest {
             INDArray a = random(81 + b, 2, 4);
             INDArray d = random(181 + b, 2, 3);
             s.addOuterProducts(w, a, d);
-            for (int r = 0; r < 2; r++) {
-                for (int i = 0; i < 4; i++) {
-                    for (int j = 0; j < 3; j++) {
-                        double g = a.getDouble(r, i) * d.getDouble(r, j);
-                        taylor[i * 3 + j] += Math.abs(w.getDouble(i, j) * g);
-                        square[i * 3 + j] += g * g;
-                    }
-                }
-            }
+            addPerExample(w, a, d, taylor, square);
         }
         WeightGradientSums back = roundTrip(s);
         assertEquals(2L * batches, back.count());
         assertRelClose(taylor, back.taylor(), 1e-6, "Σ_r |w·a_r δ_r|");
         assertRelClose(square, back.squareGradientSums(), 1e-6, "Σ_r (a_r δ_r)²");
         assertArrayEquals(s.taylor(), back.taylor(), 0.0);
+    }
+
+    /**
+     * Each row r's gradient {@code g = a_r δ_rᵀ} of weights {@code w} ({@code [nIn, nOut]}), in
+     * double: {@code Σ|w·g|} into {@code taylor}, {@code Σg²} into {@code square} (row-major).
+     */
+    private static void addPerExample(INDArray w, INDArray a, INDArray d, double[] taylor, double[] square) {
+        int nOut = (int) d.columns();
+        for (int r = 0; r < a.rows(); r++) {
+            for (int i = 0; i < a.columns(); i++) {
+                for (int j = 0; j < nOut; j++) {
+                    double g = a.getDouble(r, i) * d.getDouble(r, j);
+                    taylor[i * nOut + j] += Math.abs(w.getDouble(i, j) * g);
+                    square[i * nOut + j] += g * g;
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -115,8 +116,8 @@ public final class ScoreJob {
      * the penultimate activations took 7% of the scoring.
      */
     static double[] rowSquareNorms(INDArray h) {
-        INDArray f = h.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && h.ordering() == 'f' && !h.isView()
-                && h.data().length() == h.length() ? h : h.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('f');
+        INDArray f = h.dataType() == DataType.FLOAT && h.ordering() == 'f' && !h.isView()
+                && h.data().length() == h.length() ? h : h.castTo(DataType.FLOAT).dup('f');
         int rows = (int) f.rows();
         int width = (int) f.columns();
         float[] v = f.data().asFloat();
@@ -132,7 +133,7 @@ public final class ScoreJob {
 
     private static float[] rowMajor(INDArray a) {
         // A fresh C-order float copy owns exactly rows × columns values in row-major order.
-        return a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+        return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
     /** Broadcasts model bytes for {@link #scores}. */
