@@ -12,6 +12,8 @@
 #     configurations get whole waves of equal tasks (0: use it as it is; the fetched set has 3 files)
 #   SCALE_CALIBRATION_SAMPLES (60000: every row of the full set): calibration.samples
 #   SCALE_SET: extra `--set key=value` words for both stages, e.g. "prune.criterion=taylor"
+#   SCALE_TEACHER (data-samples/fashion-mnist/teacher-lenet300100.zip): the teacher model, e.g.
+#     data-samples/fashion-mnist/teacher-lenet5.zip for LeNet-5
 #   PARE_EXECUTOR_MEMORY (2g), PARE_WORKER_MEMORY (3g); BENCH_DRIVER_OPTS (-Xmx2g) for the driver JVM
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +31,7 @@ test=${SCALE_TEST:-$root/data-samples/fashion-mnist/full/test.parquet}
 files=${SCALE_FILES:-4}
 samples=${SCALE_CALIBRATION_SAMPLES:-60000}
 workers=${SCALE_WORKERS:-1 2}
-teacher=$root/data-samples/fashion-mnist/teacher-lenet300100.zip
+teacher=${SCALE_TEACHER:-$root/data-samples/fashion-mnist/teacher-lenet300100.zip}
 bench_dist
 if [ "$files" != 0 ]; then
   bench_main BenchTool synthetic-data --source "$train" --output "$work/train-$files-files.parquet" --copies 1 \

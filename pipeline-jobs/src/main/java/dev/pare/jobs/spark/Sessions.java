@@ -4,6 +4,7 @@ import dev.pare.common.config.PareConfig;
 import dev.pare.common.config.Redaction;
 import dev.pare.jobs.io.BadInputException;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.deploy.SparkHadoopUtil;
@@ -12,6 +13,7 @@ import org.apache.spark.sql.SparkSession;
 /** Builds the Spark session of a Pare command. */
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
+    private static final String PLUGINS = "spark.plugins";
 
     private Sessions() {}
 
@@ -64,6 +66,24 @@ public final class Sessions {
     }
 
     /**
+     * The {@code spark.plugins} value that adds {@link ExecutorWarmup} to the plugins of the config's
+     * {@code spark.conf} or, failing that, of {@code submitted} (spark-submit's {@code --conf}
+     * settings); empty when {@value ExecutorWarmup#ENABLED} is false there.
+     *
+     * @throws BadInputException when {@value ExecutorWarmup#ENABLED} is neither true nor false
+     */
+    static Optional<String> warmupPlugins(Map<String, String> conf, SparkConf submitted) {
+        String enabled = conf.getOrDefault(ExecutorWarmup.ENABLED, submitted.get(ExecutorWarmup.ENABLED, "true")).trim();
+        if (!enabled.equalsIgnoreCase("true") && !enabled.equalsIgnoreCase("false")) {
+            throw new BadInputException(ExecutorWarmup.ENABLED + " must be true or false, was '" + enabled + "'");
+        }
+        if (enabled.equalsIgnoreCase("false")) {
+            return Optional.empty();
+        }
+        return Optional.of(ExecutorWarmup.pluginsWith(conf.getOrDefault(PLUGINS, submitted.get(PLUGINS, ""))));
+    }
+
+    /**
      * @param master overrides {@code spark.master} of the config when not null; under
      *     {@code spark-submit} (where {@code spark.master} is already set) pass null
      */
@@ -87,6 +107,8 @@ public final class Sessions {
         for (Map.Entry<String, String> e : conf.conf().entrySet()) {
             b.config(e.getKey(), e.getValue());
         }
+        // Executors load ND4J as they start, not in their first model task.
+        warmupPlugins(conf.conf(), new SparkConf()).ifPresent(v -> b.config(PLUGINS, v));
         // Spark's logs, UI and event log hide the values of the settings Pare redacts (a user's regex is kept too).
         b.config(REDACTION_REGEX, Redaction.sparkRegex(conf.conf().getOrDefault(REDACTION_REGEX,
                 System.getProperty(REDACTION_REGEX))));
