@@ -67,6 +67,15 @@ final class ScaleOutSummary {
                     if (details.has("partitions")) {
                         o.put("partitions", details.path("partitions").asInt());
                     }
+                    if (details.has("modelSeconds") && details.has("taskSlots")) {
+                        double model = details.path("modelSeconds").asDouble();
+                        int slots = details.path("taskSlots").asInt();
+                        o.put("modelSeconds", model);
+                        o.put("taskSlots", slots);
+                        Double stage = m.stageSeconds();
+                        o.put("modelShareOfSlotTime", stage == null || stage <= 0 || slots <= 0 ? null
+                                : model / (stage * slots));
+                    }
                 }
             }
         }

@@ -247,6 +247,12 @@ public final class CalibrationJob {
     /** Runs the pass; {@code teacher} is ModelSerializer bytes, broadcast to the executors. */
     public static CalibrationStatistics run(SparkSession spark, JavaRDD<Example> sample, byte[] teacher,
                                            Settings settings) {
+        return run(spark, sample, teacher, settings, ModelTime.register(spark, "pare calibrate"));
+    }
+
+    /** As above, adding the tasks' time in the teacher's passes and the statistics to {@code modelTime}. */
+    public static CalibrationStatistics run(SparkSession spark, JavaRDD<Example> sample, byte[] teacher,
+                                           Settings settings, ModelTime modelTime) {
         // Checked on the driver first, so a too-large XᵀX or a bad network fails before any task runs.
         MultiLayerNetwork local = Networks.read(teacher, "teacher", false);
         CalibrationStatistics.emptyFor(local, settings.statistics(), settings.maxGramBytes());
@@ -265,7 +271,10 @@ public final class CalibrationJob {
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
                 ForwardPass.Buffers buffers = new ForwardPass.Buffers();
                 while (rows.hasNext()) {
-                    add(stats, net, take(rows, s.batchSize(), s.width()), s, classes, buffers);
+                    ExampleArrays batch = take(rows, s.batchSize(), s.width());
+                    long start = System.nanoTime();
+                    add(stats, net, batch, s, classes, buffers);
+                    modelTime.addSince(start);
                 }
                 return Collections.singletonList(stats).iterator();
             });

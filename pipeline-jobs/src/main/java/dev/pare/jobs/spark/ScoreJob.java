@@ -53,6 +53,12 @@ public final class ScoreJob {
     /** The scores of every row of {@code examples}; the broadcast is released by the caller after writing. */
     public static Dataset<Row> scores(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher, int width,
                                       int numClasses, int batchSize) {
+        return scores(spark, examples, teacher, width, numClasses, batchSize, ModelTime.register(spark, "pare score"));
+    }
+
+    /** As above, adding the tasks' time in the forward passes and scores to {@code modelTime}. */
+    public static Dataset<Row> scores(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher, int width,
+                                      int numClasses, int batchSize, ModelTime modelTime) {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
@@ -70,7 +76,10 @@ public final class ScoreJob {
                 if (!rows.hasNext()) {
                     return false;
                 }
-                buffer = score(net, Rows.takeInternal(rows, bs, w), c, buffers);
+                ExampleArrays batch = Rows.takeInternal(rows, bs, w);
+                long start = System.nanoTime();
+                buffer = score(net, batch, c, buffers);
+                modelTime.addSince(start);
                 next = 0;
                 return true;
             }

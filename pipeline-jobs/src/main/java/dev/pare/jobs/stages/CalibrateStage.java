@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.config.PareConfig;
 import dev.pare.jobs.spark.CalibrationJob;
+import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
@@ -54,10 +55,11 @@ public final class CalibrateStage implements Stage {
         var sample = CalibrationJob.sample(ctx.train(), samples, cal.partitions(), ctx.config().seed());
         Set<Statistic> wanted = ctx.config().prune().statistics();
         CalibrationStatistics stats;
+        ModelTime modelTime = ModelTime.register(ctx.spark(), "pare calibrate");
         try {
             stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), new CalibrationJob.Settings(
                     ctx.featureLength(), cal.batchSize(), wanted, cal.gradientBatchSize(), cal.maxGramBytes(),
-                    cal.precision()));
+                    cal.precision()), modelTime);
         } catch (IllegalArgumentException e) {
             throw new BadInputException("calibrate: " + e.getMessage());
         }
@@ -68,6 +70,8 @@ public final class CalibrateStage implements Stage {
         details.put("requestedSamples", cal.samples());
         details.put("partitions", cal.partitions());
         details.put("layers", stats.layers().size());
+        details.put("modelSeconds", modelTime.seconds());
+        details.put("taskSlots", ModelTime.taskSlots(ctx.spark()));
         ctx.out().printf("%-12s %d examples in %d shards, %d layers%n", name(), stats.samples(), cal.partitions(),
                 stats.layers().size());
     }

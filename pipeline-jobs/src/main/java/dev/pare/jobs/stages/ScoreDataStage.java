@@ -1,6 +1,7 @@
 package dev.pare.jobs.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
@@ -44,11 +45,14 @@ public final class ScoreDataStage implements Stage {
             Path out = new Path(dir.tmp(), TABLE);
             // Scores and logits are distinct doubles and floats: Parquet's dictionary attempt (a hash map per
             // column, then a fallback to plain) took ~45% of the executors' time in a profile of this stage.
+            ModelTime modelTime = ModelTime.register(ctx.spark(), "pare score-data");
             ScoreJob.scores(ctx.spark(), ctx.train(), teacher, ctx.featureLength(), ctx.config().data().numClasses(),
-                    ctx.config().score().batchSize()).write().option("parquet.enable.dictionary", false)
+                    ctx.config().score().batchSize(), modelTime).write().option("parquet.enable.dictionary", false)
                     .parquet(out.toString());
             long rows = ctx.rows("data.train");
             details.put("examples", rows);
+            details.put("modelSeconds", modelTime.seconds());
+            details.put("taskSlots", ModelTime.taskSlots(ctx.spark()));
             details.put("teacher", ctx.files().path(ctx.config().teacher().model()).toString());
             ctx.out().printf("%-12s scored %d examples%n", name(), rows);
         } finally {

@@ -29,6 +29,7 @@ class SummariesTest {
                 new ScaleOutSummary.Measurement(2, 1, "score-data", 1, 5.0, null)));
         assertEquals(2, doc.path("configurations").size());
         JsonNode one = doc.path("configurations").get(0);
+        assertTrue(one.at("/stages/calibrate/modelShareOfSlotTime").isMissingNode(), "older provenance: no share");
         assertEquals("1x1", one.path("configuration").asText());
         assertEquals(60000, one.at("/stages/calibrate/examples").asLong());
         assertEquals(8.0, one.at("/stages/score-data/stageSeconds").asDouble());
@@ -40,6 +41,17 @@ class SummariesTest {
         assertTrue(two.at("/score-data/wall").isNull());
         assertTrue(two.at("/score-data/stage").isNull());
         assertTrue(doc.at("/configurations/1/stages/score-data/stageSeconds").isNull());
+    }
+
+    @Test
+    void theModelsShareIsItsSecondsOverTheStagesSlotTime() {
+        JsonNode p = provenance(12.0, "examples", 60000);
+        ((ObjectNode) p.path("details")).put("modelSeconds", 18.0).put("taskSlots", 2);
+        JsonNode stage = ScaleOutSummary.document(List.of(
+                new ScaleOutSummary.Measurement(2, 1, "score-data", 0, 20.0, p))).at("/configurations/0/stages/score-data");
+        assertEquals(18.0, stage.path("modelSeconds").asDouble());
+        assertEquals(2, stage.path("taskSlots").asInt());
+        assertEquals(18.0 / (12.0 * 2), stage.path("modelShareOfSlotTime").asDouble(), 1e-12);
     }
 
     @Test

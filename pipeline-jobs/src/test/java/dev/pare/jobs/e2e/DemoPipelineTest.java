@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.stages.CalibrateStage;
+import dev.pare.jobs.stages.ScoreDataStage;
 import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.RunOutputs;
 import java.nio.file.Files;
@@ -56,6 +58,15 @@ class DemoPipelineTest {
         }
         for (String stage : List.of("calibrate", "score-data", "select-data", "prune", "distill", "evaluate")) {
             assertTrue(r.at("/stages/" + stage + "/seconds").isNumber(), "stages." + stage + ".seconds");
+        }
+        // Where the executor stages' time went: the tasks' time in the model, within the stage's slot time.
+        for (String folder : List.of(CalibrateStage.FOLDER, ScoreDataStage.FOLDER)) {
+            JsonNode p = new ObjectMapper().readTree(runDir.resolve(folder + "/provenance.json").toFile());
+            double model = p.at("/details/modelSeconds").asDouble(-1);
+            int slots = p.at("/details/taskSlots").asInt();
+            assertEquals(2, slots, folder + ": local[2]");
+            assertTrue(model > 0 && model <= p.path("seconds").asDouble() * slots,
+                    folder + ": modelSeconds " + model + " for " + p.path("seconds") + " s on " + slots + " slots");
         }
         assertEquals(2, r.at("/student/epochs").size());
         assertEquals(0.7, r.at("/sparsity/target").asDouble(), 1e-12);
