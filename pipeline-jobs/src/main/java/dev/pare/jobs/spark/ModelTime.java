@@ -1,6 +1,7 @@
 package dev.pare.jobs.spark;
 
 import java.io.Serializable;
+import org.apache.spark.SparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
@@ -35,8 +36,13 @@ public final class ModelTime implements Serializable {
         return nanos.value() / 1e9;
     }
 
-    /** The task slots of the session: what the share of slot time divides by. */
+    /**
+     * The tasks the session's registered executors can run at once (local[N]: N): what the share of
+     * slot time divides by. Spark's {@code defaultParallelism} would not do: it is at least 2.
+     */
     public static int taskSlots(SparkSession spark) {
-        return spark.sparkContext().defaultParallelism();
+        SparkContext sc = spark.sparkContext();
+        // private[spark] in Scala, public to Java: the count barrier stages check their slots against.
+        return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
     }
 }
