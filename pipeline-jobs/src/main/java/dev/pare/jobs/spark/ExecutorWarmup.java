@@ -1,9 +1,6 @@
 package dev.pare.jobs.spark;
 
-import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.spark.api.plugin.DriverPlugin;
 import org.apache.spark.api.plugin.ExecutorPlugin;
@@ -31,7 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class ExecutorWarmup implements SparkPlugin {
     /** The Spark setting that turns the warm-up off (true by default). */
     public static final String ENABLED = "spark.pare.executorWarmup";
-    private static final String PLUGINS = "spark.plugins";
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorWarmup.class);
 
     @Override
@@ -42,21 +38,6 @@ public final class ExecutorWarmup implements SparkPlugin {
     @Override
     public ExecutorPlugin executorPlugin() {
         return new Executor();
-    }
-
-    /**
-     * The {@code spark.plugins} value with this plugin after {@code current} (a comma-separated
-     * list, may be empty), each class once.
-     */
-    static String pluginsWith(String current) {
-        Set<String> names = new LinkedHashSet<>();
-        for (String s : Arrays.asList((current == null ? "" : current).split(","))) {
-            if (!s.isBlank()) {
-                names.add(s.trim());
-            }
-        }
-        names.add(ExecutorWarmup.class.getName());
-        return String.join(",", names);
     }
 
     /** The executor side: starts the load in {@link #init} and returns at once. */

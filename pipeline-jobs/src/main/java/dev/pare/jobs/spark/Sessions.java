@@ -3,8 +3,11 @@ package dev.pare.jobs.spark;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.config.Redaction;
 import dev.pare.jobs.io.BadInputException;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.deploy.SparkHadoopUtil;
@@ -14,6 +17,7 @@ import org.apache.spark.sql.SparkSession;
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
     private static final String PLUGINS = "spark.plugins";
+    private static final String KRYO_REGISTRATORS = "spark.kryo.registrator";
 
     private Sessions() {}
 
@@ -80,7 +84,29 @@ public final class Sessions {
         if (enabled.equalsIgnoreCase("false")) {
             return Optional.empty();
         }
-        return Optional.of(ExecutorWarmup.pluginsWith(conf.getOrDefault(PLUGINS, submitted.get(PLUGINS, ""))));
+        return Optional.of(withClasses(conf.getOrDefault(PLUGINS, submitted.get(PLUGINS, "")),
+                ExecutorWarmup.class.getName()));
+    }
+
+    /**
+     * The {@code spark.kryo.registrator} value: the config's or, failing that, {@code submitted}'s
+     * registrators, then ND4J's and {@link PareKryo}. Unused unless the session's serializer is Kryo.
+     */
+    static String kryoRegistrators(Map<String, String> conf, SparkConf submitted) {
+        return withClasses(conf.getOrDefault(KRYO_REGISTRATORS, submitted.get(KRYO_REGISTRATORS, "")),
+                PareKryo.ND4J_REGISTRATOR, PareKryo.class.getName());
+    }
+
+    /** A comma-separated class list ({@code current}, may be empty or null) with {@code added} after it, each class once. */
+    static String withClasses(String current, String... added) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String s : (current == null ? "" : current).split(",")) {
+            if (!s.isBlank()) {
+                names.add(s.trim());
+            }
+        }
+        names.addAll(List.of(added));
+        return String.join(",", names);
     }
 
     /**
@@ -107,8 +133,11 @@ public final class Sessions {
         for (Map.Entry<String, String> e : conf.conf().entrySet()) {
             b.config(e.getKey(), e.getValue());
         }
+        SparkConf submitted = new SparkConf();
         // Executors load ND4J as they start, not in their first model task.
-        warmupPlugins(conf.conf(), new SparkConf()).ifPresent(v -> b.config(PLUGINS, v));
+        warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
+        // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.
+        b.config(KRYO_REGISTRATORS, kryoRegistrators(conf.conf(), submitted));
         // Spark's logs, UI and event log hide the values of the settings Pare redacts (a user's regex is kept too).
         b.config(REDACTION_REGEX, Redaction.sparkRegex(conf.conf().getOrDefault(REDACTION_REGEX,
                 System.getProperty(REDACTION_REGEX))));

@@ -33,10 +33,10 @@ class ExecutorWarmupTest {
 
     @Test
     void thePluginComesAfterTheUsersOwnOnceAndCanBeTurnedOff() {
-        assertEquals(NAME, ExecutorWarmup.pluginsWith(""));
-        assertEquals(NAME, ExecutorWarmup.pluginsWith(null));
-        assertEquals("a.B,c.D," + NAME, ExecutorWarmup.pluginsWith(" a.B, c.D ,"));
-        assertEquals(NAME + ",a.B", ExecutorWarmup.pluginsWith(NAME + ",a.B"));
+        assertEquals(NAME, Sessions.withClasses("", NAME));
+        assertEquals(NAME, Sessions.withClasses(null, NAME));
+        assertEquals("a.B,c.D," + NAME, Sessions.withClasses(" a.B, c.D ,", NAME));
+        assertEquals(NAME + ",a.B", Sessions.withClasses(NAME + ",a.B", NAME));
 
         SparkConf submitted = new SparkConf(false).set("spark.plugins", "s.P");
         assertEquals(Optional.of("s.P," + NAME), Sessions.warmupPlugins(Map.of(), submitted));
