@@ -3,8 +3,8 @@ package dev.pare.common.calibration;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Abs;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Mergeable accumulator of per-weight gradient statistics over gradient samples {@code g_s}
@@ -53,6 +53,9 @@ public final class WeightGradientSums implements java.io.Serializable {
     private int pendingSamples;
     /** Copies of a float sample's matrices, reused (scratch, not state). */
     private transient float[][] floatScratch;
+    /** {@link #addOuterProducts}'s per-batch arrays, kept for the next batch (never serialized). */
+    private transient INDArray[] batchArrays;
+    private transient INDArray[] productArrays;
 
     /** An empty accumulator for weights of {@code shape}. */
     public WeightGradientSums(long... shape) {
@@ -264,10 +267,20 @@ public final class WeightGradientSums implements java.io.Serializable {
                 ? DataType.DOUBLE : DataType.FLOAT;
         INDArray a = inputs.castTo(type);
         INDArray d = deltas.castTo(type);
-        INDArray abs = Nd4j.createUninitialized(type, shape, 'f');
-        Nd4j.gemm(Transforms.abs(a, true), Transforms.abs(d, true), abs, true, false, 1.0, 0.0);
-        INDArray squares = Nd4j.createUninitialized(type, shape, 'f');
-        Nd4j.gemm(a.mul(a), d.mul(d), squares, true, false, 1.0, 0.0);
+        // Into arrays kept from batch to batch: fresh native arrays of a few hundred KB each cost page
+        // faults on every batch (as the per-batch feature arrays did, ForwardPass.Buffers).
+        INDArray absA = batchArray(0, type, n, shape[0], a);
+        INDArray absD = batchArray(1, type, n, shape[1], d);
+        Nd4j.exec(new Abs(a, absA));
+        Nd4j.exec(new Abs(d, absD));
+        INDArray abs = products(0, type);
+        Nd4j.gemm(absA, absD, abs, true, false, 1.0, 0.0);
+        INDArray squareA = batchArray(2, type, n, shape[0], a);
+        INDArray squareD = batchArray(3, type, n, shape[1], d);
+        a.mul(a, squareA);
+        d.mul(d, squareD);
+        INDArray squares = products(1, type);
+        Nd4j.gemm(squareA, squareD, squares, true, false, 1.0, 0.0);
         HostMatrix t = HostMatrix.of(abs);
         HostMatrix gg = HostMatrix.of(squares);
         HostMatrix w = HostMatrix.of(weights);
@@ -301,6 +314,34 @@ public final class WeightGradientSums implements java.io.Serializable {
             }
         }
         count += n;
+    }
+
+    /**
+     * The reused {@code type} array {@code k} (0-3) of {@code [n, cols]} in {@code like}'s ordering (an
+     * element-wise op between orderings takes libnd4j's strided path); made anew when any of these changes.
+     */
+    private INDArray batchArray(int k, DataType type, long n, long cols, INDArray like) {
+        if (batchArrays == null) {
+            batchArrays = new INDArray[4];
+        }
+        INDArray b = batchArrays[k];
+        char order = like.ordering();
+        if (b == null || b.dataType() != type || b.rows() != n || b.columns() != cols || b.ordering() != order) {
+            b = Nd4j.createUninitialized(type, new long[] {n, cols}, order);
+            batchArrays[k] = b;
+        }
+        return b;
+    }
+
+    /** The reused 'f'-ordered {@code type} product array {@code k} (0: |A|ᵀ|Δ|, 1: (A⊙A)ᵀ(Δ⊙Δ)) of the weights' shape. */
+    private INDArray products(int k, DataType type) {
+        if (productArrays == null) {
+            productArrays = new INDArray[2];
+        }
+        if (productArrays[k] == null || productArrays[k].dataType() != type) {
+            productArrays[k] = Nd4j.createUninitialized(type, shape, 'f');
+        }
+        return productArrays[k];
     }
 
     /** Adds {@code other} into this accumulator. */
