@@ -77,15 +77,14 @@ public final class Sessions {
      * @throws BadInputException when {@value ExecutorWarmup#ENABLED} is neither true nor false
      */
     static Optional<String> warmupPlugins(Map<String, String> conf, SparkConf submitted) {
-        String enabled = conf.getOrDefault(ExecutorWarmup.ENABLED, submitted.get(ExecutorWarmup.ENABLED, "true")).trim();
+        String enabled = effective(conf, submitted, ExecutorWarmup.ENABLED, "true").trim();
         if (!enabled.equalsIgnoreCase("true") && !enabled.equalsIgnoreCase("false")) {
             throw new BadInputException(ExecutorWarmup.ENABLED + " must be true or false, was '" + enabled + "'");
         }
         if (enabled.equalsIgnoreCase("false")) {
             return Optional.empty();
         }
-        return Optional.of(withClasses(conf.getOrDefault(PLUGINS, submitted.get(PLUGINS, "")),
-                ExecutorWarmup.class.getName()));
+        return Optional.of(withClasses(effective(conf, submitted, PLUGINS, ""), ExecutorWarmup.class.getName()));
     }
 
     /**
@@ -93,8 +92,13 @@ public final class Sessions {
      * registrators, then ND4J's and {@link PareKryo}. Unused unless the session's serializer is Kryo.
      */
     static String kryoRegistrators(Map<String, String> conf, SparkConf submitted) {
-        return withClasses(conf.getOrDefault(KRYO_REGISTRATORS, submitted.get(KRYO_REGISTRATORS, "")),
-                PareKryo.ND4J_REGISTRATOR, PareKryo.class.getName());
+        return withClasses(effective(conf, submitted, KRYO_REGISTRATORS, ""), PareKryo.ND4J_REGISTRATOR,
+                PareKryo.class.getName());
+    }
+
+    /** Setting {@code key} as the session will see it: the config's {@code spark.conf} wins over spark-submit's. */
+    private static String effective(Map<String, String> conf, SparkConf submitted, String key, String otherwise) {
+        return conf.getOrDefault(key, submitted.get(key, otherwise));
     }
 
     /** A comma-separated class list ({@code current}, may be empty or null) with {@code added} after it, each class once. */
