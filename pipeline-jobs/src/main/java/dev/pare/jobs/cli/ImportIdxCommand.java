@@ -3,6 +3,7 @@ package dev.pare.jobs.cli;
 import dev.pare.common.data.IdxFile;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Files;
+import dev.pare.jobs.io.Scans;
 import dev.pare.jobs.spark.Sessions;
 import java.io.File;
 import java.io.IOException;
@@ -89,8 +90,10 @@ final class ImportIdxCommand implements Callable<Integer> {
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".tmp");
         try (Sessions.Handle session = Sessions.handle(sparkConf, master)) {
             SparkSession spark = session.spark();
+            // Row groups of 1 MiB, not Parquet's 128: a later stage's scan can split the files for its slots (Scans).
             toRows(spark, img, lab, n, idOffset).write().mode(SaveMode.Overwrite)
-                    .option("compression", "zstd").parquet(tmp.toString());
+                    .option("compression", "zstd").option("parquet.block.size", Scans.IMPORT_ROW_GROUP_BYTES)
+                    .parquet(tmp.toString());
             FileSystem fs = files.fs(out);
             files.delete(out);
             if (!fs.rename(tmp, out)) {

@@ -191,10 +191,12 @@ public final class ExampleTable {
     /**
      * The checks of every partition of {@code df} (canonical columns), merged in partition order. Rows
      * are read in Spark's internal form, as {@code dev.pare.jobs.spark.Rows.internal} reads them (that
-     * package depends on this one, not the reverse): features unboxed.
+     * package depends on this one, not the reverse): features unboxed, file scans split for compute.
      */
     private static ExampleChecks check(Dataset<Row> df, long featureLength, int numClasses) {
-        JavaRDD<InternalRow> internal = df.select(ID, FEATURES, LABEL).queryExecution().toRdd().toJavaRDD();
+        Dataset<Row> columns = df.select(ID, FEATURES, LABEL);
+        JavaRDD<InternalRow> internal = Scans.planned(df.sparkSession(),
+                () -> columns.queryExecution().toRdd().toJavaRDD());
         List<ExampleChecks> parts = internal.mapPartitions(rows -> {
             ExampleChecks part = new ExampleChecks(featureLength, numClasses);
             rows.forEachRemaining(part::add);

@@ -1,14 +1,14 @@
 package dev.pare.jobs.spark;
 
 import java.io.Serializable;
-import org.apache.spark.SparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
 /**
  * The time a job's tasks spent inside the model (forward and backward passes and the statistics or
  * scores computed from their outputs), summed over tasks: the rest of a task is reading, converting
- * and writing rows. Stages record it as {@code modelSeconds} next to {@code taskSlots}, so
+ * and writing rows. Stages record it as {@code modelSeconds} next to {@code taskSlots}
+ * ({@link dev.pare.jobs.io.Scans#taskSlots}), so
  * {@code modelSeconds / (seconds × taskSlots)} is the share of the stage's slot time spent in the model.
  *
  * <p>A Spark accumulator updated inside a transformation: a task that is retried or run
@@ -34,15 +34,5 @@ public final class ModelTime implements Serializable {
     /** The summed time, in seconds (read on the driver once the job has run). */
     public double seconds() {
         return nanos.value() / 1e9;
-    }
-
-    /**
-     * The tasks the session's registered executors can run at once (local[N]: N): what the share of
-     * slot time divides by. Spark's {@code defaultParallelism} would not do: it is at least 2.
-     */
-    public static int taskSlots(SparkSession spark) {
-        SparkContext sc = spark.sparkContext();
-        // private[spark] in Scala, public to Java: the count barrier stages check their slots against.
-        return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
     }
 }

@@ -2,6 +2,7 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ExampleTable;
+import dev.pare.jobs.io.Scans;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -18,11 +19,12 @@ public final class Rows {
      * The example columns (id, features, label) of {@code examples} as Spark's internal rows, whose
      * features are read as one {@code float[]} copy instead of 784 boxed {@code Float}s (what
      * {@code Dataset.javaRDD()} builds). An iterator of internal rows may reuse its row object: read
-     * each row before the next, as {@link #takeInternal} does, or {@code copy()} it.
+     * each row before the next, as {@link #takeInternal} does, or {@code copy()} it. File scans are
+     * split for compute ({@link Scans}).
      */
     public static JavaRDD<InternalRow> internal(Dataset<Row> examples) {
-        return examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL)
-                .queryExecution().toRdd().toJavaRDD();
+        Dataset<Row> columns = examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
+        return Scans.planned(examples.sparkSession(), () -> columns.queryExecution().toRdd().toJavaRDD());
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */

@@ -3,6 +3,7 @@ package dev.pare.jobs.spark;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.config.Redaction;
 import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.io.Scans;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +139,8 @@ public final class Sessions {
             b.config(e.getKey(), e.getValue());
         }
         SparkConf submitted = new SparkConf();
+        // Refused before the session starts when it is not a count.
+        Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
         // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.

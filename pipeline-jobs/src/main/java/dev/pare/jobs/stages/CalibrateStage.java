@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.config.PareConfig;
 import dev.pare.jobs.spark.CalibrationJob;
+import dev.pare.jobs.io.Scans;
 import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
@@ -71,7 +72,7 @@ public final class CalibrateStage implements Stage {
         details.put("partitions", cal.partitions());
         details.put("layers", stats.layers().size());
         details.put("modelSeconds", modelTime.seconds());
-        details.put("taskSlots", ModelTime.taskSlots(ctx.spark()));
+        details.put("taskSlots", Scans.taskSlots(ctx.spark()));
         ctx.out().printf("%-12s %d examples in %d shards, %d layers%n", name(), stats.samples(), cal.partitions(),
                 stats.layers().size());
     }

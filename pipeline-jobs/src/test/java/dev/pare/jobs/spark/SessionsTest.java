@@ -2,8 +2,12 @@ package dev.pare.jobs.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.io.Scans;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -26,6 +30,23 @@ class SessionsTest {
         } finally {
             System.clearProperty("spark.hadoop.pare.test.from-submit");
             System.clearProperty("spark.hadoop.pare.test.both");
+        }
+    }
+
+    @Test
+    void aScanSettingThatIsNoCountIsRefusedBeforeTheSessionStarts() {
+        System.setProperty(Scans.SETTING, "-2");
+        try {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> Sessions.open(new PareConfig.Spark("local[1]", "t", Map.of()), null));
+            assertTrue(e.getMessage().contains(Scans.SETTING + " must be an integer >= 0"), e.getMessage());
+            assertTrue(e.getMessage().contains("'-2'"), e.getMessage());
+            // The config's spark.conf is read too (and wins over spark-submit's).
+            e = assertThrows(BadInputException.class,
+                    () -> Sessions.open(new PareConfig.Spark("local[1]", "t", Map.of(Scans.SETTING, "many")), null));
+            assertTrue(e.getMessage().contains("'many'"), e.getMessage());
+        } finally {
+            System.clearProperty(Scans.SETTING);
         }
     }
 }

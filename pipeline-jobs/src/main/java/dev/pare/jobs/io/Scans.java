@@ -1,0 +1,100 @@
+package dev.pare.jobs.io;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.SparkContext;
+import org.apache.spark.sql.RuntimeConfig;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * File scans of example tables split for compute-bound tasks.
+ *
+ * <p>Spark sizes file splits for I/O: a split is at least {@code spark.sql.files.openCostInBytes}
+ * (4 MB) and about the table's bytes over the cores, and a file smaller than a split is read whole.
+ * Fashion-MNIST's 60k rows in three 9 MB files ran {@code score-data} as three tasks on two slots,
+ * the third alone while the other slot idled (LeNet-5: 4.0 and 5.3 s side by side, then 4.5 s). Where
+ * a task's rows cost milliseconds of model time each, the split should follow the slots instead:
+ * {@link #planned} sets {@code spark.sql.files.minPartitionNum} to {@value #SETTING}
+ * ({@value #DEFAULT_TASKS_PER_SLOT} by default) × the task slots and {@code openCostInBytes} to 0
+ * while it plans a job, so the scan has about that many splits of equal bytes; several per slot even
+ * out row-group boundaries and executors that start late. A split holds the row groups whose middle
+ * lies in it: a file of one row group is still read by one task ({@code pare import-idx} writes
+ * groups of {@value #IMPORT_ROW_GROUP_BYTES} bytes). Spark's {@code spark.sql.files.maxPartitionBytes}
+ * still caps a split; {@value #SETTING} = 0 leaves the scans to Spark's settings.
+ */
+public final class Scans {
+    /** Spark setting: scan tasks per executor task slot; 0 leaves file splits to {@code spark.sql.files.*}. */
+    public static final String SETTING = "spark.pare.scanTasksPerSlot";
+    public static final int DEFAULT_TASKS_PER_SLOT = 2;
+    /** Parquet row-group size of the tables {@code import-idx} writes (about 2,300 Fashion-MNIST rows). */
+    public static final long IMPORT_ROW_GROUP_BYTES = 1 << 20;
+
+    private static final String MIN_PARTITIONS = "spark.sql.files.minPartitionNum";
+    private static final String OPEN_COST = "spark.sql.files.openCostInBytes";
+
+    private Scans() {}
+
+    /**
+     * Tasks per slot from a setting's value ({@code null}: the default).
+     *
+     * @throws BadInputException naming {@value #SETTING} when the value is not an integer ≥ 0
+     */
+    public static int tasksPerSlot(String value) {
+        if (value == null) {
+            return DEFAULT_TASKS_PER_SLOT;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new BadInputException(SETTING + " must be an integer >= 0 (0: Spark's own file splits), was '"
+                + value + "'");
+    }
+
+    /**
+     * The tasks the session's registered executors can run at once (local[N]: N); before any
+     * executor registered, Spark's default parallelism (alone it would not do: a 1-core cluster's is 2).
+     */
+    public static int taskSlots(SparkSession spark) {
+        SparkContext sc = spark.sparkContext();
+        // private[spark] in Scala, public to Java: the count barrier stages check their slots against.
+        int slots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+        return slots > 0 ? slots : sc.defaultParallelism();
+    }
+
+    /**
+     * Runs {@code plan}, which must plan its job's scans (e.g. {@code queryExecution().toRdd()},
+     * {@code Dataset.toJavaRDD()}), with the file-split settings above, then restores the session's own.
+     * The driver plans one job at a time: a job planned on another thread meanwhile would see them too.
+     */
+    public static <T> T planned(SparkSession spark, Supplier<T> plan) {
+        int perSlot = tasksPerSlot(spark.conf().get(SETTING, null));
+        if (perSlot == 0) {
+            return plan.get();
+        }
+        long tasks = (long) perSlot * taskSlots(spark);
+        RuntimeConfig conf = spark.conf();
+        Map<String, String> saved = new LinkedHashMap<>();
+        for (String key : new String[] {MIN_PARTITIONS, OPEN_COST}) {
+            saved.put(key, conf.contains(key) ? conf.get(key) : null);
+        }
+        try {
+            conf.set(MIN_PARTITIONS, Math.min(tasks, Integer.MAX_VALUE));
+            conf.set(OPEN_COST, 0L);
+            return plan.get();
+        } finally {
+            saved.forEach((key, value) -> {
+                if (value == null) {
+                    conf.unset(key);
+                } else {
+                    conf.set(key, value);
+                }
+            });
+        }
+    }
+}

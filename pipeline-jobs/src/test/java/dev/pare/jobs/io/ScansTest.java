@@ -1,0 +1,201 @@
+package dev.pare.jobs.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.support.LocalSpark;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link Scans}: a table of three files of 6,000 rows, each in row groups of about 250 rows, read
+ * in {@code local[2]} (2 slots). Spark's own splits read each file whole (2 or 3 tasks on 2 slots);
+ * planned for compute, the scan has at least 2 tasks per slot, none much over a quarter of the rows.
+ */
+class ScansTest {
+    private static final int FILES = 3;
+    private static final int ROWS_PER_FILE = 6_000;
+    private static final int WIDTH = 64;
+    private static final String MIN_PARTITIONS = "spark.sql.files.minPartitionNum";
+    private static final String OPEN_COST = "spark.sql.files.openCostInBytes";
+
+    private static SparkSession spark;
+    @TempDir
+    static Path dir;
+    private static Path table;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+        StructType schema = new StructType()
+                .add(ExampleTable.ID, DataTypes.LongType, false)
+                .add(ExampleTable.FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false)
+                .add(ExampleTable.LABEL, DataTypes.IntegerType, false);
+        List<Integer> files = List.of(0, 1, 2);
+        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(files, FILES)
+                .flatMap(f -> {
+                    Random random = new Random(f);
+                    List<Row> out = new ArrayList<>();
+                    for (int r = 0; r < ROWS_PER_FILE; r++) {
+                        Float[] x = new Float[WIDTH];
+                        for (int k = 0; k < WIDTH; k++) {
+                            x[k] = random.nextFloat();
+                        }
+                        out.add(RowFactory.create((long) f * ROWS_PER_FILE + r, x, r % 10));
+                    }
+                    return out.iterator();
+                });
+        table = dir.resolve("table.parquet");
+        spark.createDataFrame(rows, schema).write().mode(SaveMode.Overwrite)
+                .option("parquet.block.size", 64 * 1024).parquet(table.toString());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    @AfterEach
+    void clearSettings() {
+        spark.conf().unset(Scans.SETTING);
+        spark.conf().unset(OPEN_COST);
+    }
+
+    /** Rows per partition of the scan as {@link Scans#planned} plans it. */
+    private static List<Long> rowsPerPartition() {
+        Dataset<Row> df = spark.read().parquet(table.toString());
+        JavaRDD<InternalRow> rdd = Scans.planned(spark, () -> df.queryExecution().toRdd().toJavaRDD());
+        return rdd.mapPartitions(it -> {
+            long n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+    }
+
+    @Test
+    void theTableHasSeveralRowGroupsPerFile() throws IOException {
+        for (Path f : parquetFiles(table)) {
+            assertTrue(rowGroups(f).size() >= 8, f + ": " + rowGroups(f).size() + " row groups");
+        }
+    }
+
+    @Test
+    void sparksOwnSplitsReadEachFileWhole() {
+        spark.conf().set(Scans.SETTING, "0");
+        List<Long> rows = rowsPerPartition();
+        // Whole files, small ones packed together ([12000, 6000] here): never more tasks than files.
+        assertEquals(FILES * ROWS_PER_FILE, rows.stream().mapToLong(Long::longValue).sum());
+        assertTrue(rows.size() <= FILES && rows.stream().allMatch(n -> n % ROWS_PER_FILE == 0), "rows " + rows);
+    }
+
+    @Test
+    void plannedScanHasTwoTasksPerSlotOfAboutEqualRows() {
+        List<Long> rows = rowsPerPartition();
+        assertEquals(FILES * ROWS_PER_FILE, rows.stream().mapToLong(Long::longValue).sum());
+        long nonEmpty = rows.stream().filter(n -> n > 0).count();
+        assertTrue(nonEmpty >= 2L * Scans.DEFAULT_TASKS_PER_SLOT, "rows per partition " + rows);
+        // A quarter of 18,000 rows is 4,500; a split may take one row group (~250 rows) more.
+        assertTrue(rows.stream().allMatch(n -> n <= 4_500 + 400), "rows per partition " + rows);
+    }
+
+    @Test
+    void theSessionsOwnSettingsAreRestored() {
+        spark.conf().set(OPEN_COST, "8388608");
+        rowsPerPartition();
+        assertEquals("8388608", spark.conf().get(OPEN_COST));
+        assertFalse(spark.conf().contains(MIN_PARTITIONS));
+    }
+
+    @Test
+    void theSettingIsACountOfAtLeastZero() {
+        assertEquals(Scans.DEFAULT_TASKS_PER_SLOT, Scans.tasksPerSlot(null));
+        assertEquals(0, Scans.tasksPerSlot("0"));
+        assertEquals(5, Scans.tasksPerSlot(" 5 "));
+        for (String bad : List.of("-1", "two", "1.5", "")) {
+            BadInputException e = assertThrows(BadInputException.class, () -> Scans.tasksPerSlot(bad));
+            assertTrue(e.getMessage().contains(Scans.SETTING) && e.getMessage().contains("'" + bad + "'"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void importIdxWritesRowGroupsOfAMebibyte() throws IOException {
+        int n = 3_000;
+        Random random = new Random(3);
+        Path images = dir.resolve("images.idx");
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(images))) {
+            o.writeInt(0x00000803);
+            o.writeInt(n);
+            o.writeInt(28);
+            o.writeInt(28);
+            byte[] pixels = new byte[n * 784];
+            random.nextBytes(pixels);
+            o.write(pixels);
+        }
+        Path labels = dir.resolve("labels.idx");
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(labels))) {
+            o.writeInt(0x00000801);
+            o.writeInt(n);
+            for (int i = 0; i < n; i++) {
+                o.writeByte(i % 10);
+            }
+        }
+        Path out = dir.resolve("imported.parquet");
+        int code = PareCli.commandLine().execute("import-idx", "--images", images.toString(), "--labels",
+                labels.toString(), "--output", out.toString(), "--master", "local[2]");
+        assertEquals(0, code);
+        List<Path> files = parquetFiles(out);
+        assertEquals(1, files.size());
+        List<BlockMetaData> groups = rowGroups(files.get(0));
+        assertEquals(n, groups.stream().mapToLong(BlockMetaData::getRowCount).sum());
+        // 3,000 rows of 784 floats are ~9.4 MB before compression: a row group per MiB makes several.
+        assertTrue(groups.size() >= 4, groups.size() + " row groups");
+        for (BlockMetaData g : groups) {
+            assertTrue(g.getTotalByteSize() <= 2 * Scans.IMPORT_ROW_GROUP_BYTES, g.getTotalByteSize() + " bytes");
+        }
+    }
+
+    private static List<Path> parquetFiles(Path folder) throws IOException {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().toList();
+        }
+    }
+
+    private static List<BlockMetaData> rowGroups(Path file) throws IOException {
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(file.toString()), new Configuration()))) {
+            return r.getFooter().getBlocks();
+        }
+    }
+}
