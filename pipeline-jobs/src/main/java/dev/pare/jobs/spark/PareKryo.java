@@ -5,7 +5,9 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
+import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoRegistrator;
+import org.apache.spark.serializer.KryoSerializer;
 
 /**
  * Serializers for the Java records Pare's jobs ship between JVMs, for sessions that use
@@ -21,6 +23,19 @@ import org.apache.spark.serializer.KryoRegistrator;
 public final class PareKryo implements KryoRegistrator {
     /** ND4J's registrator for INDArrays (nd4j-kryo, a dependency of DL4J's Spark module). */
     public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
+    static final String REGISTRATORS = "spark.kryo.registrator";
+
+    /**
+     * A Kryo serializer with this registrator, for a shuffle of the calibration sample whatever
+     * {@code spark.serializer} the session uses (a shuffle takes its own, as Spark SQL's exchanges
+     * do). Registration is not required, and the user's registrators and settings stay.
+     */
+    public static KryoSerializer serializer(SparkConf conf) {
+        SparkConf c = conf.clone();
+        c.set(REGISTRATORS, Sessions.withClasses(c.get(REGISTRATORS, ""), PareKryo.class.getName()));
+        c.set("spark.kryo.registrationRequired", "false");
+        return new KryoSerializer(c);
+    }
 
     @Override
     public void registerClasses(Kryo kryo) {

@@ -18,7 +18,6 @@ import org.apache.spark.sql.SparkSession;
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
     private static final String PLUGINS = "spark.plugins";
-    private static final String KRYO_REGISTRATORS = "spark.kryo.registrator";
 
     private Sessions() {}
 
@@ -93,7 +92,7 @@ public final class Sessions {
      * registrators, then ND4J's and {@link PareKryo}. Unused unless the session's serializer is Kryo.
      */
     static String kryoRegistrators(Map<String, String> conf, SparkConf submitted) {
-        return withClasses(effective(conf, submitted, KRYO_REGISTRATORS, ""), PareKryo.ND4J_REGISTRATOR,
+        return withClasses(effective(conf, submitted, PareKryo.REGISTRATORS, ""), PareKryo.ND4J_REGISTRATOR,
                 PareKryo.class.getName());
     }
 
@@ -144,7 +143,7 @@ public final class Sessions {
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
         // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.
-        b.config(KRYO_REGISTRATORS, kryoRegistrators(conf.conf(), submitted));
+        b.config(PareKryo.REGISTRATORS, kryoRegistrators(conf.conf(), submitted));
         // Spark's logs, UI and event log hide the values of the settings Pare redacts (a user's regex is kept too).
         b.config(REDACTION_REGEX, Redaction.sparkRegex(conf.conf().getOrDefault(REDACTION_REGEX,
                 System.getProperty(REDACTION_REGEX))));

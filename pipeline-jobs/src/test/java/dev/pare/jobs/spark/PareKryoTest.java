@@ -19,7 +19,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.Dependency;
+import org.apache.spark.ShuffleDependency;
 import org.apache.spark.SparkConf;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.serializer.KryoSerializer;
 import org.apache.spark.serializer.SerializerInstance;
 import org.apache.spark.sql.SparkSession;
@@ -28,6 +31,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
+import scala.collection.JavaConverters;
 import scala.reflect.ClassTag$;
 
 /** Pare under {@code spark.serializer = KryoSerializer}: its records round-trip, and calibrate gives the same statistics. */
@@ -77,6 +81,35 @@ class PareKryoTest {
         assertEquals(java.keySet(), kryo.keySet());
         for (String name : java.keySet()) {
             assertArrayEquals(java.get(name), kryo.get(name), name);
+        }
+    }
+
+    @Test
+    void theSampleShuffleUsesKryoWithPareKryoWhateverTheSessionSerializer() {
+        SparkSession spark = LocalSpark.start();
+        try {
+            assertEquals("org.apache.spark.serializer.JavaSerializer",
+                    spark.sparkContext().env().serializer().getClass().getName());
+            assertTrue(spark.sparkContext().conf().get("spark.kryo.registrator", "").isEmpty());
+            PareConfig cfg = ConfigLoader.load(null, List.of());
+            var train = ExampleTable.read(spark, new Files(new Configuration()), LocalSpark.sample("train.parquet"),
+                    "data.train", cfg.data());
+            var sample = CalibrationJob.sample(train, 300, 3, 5L);
+            List<ShuffleDependency<?, ?, ?>> shuffles = new java.util.ArrayList<>();
+            for (List<RDD<?>> todo = new java.util.ArrayList<>(List.of(sample.rdd())); !todo.isEmpty(); ) {
+                for (Dependency<?> d : JavaConverters.seqAsJavaList(todo.remove(0).dependencies())) {
+                    if (d instanceof ShuffleDependency<?, ?, ?> sd) {
+                        shuffles.add(sd);
+                    }
+                    todo.add(d.rdd());
+                }
+            }
+            assertEquals(1, shuffles.size());
+            assertTrue(shuffles.get(0).serializer() instanceof KryoSerializer, shuffles.get(0).serializer().toString());
+            // The records need PareKryo: the session has no registrator, the shuffle brings its own.
+            assertEquals(300, sample.map(CalibrationJob.Example::id).distinct().count());
+        } finally {
+            LocalSpark.stop(spark);
         }
     }
 
