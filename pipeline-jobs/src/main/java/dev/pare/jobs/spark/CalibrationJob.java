@@ -105,8 +105,8 @@ public final class CalibrationJob {
         }
         final RankKey[] starts = firsts.toArray(new RankKey[0]);
         final RankKey last = end;
-        // repartitionAndSortWithinPartitions, with Kryo for this shuffle whatever spark.serializer says:
-        // Java serialization of the rows cost ~15% of calibrating all 60k Fashion-MNIST rows.
+        // repartitionAndSortWithinPartitions, with Kryo and PareKryo's row serializer for this shuffle whatever
+        // spark.serializer says: calibrating all 60k Fashion-MNIST rows ran 3-4% faster than with Java's.
         RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train)
                 .mapPartitionsToPair(rows -> new SampledRows(rows, s, starts, last)).rdd();
         ShuffledRDD<RankKey, Example, Example> sorted = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
