@@ -5,6 +5,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
+import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.Sessions;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,6 +36,10 @@ public final class RunContext implements AutoCloseable {
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
     private final Map<String, ExampleTable.Summary> summaries = new HashMap<>();
+    private final Map<Path, String> pendingChecks = new java.util.LinkedHashMap<>();
+
+    /** Folder of the run directory holding the records of tables that passed their checks. */
+    public static final String CHECKS = "_CHECKS";
 
     public RunContext(PareConfig config, Files files, Path runDir, String master, boolean force, boolean resume,
                       PrintStream out) {
@@ -140,11 +145,81 @@ public final class RunContext implements AutoCloseable {
         if (df == null) {
             int width = featureLength();
             df = ExampleTable.read(spark(), files, uri, role, config.data());
-            summaries.put(role, ExampleTable.validate(df, role, files.path(uri).toString(), width,
-                    config.data().numClasses()));
+            summaries.put(role, checked(role, uri, df, width));
             tables.put(role, df);
         }
         return df;
+    }
+
+    /**
+     * The table's checks ({@link ExampleTable#validate}, a pass over every row). An earlier command on
+     * this run directory that checked the same table ({@link #describe}: bytes, files, latest
+     * modification; the same data settings and feature length) and then finished a stage left a
+     * record in {@value #CHECKS}: its row count is used and the table not read again (each stage
+     * command of an Airflow run would otherwise read the training set once more). {@code --force}
+     * checks again.
+     */
+    private ExampleTable.Summary checked(String role, String uri, Dataset<Row> df, int width) throws IOException {
+        String identity = Hashes.of("role=" + role, describe(role, uri), "data=" + config.renderSection("data"),
+                "featureLength=" + width);
+        Path record = new Path(new Path(runDir, CHECKS), role + ".json");
+        if (!force) {
+            java.util.OptionalLong rows = recordedRows(record, identity);
+            if (rows.isPresent()) {
+                out.printf("%-12s %s: %d rows, the same files an earlier command checked (%s): not read again%n",
+                        "checks", role, rows.getAsLong(), record);
+                return new ExampleTable.Summary(rows.getAsLong(), width);
+            }
+        }
+        ExampleTable.Summary s = ExampleTable.validate(df, role, files.path(uri).toString(), width,
+                config.data().numClasses());
+        com.fasterxml.jackson.databind.node.ObjectNode r = Json.object();
+        r.put("role", role);
+        r.put("table", files.path(uri).toString());
+        r.put("identity", identity);
+        r.put("rows", s.rows());
+        r.put("featureLength", width);
+        pendingChecks.put(record, Json.MAPPER.writeValueAsString(r));
+        return s;
+    }
+
+    /** The rows a record holds when its identity is {@code identity}; empty when absent, other or unreadable. */
+    private java.util.OptionalLong recordedRows(Path record, String identity) {
+        try {
+            if (!files.exists(record)) {
+                return java.util.OptionalLong.empty();
+            }
+            var r = Json.MAPPER.readTree(files.readString(record));
+            if (identity.equals(r.path("identity").asText()) && r.path("rows").canConvertToLong()
+                    && r.path("rows").asLong() > 0) {
+                return java.util.OptionalLong.of(r.path("rows").asLong());
+            }
+        } catch (IOException | RuntimeException e) {
+            // An unreadable record (a partial write, another format) is as none: the table is checked again.
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    /**
+     * Writes the records of the checks this command ran (written then renamed, one per table), for
+     * the next command on this run directory; called once a stage has committed its output, so a
+     * command that fails leaves none. A record that cannot be written costs the next command a pass.
+     */
+    public void recordChecks() {
+        for (Map.Entry<Path, String> e : pendingChecks.entrySet()) {
+            Path tmp = new Path(e.getKey().getParent(), "." + e.getKey().getName() + ".tmp");
+            try {
+                files.writeString(tmp, e.getValue());
+                files.delete(e.getKey());
+                if (!files.fs(tmp).rename(tmp, e.getKey())) {
+                    throw new IOException("could not rename " + tmp + " to " + e.getKey());
+                }
+            } catch (IOException ex) {
+                System.err.println("pare: could not record the checks of " + e.getKey().getName() + " ("
+                        + ex.getMessage() + "); the next command checks the table again");
+            }
+        }
+        pendingChecks.clear();
     }
 
     /** Row count of a validated table ({@code data.train} or {@code data.test}). */

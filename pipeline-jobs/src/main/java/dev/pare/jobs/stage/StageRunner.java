@@ -38,6 +38,7 @@ public final class StageRunner {
             ObjectNode prov = Provenance.build(ctx, stage, hash, identity, details, seconds);
             ctx.files().writeString(new Path(dir.tmp(), "provenance.json"), Json.MAPPER.writeValueAsString(prov));
             dir.commit();
+            ctx.recordChecks();
             ctx.out().printf("%-12s done in %.1f s -> %s%n", stage.name(), seconds, dir.finalDir());
             return new Outcome(stage.name(), false, seconds);
         } catch (Exception | Error e) {

@@ -856,4 +856,62 @@ class BadInputTest {
         assertBadInput(pare("import-idx", "--images", images.toString(), "--labels", labels.toString(), "-o", "",
                 "--master", "local[2]"), "--output is empty");
     }
+
+    // ---------------------------------------------------------------- 15. checks recorded per run directory
+
+    @Test
+    void aTableCheckedBeforeAFinishedStageIsNotReadAgainUntilItsFilesChange(@TempDir Path tmp) throws IOException {
+        Path train = tmp.resolve("train.parquet");
+        Files.createDirectories(train);
+        for (Path f : parquetFiles(Paths.get(good))) {
+            Files.copy(f, train.resolve(f.getFileName()));
+        }
+        Path runDir = tmp.resolve("run");
+        Result first = pareWithStdout(stage("calibrate", runDir, "--set", "data.train=" + train));
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("calibrate    done"), first.out());
+        assertFalse(first.out().contains("not read again"), first.out());
+        Path record = runDir.resolve("_CHECKS/data.train.json");
+        String recorded = Files.readString(record);
+        assertEquals(50, new com.fasterxml.jackson.databind.ObjectMapper().readTree(recorded).path("rows").asLong(),
+                recorded);
+
+        Result second = pareWithStdout(stage("score-data", runDir, "--set", "data.train=" + train));
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.out().contains("data.train: 50 rows, the same files an earlier command checked"),
+                second.out());
+
+        // Another file in the table (a row with a NaN feature): checked again, and refused.
+        String nanRow = table("nan-row", "SELECT id + 1000 AS id, transform(features, (x, i) -> IF(i = 7,"
+                + " float('NaN'), x)) AS features, label FROM good WHERE id = " + ids.get(3));
+        Files.copy(parquetFiles(Paths.get(nanRow)).get(0), train.resolve("part-extra.parquet"));
+        // calibrate again from scratch (its finished folder would refuse the changed input without --force).
+        try (Stream<Path> w = Files.walk(runDir.resolve("calibration"))) {
+            for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        Result third = pare(stage("calibrate", runDir, "--set", "data.train=" + train));
+        assertBadInput(third, "data.train", "1 row(s) with NaN or infinite features", "first id: " + (ids.get(3) + 1000));
+        assertEquals(recorded, Files.readString(record), "a failed command records nothing");
+    }
+
+    /** As {@link #pare}, with the stages' progress (printed to System.out) as the output. */
+    private static Result pareWithStdout(String... args) {
+        java.io.PrintStream original = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            Result r = pare(args);
+            return new Result(r.code(), r.err(), r.out() + captured.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    private static List<Path> parquetFiles(Path folder) throws IOException {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().toList();
+        }
+    }
 }
