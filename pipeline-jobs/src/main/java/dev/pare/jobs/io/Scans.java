@@ -27,7 +27,7 @@ public final class Scans {
     /** Spark setting: scan tasks per executor task slot; 0 leaves file splits to {@code spark.sql.files.*}. */
     public static final String SETTING = "spark.pare.scanTasksPerSlot";
     public static final int DEFAULT_TASKS_PER_SLOT = 2;
-    /** Parquet row-group size of the tables {@code import-idx} writes (about 2,300 Fashion-MNIST rows). */
+    /** Parquet row-group size of the tables {@code import-idx} writes (about 1,300 Fashion-MNIST rows). */
     public static final long IMPORT_ROW_GROUP_BYTES = 1 << 20;
 
     private static final String MIN_PARTITIONS = "spark.sql.files.minPartitionNum";

@@ -1,5 +1,6 @@
 package dev.pare.jobs.stage;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.model.Networks;
 import dev.pare.jobs.io.BadInputException;
@@ -10,7 +11,9 @@ import dev.pare.jobs.spark.Sessions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -23,6 +26,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * (opened on first use), the teacher (read and checked once) and the validated example tables.
  */
 public final class RunContext implements AutoCloseable {
+    /** Folder of the run directory holding the records of tables that passed their checks. */
+    public static final String CHECKS = "_CHECKS";
+
     private final PareConfig config;
     private final Files files;
     private final Path runDir;
@@ -36,10 +42,8 @@ public final class RunContext implements AutoCloseable {
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
     private final Map<String, ExampleTable.Summary> summaries = new HashMap<>();
-    private final Map<Path, String> pendingChecks = new java.util.LinkedHashMap<>();
-
-    /** Folder of the run directory holding the records of tables that passed their checks. */
-    public static final String CHECKS = "_CHECKS";
+    private final Map<Path, String> pendingChecks = new LinkedHashMap<>();
+    private final Map<String, String> described = new HashMap<>();
 
     public RunContext(PareConfig config, Files files, Path runDir, String master, boolean force, boolean resume,
                       PrintStream out) {
@@ -164,7 +168,7 @@ public final class RunContext implements AutoCloseable {
                 "featureLength=" + width);
         Path record = new Path(new Path(runDir, CHECKS), role + ".json");
         if (!force) {
-            java.util.OptionalLong rows = recordedRows(record, identity);
+            OptionalLong rows = recordedRows(record, identity);
             if (rows.isPresent()) {
                 out.printf("%-12s %s: %d rows, the same files an earlier command checked (%s): not read again%n",
                         "checks", role, rows.getAsLong(), record);
@@ -173,7 +177,7 @@ public final class RunContext implements AutoCloseable {
         }
         ExampleTable.Summary s = ExampleTable.validate(df, role, files.path(uri).toString(), width,
                 config.data().numClasses());
-        com.fasterxml.jackson.databind.node.ObjectNode r = Json.object();
+        ObjectNode r = Json.object();
         r.put("role", role);
         r.put("table", files.path(uri).toString());
         r.put("identity", identity);
@@ -184,20 +188,20 @@ public final class RunContext implements AutoCloseable {
     }
 
     /** The rows a record holds when its identity is {@code identity}; empty when absent, other or unreadable. */
-    private java.util.OptionalLong recordedRows(Path record, String identity) {
+    private OptionalLong recordedRows(Path record, String identity) {
         try {
             if (!files.exists(record)) {
-                return java.util.OptionalLong.empty();
+                return OptionalLong.empty();
             }
             var r = Json.MAPPER.readTree(files.readString(record));
             if (identity.equals(r.path("identity").asText()) && r.path("rows").canConvertToLong()
                     && r.path("rows").asLong() > 0) {
-                return java.util.OptionalLong.of(r.path("rows").asLong());
+                return OptionalLong.of(r.path("rows").asLong());
             }
         } catch (IOException | RuntimeException e) {
             // An unreadable record (a partial write, another format) is as none: the table is checked again.
         }
-        return java.util.OptionalLong.empty();
+        return OptionalLong.empty();
     }
 
     /**
@@ -233,11 +237,21 @@ public final class RunContext implements AutoCloseable {
     }
 
     /**
-     * {@code uri|bytes|files|lastModified} of an input, for stage hashes and provenance.
+     * {@code uri|bytes|files|lastModified} of an input, for stage hashes, provenance and the check
+     * records; listed once per command (two recursive listings, slow on object stores).
      *
      * @param role the config key it came from, for the message when it is missing
      */
     public String describe(String role, String uri) throws IOException {
+        String d = described.get(uri);
+        if (d == null) {
+            d = list(role, uri);
+            described.put(uri, d);
+        }
+        return d;
+    }
+
+    private String list(String role, String uri) throws IOException {
         Path p = files.path(uri);
         boolean exists;
         try {
