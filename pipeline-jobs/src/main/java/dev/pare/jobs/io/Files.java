@@ -39,7 +39,8 @@ public final class Files {
             throw new BadInputException("an empty path was given where a file or folder is expected");
         }
         if (!SCHEME.matcher(uri).find()) {
-            return new Path(new java.io.File(uri).getAbsoluteFile().toURI());
+            // Not File.toURI(): it ends an existing folder's URI in '/', which Path keeps (getName() is then "").
+            return new Path("file", null, new java.io.File(uri).getAbsolutePath());
         }
         return new Path(uri);
     }

@@ -184,6 +184,10 @@ class ScansTest {
         for (BlockMetaData g : groups) {
             assertTrue(g.getTotalByteSize() <= 2 * Scans.IMPORT_ROW_GROUP_BYTES, g.getTotalByteSize() + " bytes");
         }
+        // Again over the existing folder (what fetch-full.sh does to an older layout).
+        assertEquals(0, PareCli.commandLine().execute("import-idx", "--images", images.toString(), "--labels",
+                labels.toString(), "--output", out.toString(), "--master", "local[2]", "--force"));
+        assertEquals(n, rowGroups(parquetFiles(out).get(0)).stream().mapToLong(BlockMetaData::getRowCount).sum());
     }
 
     private static List<Path> parquetFiles(Path folder) throws IOException {
