@@ -1,5 +1,7 @@
 package dev.pare.jobs.spark;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.jobs.io.Scans;
 import java.io.Serializable;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
@@ -8,7 +10,7 @@ import org.apache.spark.util.LongAccumulator;
  * The time a job's tasks spent inside the model (forward and backward passes and the statistics or
  * scores computed from their outputs), summed over tasks: the rest of a task is reading, converting
  * and writing rows. Stages record it as {@code modelSeconds} next to {@code taskSlots}
- * ({@link dev.pare.jobs.io.Scans#taskSlots}), so
+ * ({@link Scans#taskSlots}), so
  * {@code modelSeconds / (seconds × taskSlots)} is the share of the stage's slot time spent in the model.
  *
  * <p>A Spark accumulator updated inside a transformation: a task that is retried or run
@@ -24,6 +26,15 @@ public final class ModelTime implements Serializable {
     /** A counter registered with the session's context, named after {@code job} in Spark's UI. */
     public static ModelTime register(SparkSession spark, String job) {
         return new ModelTime(spark.sparkContext().longAccumulator(job + ": model nanoseconds"));
+    }
+
+    /**
+     * Puts {@code modelSeconds} and {@code taskSlots} ({@link Scans#taskSlots}) into a stage's
+     * provenance details, after its jobs ran.
+     */
+    public void putInto(ObjectNode details, SparkSession spark) {
+        details.put("modelSeconds", seconds());
+        details.put("taskSlots", Scans.taskSlots(spark));
     }
 
     /** Adds the time since {@code startNanos} ({@link System#nanoTime()}); called on executors. */

@@ -175,11 +175,11 @@ public final class RunContext implements AutoCloseable {
                 return new ExampleTable.Summary(rows.getAsLong(), width);
             }
         }
-        ExampleTable.Summary s = ExampleTable.validate(df, role, files.path(uri).toString(), width,
-                config.data().numClasses());
+        String table = files.path(uri).toString();
+        ExampleTable.Summary s = ExampleTable.validate(df, role, table, width, config.data().numClasses());
         ObjectNode r = Json.object();
         r.put("role", role);
-        r.put("table", files.path(uri).toString());
+        r.put("table", table);
         r.put("identity", identity);
         r.put("rows", s.rows());
         r.put("featureLength", width);

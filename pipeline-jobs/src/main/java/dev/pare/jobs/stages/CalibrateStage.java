@@ -1,17 +1,16 @@
 package dev.pare.jobs.stages;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.calibration.CalibrationStatistics;
+import dev.pare.common.calibration.Statistic;
 import dev.pare.common.config.PareConfig;
+import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.spark.CalibrationJob;
-import dev.pare.jobs.io.Scans;
 import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import dev.pare.common.calibration.Statistic;
-import dev.pare.jobs.io.BadInputException;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
@@ -71,8 +70,7 @@ public final class CalibrateStage implements Stage {
         details.put("requestedSamples", cal.samples());
         details.put("partitions", cal.partitions());
         details.put("layers", stats.layers().size());
-        details.put("modelSeconds", modelTime.seconds());
-        details.put("taskSlots", Scans.taskSlots(ctx.spark()));
+        modelTime.putInto(details, ctx.spark());
         ctx.out().printf("%-12s %d examples in %d shards, %d layers%n", name(), stats.samples(), cal.partitions(),
                 stats.layers().size());
     }

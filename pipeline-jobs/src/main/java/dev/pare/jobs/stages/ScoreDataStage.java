@@ -1,7 +1,6 @@
 package dev.pare.jobs.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pare.jobs.io.Scans;
 import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
@@ -52,8 +51,7 @@ public final class ScoreDataStage implements Stage {
                     .parquet(out.toString());
             long rows = ctx.rows("data.train");
             details.put("examples", rows);
-            details.put("modelSeconds", modelTime.seconds());
-            details.put("taskSlots", Scans.taskSlots(ctx.spark()));
+            modelTime.putInto(details, ctx.spark());
             details.put("teacher", ctx.files().path(ctx.config().teacher().model()).toString());
             ctx.out().printf("%-12s scored %d examples%n", name(), rows);
         } finally {
