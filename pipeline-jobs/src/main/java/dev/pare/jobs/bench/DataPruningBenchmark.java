@@ -97,7 +97,7 @@ public final class DataPruningBenchmark implements Callable<Integer> {
             Broadcast<byte[]> b = ScoreJob.broadcast(spark, teacherBytes);
             Dataset<Row> scores = ScoreJob.scores(spark, trainDf, b, width, 10, 1024).cache();
             long n = scores.count();
-            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, 2048, 4, 0L),
+            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, width, 2048, 4, 0L),
                     teacherBytes, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS), 1,
                             Long.MAX_VALUE));
             PrunedModel wanda50 = OneShotPruner.prune(teacher, stats, PruneSettings.unstructured(Criteria.WANDA, 0.5,

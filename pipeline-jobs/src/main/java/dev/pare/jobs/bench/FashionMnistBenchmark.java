@@ -82,9 +82,16 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
     private static final InputShape IMAGE = new InputShape(1, 28, 28);
     private static final int WIDTH = (int) IMAGE.length();
     private static final int CLASSES = 10;
+    /** Runs of each Spark stage. */
     private static final int REPEATS = 3;
-    private static final int CALIBRATION_WARM_UP = 5;
-    private static final int CALIBRATION_REPEATS = 5;
+    /**
+     * Timed passes of the driver loops (score, forward). This machine has slow phases lasting seconds (a teacher's
+     * epochs in one JVM read 28k, 35k and 53k examples/s): a median of 5 passes rides out one of them.
+     */
+    private static final int COMPUTE_REPEATS = 5;
+    /** Untimed calibration passes: 2048 examples are 16 batches, and the JIT took up to 10 passes to settle. */
+    private static final int CALIBRATION_WARM_UP = 10;
+    private static final int CALIBRATION_REPEATS = 25;
 
     @Mixin
     BenchInputs inputs;
@@ -247,15 +254,15 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             };
             // One untimed pass, as before the forward rates below: the first ran 20-25% slower (JIT).
             scorePass.run();
-            compute.set("score", rate(trainArrays.size(), scoreBatchSize, REPEATS, scorePass,
-                    "ScoreJob.score on every training example (median of " + REPEATS + " passes after an untimed one):"
+            compute.set("score", rate(trainArrays.size(), scoreBatchSize, COMPUTE_REPEATS, scorePass,
+                    "ScoreJob.score on every training example (median of " + COMPUTE_REPEATS + " passes after an untimed one):"
                             + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
                             + " reused arrays"));
             for (int bs : new int[] {1000, 128}) {
                 Distiller.evaluate(teacher, testArrays, CLASSES, bs);
-                compute.set("forwardBs" + bs, rate(testArrays.size(), bs, REPEATS,
+                compute.set("forwardBs" + bs, rate(testArrays.size(), bs, COMPUTE_REPEATS,
                         () -> Distiller.evaluate(teacher, testArrays, CLASSES, bs),
-                        "teacher forward + accuracy on the test set, median of " + REPEATS));
+                        "teacher forward + accuracy on the test set, median of " + COMPUTE_REPEATS));
             }
 
             // 3. Stages: calibration with gradients in a run directory of its own, the evaluate stage's Spark pass.

@@ -107,7 +107,7 @@ public final class PruningBenchmark implements Callable<Integer> {
             ExampleArrays testArrays = Rows.collect(testDf.orderBy(ExampleTable.ID), width);
 
             long t0 = System.nanoTime();
-            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, 2048, 4, 0L),
+            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, width, 2048, 4, 0L),
                     teacherBytes, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS,
                             Statistic.GRAM, Statistic.GRADIENTS, Statistic.OUTPUT_ACTIVATIONS), 1, Long.MAX_VALUE));
             double calSeconds = (System.nanoTime() - t0) / 1e9;

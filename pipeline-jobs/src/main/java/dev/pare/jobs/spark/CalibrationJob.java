@@ -12,6 +12,7 @@ import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
+import dev.pare.jobs.io.Scans;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Comparator;
@@ -70,10 +71,11 @@ public final class CalibrationJob {
      * keys, which alone reach the driver. One pass over the table then keeps the sampled rows and
      * sends each, once, to its shard: the features are shuffled once, and only the sample's.
      *
+     * @param width the feature length of the rows (sizes the scan's column batches, {@link Scans})
      * @param samples the number of rows to draw; when the input has fewer, the last shards are short
      *     or empty, so callers pass {@code min(samples, rows)}
      */
-    public static JavaRDD<Example> sample(Dataset<Row> train, int samples, int shards, long seed) {
+    public static JavaRDD<Example> sample(Dataset<Row> train, int width, int samples, int shards, long seed) {
         if (samples < 1 || shards < 1) {
             throw new IllegalArgumentException("samples and shards must be positive, were " + samples + ", " + shards);
         }
@@ -107,7 +109,7 @@ public final class CalibrationJob {
         final RankKey last = end;
         // repartitionAndSortWithinPartitions, with Kryo and PareKryo's row serializer for this shuffle whatever
         // spark.serializer says: calibrating all 60k Fashion-MNIST rows ran 3-4% faster than with Java's.
-        RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train)
+        RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width)
                 .mapPartitionsToPair(rows -> new SampledRows(rows, s, starts, last)).rdd();
         ShuffledRDD<RankKey, Example, Example> sorted = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
                 ClassTag$.MODULE$.apply(RankKey.class), ClassTag$.MODULE$.apply(Example.class),

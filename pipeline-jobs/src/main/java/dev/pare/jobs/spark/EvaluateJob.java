@@ -28,7 +28,7 @@ public final class EvaluateJob {
             final int w = width;
             final int c = numClasses;
             final int bs = batchSize;
-            List<ClassificationMetrics> parts = Rows.internal(examples).mapPartitions(rows -> {
+            List<ClassificationMetrics> parts = Rows.internal(examples, width).mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(m);
                 MultiLayerNetwork ref = ExecutorModels.get(t);
                 ClassificationMetrics metrics = new ClassificationMetrics(c);

@@ -11,6 +11,7 @@ import dev.pare.common.distill.EpochTrainer;
 import dev.pare.common.sparsity.MaskSet;
 import dev.pare.common.surgery.MaskedWeights;
 import dev.pare.common.util.Seeds;
+import dev.pare.jobs.io.Scans;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,7 +95,7 @@ public final class ParameterAveragingEpochs implements EpochTrainer.Factory, Aut
         int n = workers > 0 ? workers : jsc.defaultParallelism();
         String id = rows.columns()[0];
         Dataset<Row> shards = rows.repartition(n, col(id)).persist(StorageLevel.MEMORY_AND_DISK());
-        long count = shards.count();
+        long count = Scans.planned(spark, width, shards::count);
         return new ParameterAveragingEpochs(jsc, shards, count, n, averagingFrequency, width, classes, settings,
                 progress);
     }

@@ -19,12 +19,12 @@ public final class Rows {
      * The example columns (id, features, label) of {@code examples} as Spark's internal rows, whose
      * features are read as one {@code float[]} copy instead of 784 boxed {@code Float}s (what
      * {@code Dataset.javaRDD()} builds). An iterator of internal rows may reuse its row object: read
-     * each row before the next, as {@link #takeInternal} does, or {@code copy()} it. File scans are
-     * split for compute ({@link Scans}).
+     * each row before the next, as {@link #takeInternal} does, or {@code copy()} it. File scans of
+     * rows of {@code width} features are split for compute and vectorized ({@link Scans}).
      */
-    public static JavaRDD<InternalRow> internal(Dataset<Row> examples) {
+    public static JavaRDD<InternalRow> internal(Dataset<Row> examples, int width) {
         Dataset<Row> columns = examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
-        return Scans.planned(examples.sparkSession(), () -> columns.queryExecution().toRdd().toJavaRDD());
+        return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
@@ -60,12 +60,16 @@ public final class Rows {
     /** Every example of {@code examples}, in the dataset's order, collected to the driver without boxing. */
     public static ExampleArrays collect(Dataset<Row> examples, int width) {
         List<InternalRow> rows = collectInternal(examples.select(ExampleTable.ID, ExampleTable.FEATURES,
-                ExampleTable.LABEL));
+                ExampleTable.LABEL), width);
         return takeInternal(rows.iterator(), rows.size(), width);
     }
 
-    /** The internal rows of {@code df}, in order, copied (so none is reused) and collected to the driver. */
-    public static List<InternalRow> collectInternal(Dataset<Row> df) {
-        return df.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    /**
+     * The internal rows of {@code df} (examples of {@code width} features, scanned as {@link Scans}
+     * plans), in order, copied (so none is reused) and collected to the driver.
+     */
+    public static List<InternalRow> collectInternal(Dataset<Row> df, int width) {
+        return Scans.planned(df.sparkSession(), width, () -> df.queryExecution().toRdd().toJavaRDD())
+                .map(InternalRow::copy).collect();
     }
 }

@@ -62,7 +62,7 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        JavaRDD<InternalRow> out = Rows.internal(examples).mapPartitions(rows -> new Iterator<InternalRow>() {
+        JavaRDD<InternalRow> out = Rows.internal(examples, width).mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
             private List<InternalRow> buffer = List.of();

@@ -269,7 +269,7 @@ public final class DistillStage implements Stage {
      */
     private static Subset subset(Dataset<Row> joined, int width, int classes) {
         // Sorted here: Spark's orderBy would shuffle every selected row's features once more.
-        List<InternalRow> rows = new java.util.ArrayList<>(Rows.collectInternal(joined));
+        List<InternalRow> rows = new java.util.ArrayList<>(Rows.collectInternal(joined, width));
         rows.sort(java.util.Comparator.comparingLong(r -> r.getLong(0)));
         ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
         float[] logits = new float[rows.size() * classes];

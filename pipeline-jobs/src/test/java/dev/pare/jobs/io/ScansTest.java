@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -27,13 +29,18 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.execution.FileSourceScanExec;
+import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import scala.collection.JavaConverters;
 
 /**
  * {@link Scans}: a table of three files of 6,000 rows, each in row groups of about 250 rows, read
@@ -46,6 +53,7 @@ class ScansTest {
     private static final int WIDTH = 64;
     private static final String MIN_PARTITIONS = "spark.sql.files.minPartitionNum";
     private static final String OPEN_COST = "spark.sql.files.openCostInBytes";
+    private static final String BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
 
     private static SparkSession spark;
     @TempDir
@@ -87,12 +95,20 @@ class ScansTest {
     void clearSettings() {
         spark.conf().unset(Scans.SETTING);
         spark.conf().unset(OPEN_COST);
+        spark.conf().unset(BATCH_ROWS);
+    }
+
+    /** The file scan at the leaf of {@code plan}. */
+    private static FileSourceScanExec scan(SparkPlan plan) {
+        List<SparkPlan> leaves = JavaConverters.seqAsJavaList(plan.collectLeaves());
+        assertEquals(1, leaves.size(), plan.toString());
+        return (FileSourceScanExec) leaves.get(0);
     }
 
     /** Rows per partition of the scan as {@link Scans#planned} plans it. */
     private static List<Long> rowsPerPartition() {
         Dataset<Row> df = spark.read().parquet(table.toString());
-        JavaRDD<InternalRow> rdd = Scans.planned(spark, () -> df.queryExecution().toRdd().toJavaRDD());
+        JavaRDD<InternalRow> rdd = Scans.planned(spark, WIDTH, () -> df.queryExecution().toRdd().toJavaRDD());
         return rdd.mapPartitions(it -> {
             long n = 0;
             while (it.hasNext()) {
@@ -135,6 +151,59 @@ class ScansTest {
         rowsPerPartition();
         assertEquals("8388608", spark.conf().get(OPEN_COST));
         assertFalse(spark.conf().contains(MIN_PARTITIONS));
+    }
+
+    @Test
+    void plannedScansReadTheFeaturesInColumnBatchesOfBoundedBytes() {
+        // Rows of 41,943 floats: 16 MiB hold 100 of them, fewer than a row group (~250 rows of this table).
+        long wide = Scans.COLUMN_BATCH_BYTES / Float.BYTES / 100;
+        Dataset<Row> df = spark.read().parquet(table.toString());
+        List<Integer> batchRows = Scans.planned(spark, wide, () -> {
+            FileSourceScanExec s = scan(df.queryExecution().executedPlan());
+            assertTrue(s.supportsColumnar());
+            return s.executeColumnar().toJavaRDD().map(ColumnarBatch::numRows).collect();
+        });
+        assertEquals(FILES * ROWS_PER_FILE, batchRows.stream().mapToInt(Integer::intValue).sum());
+        assertEquals(100, batchRows.stream().mapToInt(Integer::intValue).max().orElseThrow(), "rows per batch");
+        assertFalse(spark.conf().contains(BATCH_ROWS));
+        // The same rows either way: the vectorized read of the table against Spark's row-by-row read.
+        Dataset<Row> sums = spark.read().parquet(table.toString())
+                .selectExpr(ExampleTable.ID, "aggregate(" + ExampleTable.FEATURES + ", 0D, (a, x) -> a + x) as s");
+        List<InternalRow> planned = Scans.planned(spark, WIDTH, () -> df.queryExecution().toRdd().toJavaRDD())
+                .map(r -> {
+                    float[] x = r.getArray(1).toFloatArray();
+                    double sum = 0;
+                    for (float v : x) {
+                        sum += v;
+                    }
+                    return (InternalRow) new GenericInternalRow(new Object[] {r.getLong(0), sum, x.length});
+                }).collect();
+        Map<Long, Double> expected = new HashMap<>();
+        sums.collectAsList().forEach(r -> expected.put(r.getLong(0), r.getDouble(1)));
+        assertEquals(FILES * ROWS_PER_FILE, planned.size());
+        for (InternalRow r : planned) {
+            assertEquals(WIDTH, r.getInt(2));
+            assertEquals(expected.get(r.getLong(0)), r.getDouble(1), 0.0, "row " + r.getLong(0));
+        }
+    }
+
+    @Test
+    void aSessionsSmallerColumnBatchIsKeptAndRestored() {
+        spark.conf().set(BATCH_ROWS, "60");
+        Dataset<Row> df = spark.read().parquet(table.toString());
+        List<Integer> batchRows = Scans.planned(spark, WIDTH,
+                () -> scan(df.queryExecution().executedPlan()).executeColumnar().toJavaRDD().map(ColumnarBatch::numRows)
+                        .collect());
+        assertEquals(60, batchRows.stream().mapToInt(Integer::intValue).max().orElseThrow(), "rows per batch");
+        assertEquals("60", spark.conf().get(BATCH_ROWS));
+    }
+
+    @Test
+    void columnBatchesHoldSixteenMebibytesOfFeatures() {
+        assertEquals(4096, Scans.columnBatchRows(784, 4096), "Fashion-MNIST: Spark's own 4096 rows (12.8 MB)");
+        assertEquals(1000, Scans.columnBatchRows(784, 1000), "the session's smaller batch");
+        assertEquals(27, Scans.columnBatchRows(3 * 224 * 224, 4096), "16 MiB / (4 B x 150,528)");
+        assertEquals(1, Scans.columnBatchRows(1L << 30, 4096), "at least one row");
     }
 
     @Test

@@ -80,7 +80,7 @@ class CalibrationJobTest {
 
     @Test
     void everyStatisticEqualsAnIndependentDriverSideComputation() {
-        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 40, 3, 5L);
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 784, 40, 3, 5L);
         CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, new CalibrationJob.Settings(784, 16,
                 EnumSet.allOf(Statistic.class), 1, Long.MAX_VALUE));
         assertEquals(EnumSet.allOf(Statistic.class), stats.computed());
@@ -165,7 +165,7 @@ class CalibrationJobTest {
                 .build());
         square.init();
         byte[] cnn = java.nio.file.Files.readAllBytes(Paths.get(LocalSpark.sample("teacher-lenet5.zip")));
-        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 48, 3, 21L);
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 784, 48, 3, 21L);
         INDArray x = features(sample.collect());
         for (byte[] model : List.of(Networks.toBytes(square, false), cnn)) {
             Set<Statistic> kinds = EnumSet.of(Statistic.INPUT_NORMS, Statistic.OUTPUT_ACTIVATIONS, Statistic.COSINE);
@@ -205,9 +205,9 @@ class CalibrationJobTest {
     @Test
     void oneOrFourShardsGiveTheSameMasks() {
         Set<Statistic> all = EnumSet.of(Statistic.INPUT_NORMS, Statistic.GRAM);
-        CalibrationStatistics one = CalibrationJob.run(spark, CalibrationJob.sample(train, 512, 1, 9L), teacherBytes,
+        CalibrationStatistics one = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 512, 1, 9L), teacherBytes,
                 new CalibrationJob.Settings(784, 128, all, 1, Long.MAX_VALUE));
-        CalibrationStatistics four = CalibrationJob.run(spark, CalibrationJob.sample(train, 512, 4, 9L), teacherBytes,
+        CalibrationStatistics four = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 512, 4, 9L), teacherBytes,
                 new CalibrationJob.Settings(784, 128, all, 1, Long.MAX_VALUE));
         for (Criteria c : List.of(Criteria.WANDA, Criteria.SPARSEGPT)) {
             PruneSettings s = PruneSettings.unstructured(c, 0.6, false);
@@ -222,7 +222,7 @@ class CalibrationJobTest {
 
     @Test
     void statisticsEqualDriverSideComputationOverTheSameRows() {
-        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 300, 3, 7L);
+        JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 784, 300, 3, 7L);
         assertEquals(3, sample.getNumPartitions());
         CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, norms(64));
 
@@ -255,12 +255,12 @@ class CalibrationJobTest {
         for (int gradientBatch : new int[] {1, 8}) {
             CalibrationJob.Settings inFloat = new CalibrationJob.Settings(784, 32, kinds, gradientBatch, Long.MAX_VALUE,
                     Precision.FLOAT);
-            CalibrationStatistics f = CalibrationJob.run(spark, CalibrationJob.sample(train, 200, 3, 17L), teacherBytes,
+            CalibrationStatistics f = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 200, 3, 17L), teacherBytes,
                     inFloat);
-            CalibrationStatistics again = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(7), 200, 3,
+            CalibrationStatistics again = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(7), 784, 200, 3,
                     17L), teacherBytes, inFloat);
             assertEquals(f, again, "float statistics of the same sample and shards, other input partitioning");
-            CalibrationStatistics d = CalibrationJob.run(spark, CalibrationJob.sample(train, 200, 3, 17L), teacherBytes,
+            CalibrationStatistics d = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 200, 3, 17L), teacherBytes,
                     new CalibrationJob.Settings(784, 32, kinds, gradientBatch, Long.MAX_VALUE, Precision.DOUBLE));
             assertTrue(!f.equals(d), "float and double passes differ in their last bits");
             for (CalibrationStatistics.LayerStatistics l : d.layers()) {
@@ -287,8 +287,8 @@ class CalibrationJobTest {
 
     @Test
     void sameSeedGivesIdenticalStatisticsAndMasks() {
-        CalibrationStatistics a = CalibrationJob.run(spark, CalibrationJob.sample(train, 256, 3, 11L), teacherBytes, norms(50));
-        CalibrationStatistics b = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(5), 256, 3, 11L),
+        CalibrationStatistics a = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 256, 3, 11L), teacherBytes, norms(50));
+        CalibrationStatistics b = CalibrationJob.run(spark, CalibrationJob.sample(train.repartition(5), 784, 256, 3, 11L),
                 teacherBytes, norms(50));
         assertEquals(a, b, "same seed and shard count, different input partitioning: bit-identical statistics");
         PrunedModel pa = OneShotPruner.prune(teacher, a, Criteria.WANDA.criterion(), 0.5, false);
@@ -306,11 +306,11 @@ class CalibrationJobTest {
     void shardsAreEqualRankRangesWhateverTheSessionRanBefore() {
         // 2000 rows in 4 shards is more than repartitionByRange reads whole (3 x 100 rows per shard): its
         // bounds would come from a sample seeded by the RDD's id, which grows with every RDD of the session.
-        List<List<Long>> first = shardIds(CalibrationJob.sample(train, 2000, 4, 13L));
+        List<List<Long>> first = shardIds(CalibrationJob.sample(train, 784, 2000, 4, 13L));
         for (int i = 0; i < 3; i++) {
             spark.range(10).count();
         }
-        assertEquals(outline(first), outline(shardIds(CalibrationJob.sample(train, 2000, 4, 13L))));
+        assertEquals(outline(first), outline(shardIds(CalibrationJob.sample(train, 784, 2000, 4, 13L))));
         assertEquals(List.of(500, 500, 500, 500), first.stream().map(List::size).toList());
         // In shard order, the rows are the sample in (xxhash64(id, derived seed), id) order.
         long key = Seeds.derive(13L, "calibration-sample", 0);
@@ -319,7 +319,7 @@ class CalibrationJobTest {
         assertTrue(expected.equals(first.stream().flatMap(List::stream).toList()), "shards out of sample order");
         // floor(rank * shards / n): 10 rows in 4 shards are 3 + 2 + 3 + 2.
         assertEquals(List.of(3, 2, 3, 2),
-                shardIds(CalibrationJob.sample(train, 10, 4, 13L)).stream().map(List::size).toList());
+                shardIds(CalibrationJob.sample(train, 784, 10, 4, 13L)).stream().map(List::size).toList());
     }
 
     private static List<List<Long>> shardIds(JavaRDD<CalibrationJob.Example> sample) {
@@ -334,8 +334,8 @@ class CalibrationJobTest {
 
     @Test
     void differentSeedDrawsADifferentSample() {
-        List<Long> a = CalibrationJob.sample(train, 100, 2, 1L).map(CalibrationJob.Example::id).collect();
-        List<Long> b = CalibrationJob.sample(train, 100, 2, 2L).map(CalibrationJob.Example::id).collect();
+        List<Long> a = CalibrationJob.sample(train, 784, 100, 2, 1L).map(CalibrationJob.Example::id).collect();
+        List<Long> b = CalibrationJob.sample(train, 784, 100, 2, 2L).map(CalibrationJob.Example::id).collect();
         assertEquals(100, a.size());
         assertEquals(100, new java.util.HashSet<>(a).size(), "no duplicates");
         assertNotEquals(new java.util.HashSet<>(a), new java.util.HashSet<>(b));
@@ -344,10 +344,10 @@ class CalibrationJobTest {
     @Test
     void emptyShardsMergeToTheSameStatistics() {
         // 5 rows in 8 shards: at least 3 partitions are empty and contribute zero-count accumulators.
-        JavaRDD<CalibrationJob.Example> tiny = CalibrationJob.sample(train, 5, 8, 3L);
+        JavaRDD<CalibrationJob.Example> tiny = CalibrationJob.sample(train, 784, 5, 8, 3L);
         CalibrationStatistics stats = CalibrationJob.run(spark, tiny, teacherBytes, norms(2));
         assertEquals(5, stats.samples());
-        CalibrationStatistics oneShard = CalibrationJob.run(spark, CalibrationJob.sample(train, 5, 1, 3L), teacherBytes,
+        CalibrationStatistics oneShard = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 5, 1, 3L), teacherBytes,
                 norms(2));
         for (CalibrationStatistics.LayerStatistics l : stats.layers()) {
             double[] s1 = l.inputSquareSums().sums();

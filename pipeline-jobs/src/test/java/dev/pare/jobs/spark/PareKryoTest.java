@@ -94,7 +94,7 @@ class PareKryoTest {
             PareConfig cfg = ConfigLoader.load(null, List.of());
             var train = ExampleTable.read(spark, new Files(new Configuration()), LocalSpark.sample("train.parquet"),
                     "data.train", cfg.data());
-            var sample = CalibrationJob.sample(train, 300, 3, 5L);
+            var sample = CalibrationJob.sample(train, 784, 300, 3, 5L);
             List<ShuffleDependency<?, ?, ?>> shuffles = new java.util.ArrayList<>();
             for (List<RDD<?>> todo = new java.util.ArrayList<>(List.of(sample.rdd())); !todo.isEmpty(); ) {
                 for (Dependency<?> d : JavaConverters.seqAsJavaList(todo.remove(0).dependencies())) {
@@ -123,7 +123,7 @@ class PareKryoTest {
             PareConfig cfg = ConfigLoader.load(null, List.of());
             var train = ExampleTable.read(spark, new Files(new Configuration()), LocalSpark.sample("train.parquet"),
                     "data.train", cfg.data());
-            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(train, 300, 3, 5L), teacher,
+            CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(train, 784, 300, 3, 5L), teacher,
                     settings);
             Map<String, ByteArrayOutputStream> files = new TreeMap<>();
             stats.write(name -> files.computeIfAbsent(name, n -> new ByteArrayOutputStream()));
