@@ -77,7 +77,7 @@ public final class FusedStep implements TrainingStep {
         this.hidden = hidden;
         this.type = net.params().dataType();
         this.passes = new FusedBackprop(net);
-        net.getUpdater(true);
+        JavaAdam.install(net.getUpdater(true));
         numClasses = (int) net.getLayer(net.getnLayers() - 1).getParam("W").size(1);
     }
 
