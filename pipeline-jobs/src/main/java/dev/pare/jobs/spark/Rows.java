@@ -1,5 +1,7 @@
 package dev.pare.jobs.spark;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
@@ -24,6 +26,17 @@ public final class Rows {
      */
     public static JavaRDD<InternalRow> internal(Dataset<Row> examples, int width) {
         Dataset<Row> columns = examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
+        return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
+    }
+
+    /**
+     * {@link #internal} with two more columns, the row's file (3, a URI string) and its index in that
+     * file (4, long): Spark's {@code _metadata.file_path} and {@code _metadata.row_index}, for
+     * {@link CanonicalBatches}.
+     */
+    public static JavaRDD<InternalRow> internalPlaced(Dataset<Row> examples, int width) {
+        Dataset<Row> columns = examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
+                col("_metadata.file_path"), col("_metadata.row_index"));
         return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
     }
 

@@ -20,6 +20,7 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,7 +28,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Scores every training example with the teacher on the executors: logits, cross-entropy loss,
  * EL2N, entropy, margin and the last-layer GraNd norm ({@link ExampleScores}), one output row per input row (streamed batch by batch: executor memory is bounded by the
- * batch size, not the partition size).
+ * batch size, not the partition size). The batches are cut from each Parquet row group
+ * ({@link CanonicalBatches}), so the scores' bits do not depend on how the scan was split.
  */
 public final class ScoreJob {
     public static final String LOSS = ScoreKind.LOSS.configName();
@@ -62,9 +64,13 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        JavaRDD<InternalRow> out = Rows.internal(examples, width).mapPartitions(rows -> new Iterator<InternalRow>() {
+        // The Hadoop settings file scans use, for the footers CanonicalBatches reads (in the closure: Java-serialized).
+        final SerializableConfiguration hadoop = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+        JavaRDD<InternalRow> out = Rows.internalPlaced(examples, width).mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+            private final CanonicalBatches batches = new CanonicalBatches(rows, bs, w,
+                    file -> CanonicalBatches.rowGroupRows(file, hadoop.value()));
             private List<InternalRow> buffer = List.of();
             private int next;
 
@@ -73,10 +79,10 @@ public final class ScoreJob {
                 if (next < buffer.size()) {
                     return true;
                 }
-                if (!rows.hasNext()) {
+                if (!batches.hasNext()) {
                     return false;
                 }
-                ExampleArrays batch = Rows.takeInternal(rows, bs, w);
+                ExampleArrays batch = batches.next();
                 long start = System.nanoTime();
                 buffer = score(net, batch, c, buffers);
                 modelTime.addSince(start);

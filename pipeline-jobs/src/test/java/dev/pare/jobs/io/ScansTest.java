@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.common.config.ConfigLoader;
+import dev.pare.common.config.PareConfig;
+import dev.pare.common.model.Networks;
 import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.support.LocalSpark;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -35,11 +39,17 @@ import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import scala.collection.JavaConverters;
 
 /**
@@ -204,6 +214,53 @@ class ScansTest {
         assertEquals(1000, Scans.columnBatchRows(784, 1000), "the session's smaller batch");
         assertEquals(27, Scans.columnBatchRows(3 * 224 * 224, 4096), "16 MiB / (4 B x 150,528)");
         assertEquals(1, Scans.columnBatchRows(1L << 30, 4096), "at least one row");
+    }
+
+    /** Logits by id of score-data over the table, read as the stages read it, with {@code tasksPerSlot}. */
+    private static Map<Long, float[]> scoreLogits(String tasksPerSlot, byte[] teacher) {
+        spark.conf().set(Scans.SETTING, tasksPerSlot);
+        PareConfig cfg = ConfigLoader.load(null, List.of());
+        Dataset<Row> examples = ExampleTable.read(spark, new dev.pare.jobs.io.Files(new Configuration()),
+                table.toString(), "data.train", cfg.data());
+        var broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(teacher);
+        Dataset<Row> scores = ScoreJob.scores(spark, examples, broadcast, WIDTH, 10, 100);
+        Map<Long, float[]> logits = new HashMap<>();
+        for (Row r : scores.select("id", ScoreJob.LOGITS).collectAsList()) {
+            List<Float> z = r.getList(1);
+            float[] v = new float[z.size()];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = z.get(k);
+            }
+            logits.put(r.getLong(0), v);
+        }
+        broadcast.destroy();
+        return logits;
+    }
+
+    @Test
+    void scoresAreBitIdenticalWhateverTheScanSplits() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5)
+                .dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
+                .layer(new DenseLayer.Builder().nIn(WIDTH).nOut(96).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(96).nOut(10)
+                        .activation(Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        byte[] teacher = Networks.toBytes(net, false);
+        // Spark's splits (whole files: 2-3 tasks), then 2 and 5 per slot: batches cut per task would differ.
+        Map<Long, float[]> reference = scoreLogits("0", teacher);
+        assertEquals(FILES * ROWS_PER_FILE, reference.size());
+        for (String perSlot : List.of("1", "5")) {
+            Map<Long, float[]> other = scoreLogits(perSlot, teacher);
+            assertEquals(reference.size(), other.size());
+            int differing = 0;
+            for (Map.Entry<Long, float[]> e : reference.entrySet()) {
+                if (!java.util.Arrays.equals(e.getValue(), other.get(e.getKey()))) {
+                    differing++;
+                }
+            }
+            assertEquals(0, differing, "rows whose logits differ with " + perSlot + " scan tasks per slot");
+        }
     }
 
     @Test
