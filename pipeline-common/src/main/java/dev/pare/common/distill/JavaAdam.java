@@ -66,7 +66,8 @@ final class JavaAdam extends AdamUpdater {
         INDArray mv = getM();
         INDArray vv = getV();
         // libnd4j's op has its own rule for ε = 0: left to it.
-        if (mv == null || vv == null || getConfig().getEpsilon() == 0 || !contiguousFloats(gradient) || !contiguousFloats(mv) || !contiguousFloats(vv)
+        if (mv == null || vv == null || getConfig().getEpsilon() == 0
+                || !contiguousFloats(gradient) || !contiguousFloats(mv) || !contiguousFloats(vv)
                 || gradient.length() != mv.length() || gradient.length() != vv.length()
                 || !sameLayout(gradient, mv) || !sameLayout(gradient, vv)) {
             return false;

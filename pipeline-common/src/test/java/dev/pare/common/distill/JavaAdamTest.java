@@ -110,8 +110,9 @@ class JavaAdamTest {
                 double expected = m[i] * alpha / (Math.sqrt(v[i]) + 1e-8);
                 // m is a sum of terms of both signs: in float it is good to a few ulps of their magnitude.
                 double rounding = 8 * Math.ulp(1f) * mTerms[i] * alpha / (Math.sqrt(v[i]) + 1e-8) + 1e-12;
-                assertEquals(expected, update[i], tolerance * Math.abs(expected) + rounding, "step " + k + ", element " + i);
-                assertEquals(dl4j[i], update[i], tolerance * Math.abs(dl4j[i]) + rounding, "step " + k + ", element " + i);
+                String where = "step " + k + ", element " + i;
+                assertEquals(expected, update[i], tolerance * Math.abs(expected) + rounding, where);
+                assertEquals(dl4j[i], update[i], tolerance * Math.abs(dl4j[i]) + rounding, where);
             }
         }
         // The moments live in DL4J's state view (what a saved model holds): both halves agree.

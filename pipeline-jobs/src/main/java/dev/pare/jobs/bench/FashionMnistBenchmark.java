@@ -260,7 +260,8 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             // One untimed pass, as before the forward rates below: the first ran 20-25% slower (JIT).
             scorePass.run();
             compute.set("score", rate(trainArrays.size(), scoreBatchSize, COMPUTE_REPEATS, scorePass,
-                    "ScoreJob.score on every training example (median of " + COMPUTE_REPEATS + " passes after an untimed one):"
+                    "ScoreJob.score on every training example (median of " + COMPUTE_REPEATS
+                            + " passes after an untimed one):"
                             + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
                             + " reused arrays"));
             for (int bs : new int[] {1000, 128}) {

@@ -26,10 +26,11 @@ import org.apache.spark.sql.SparkSession;
  * <p>Spark 3.5 reads the features array with its vectorized Parquet reader
  * ({@code spark.sql.parquet.enableNestedColumnVectorizedReader}, on by default): LeNet-300-100
  * {@code score-data} of Fashion-MNIST's 60k rows took 1.66-1.73 s that way and 2.05-2.33 s row by row.
- * Its column batches hold {@code spark.sql.parquet.columnarReaderBatchSize} rows (4096) whatever their
- * width, so a batch of 224×224×3 images would be 2.4 GB per task. While it plans, Pare lowers that
- * setting to {@value #COLUMN_BATCH_BYTES} bytes of features ({@link #columnBatchRows}): 27 such images,
- * and still 4096 Fashion-MNIST rows (12.8 MB).
+ * Its column batches hold up to {@code spark.sql.parquet.columnarReaderBatchSize} rows (4096) of a row
+ * group whatever their width (2.4 GB of 224×224×3 images), and grow by doubling: a table of 3,000 rows
+ * of 3×112×112 floats in one row group ran out of a 3 GB heap. While it plans, Pare lowers that setting
+ * to {@value #COLUMN_BATCH_BYTES} bytes of features ({@link #columnBatchRows}): 27 such images, and
+ * still 4096 Fashion-MNIST rows (12.8 MB).
  */
 public final class Scans {
     /** Spark setting: scan tasks per executor task slot; 0 leaves file splits to {@code spark.sql.files.*}. */

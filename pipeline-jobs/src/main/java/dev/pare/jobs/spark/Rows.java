@@ -35,8 +35,8 @@ public final class Rows {
      * {@link CanonicalBatches}.
      */
     public static JavaRDD<InternalRow> internalPlaced(Dataset<Row> examples, int width) {
-        Dataset<Row> columns = examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
-                col("_metadata.file_path"), col("_metadata.row_index"));
+        Dataset<Row> columns = examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
+                col(ExampleTable.LABEL), col("_metadata.file_path"), col("_metadata.row_index"));
         return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
     }
 

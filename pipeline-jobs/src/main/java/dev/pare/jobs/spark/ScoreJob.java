@@ -52,7 +52,11 @@ public final class ScoreJob {
 
     private ScoreJob() {}
 
-    /** The scores of every row of {@code examples}; the broadcast is released by the caller after writing. */
+    /**
+     * The scores of every row of {@code examples}, a Parquet table as {@code ExampleTable.read} returns
+     * it (its batches need Spark's {@code _metadata} columns); the broadcast is released by the caller
+     * after writing.
+     */
     public static Dataset<Row> scores(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher, int width,
                                       int numClasses, int batchSize) {
         return scores(spark, examples, teacher, width, numClasses, batchSize, ModelTime.register(spark, "pare score"));
@@ -66,7 +70,8 @@ public final class ScoreJob {
         final int bs = batchSize;
         // The Hadoop settings file scans use, for the footers CanonicalBatches reads (in the closure: Java-serialized).
         final SerializableConfiguration hadoop = new SerializableConfiguration(spark.sessionState().newHadoopConf());
-        JavaRDD<InternalRow> out = Rows.internalPlaced(examples, width).mapPartitions(rows -> new Iterator<InternalRow>() {
+        JavaRDD<InternalRow> in = Rows.internalPlaced(examples, width);
+        JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
             private final CanonicalBatches batches = new CanonicalBatches(rows, bs, w,

@@ -52,7 +52,8 @@ public final class CalibrateStage implements Stage {
         PareConfig.Calibration cal = ctx.config().calibration();
         long rows = ctx.rows("data.train");
         int samples = (int) Math.min(cal.samples(), rows);
-        var sample = CalibrationJob.sample(ctx.train(), ctx.featureLength(), samples, cal.partitions(), ctx.config().seed());
+        var sample = CalibrationJob.sample(ctx.train(), ctx.featureLength(), samples, cal.partitions(),
+                ctx.config().seed());
         Set<Statistic> wanted = ctx.config().prune().statistics();
         CalibrationStatistics stats;
         ModelTime modelTime = ModelTime.register(ctx.spark(), "pare calibrate");
