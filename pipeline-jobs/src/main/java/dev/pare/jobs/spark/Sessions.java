@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
     private static final String PLUGINS = "spark.plugins";
+    static final String MIN_REGISTERED = "spark.scheduler.minRegisteredResourcesRatio";
 
     private Sessions() {}
 
@@ -88,6 +89,22 @@ public final class Sessions {
     }
 
     /**
+     * {@value #MIN_REGISTERED} for a standalone master ({@code spark://}) whose config and
+     * spark-submit settings leave it unset: 0.8, as YARN and Kubernetes default to (standalone's is
+     * 0). Pare plans its scans for the registered executors' task slots ({@code Scans}); a standalone
+     * driver that starts jobs before they register plans them for Spark's default parallelism (2
+     * before any registered). With the ratio the driver waits, for at most
+     * {@code spark.scheduler.maxRegisteredResourcesWaitingTime} (30 s), until 80% of
+     * {@code spark.cores.max} has registered; without {@code spark.cores.max} it does not wait.
+     */
+    static Optional<String> minRegisteredRatio(String master, Map<String, String> conf, SparkConf submitted) {
+        if (!master.startsWith("spark://") || effective(conf, submitted, MIN_REGISTERED, null) != null) {
+            return Optional.empty();
+        }
+        return Optional.of("0.8");
+    }
+
+    /**
      * The {@code spark.kryo.registrator} value: the config's or, failing that, {@code submitted}'s
      * registrators, then ND4J's and {@link PareKryo}. Unused unless the session's serializer is Kryo.
      */
@@ -140,6 +157,8 @@ public final class Sessions {
         SparkConf submitted = new SparkConf();
         // Refused before the session starts when it is not a count.
         Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
+        // A standalone driver waits for its executors before the first scan is planned for their slots.
+        minRegisteredRatio(m, conf.conf(), submitted).ifPresent(v -> b.config(MIN_REGISTERED, v));
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
         // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.

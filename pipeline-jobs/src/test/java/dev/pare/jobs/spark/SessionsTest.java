@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pare.common.config.PareConfig;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Scans;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
 class SessionsTest {
@@ -48,5 +50,19 @@ class SessionsTest {
         } finally {
             System.clearProperty(Scans.SETTING);
         }
+    }
+
+    @Test
+    void aStandaloneDriverWaitsForItsExecutorsUnlessTold() {
+        SparkConf none = new SparkConf(false);
+        assertEquals(java.util.Optional.of("0.8"), Sessions.minRegisteredRatio("spark://10.0.0.1:7077", Map.of(), none));
+        for (String other : List.of("local[2]", "yarn", "k8s://https://10.0.0.1:6443")) {
+            assertEquals(java.util.Optional.empty(), Sessions.minRegisteredRatio(other, Map.of(), none), other);
+        }
+        // The user's value, from the config or from spark-submit, is left as it is.
+        assertEquals(java.util.Optional.empty(), Sessions.minRegisteredRatio("spark://h:7077",
+                Map.of(Sessions.MIN_REGISTERED, "0"), none));
+        SparkConf submitted = new SparkConf(false).set(Sessions.MIN_REGISTERED, "0.5");
+        assertEquals(java.util.Optional.empty(), Sessions.minRegisteredRatio("spark://h:7077", Map.of(), submitted));
     }
 }
