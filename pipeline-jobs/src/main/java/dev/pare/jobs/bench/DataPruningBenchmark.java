@@ -87,8 +87,8 @@ public final class DataPruningBenchmark implements Callable<Integer> {
         try {
             Dataset<Row> trainDf = ExampleTable.read(spark, files, inputs.train, "data.train", cfg.data());
             Dataset<Row> testDf = ExampleTable.read(spark, files, inputs.test, "data.test", cfg.data());
-            ExampleArrays all = Rows.collect(trainDf.orderBy(ExampleTable.ID), width);
-            ExampleArrays test = Rows.collect(testDf.orderBy(ExampleTable.ID), width);
+            ExampleArrays all = Rows.collectInIdOrder(trainDf, width);
+            ExampleArrays test = Rows.collectInIdOrder(testDf, width);
             Map<Long, Integer> rowOf = new HashMap<>();
             for (int r = 0; r < all.size(); r++) {
                 rowOf.put(all.ids()[r], r);

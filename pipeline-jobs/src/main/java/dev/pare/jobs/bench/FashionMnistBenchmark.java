@@ -48,7 +48,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -198,8 +197,8 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             Dataset<Row> trainDf = ExampleTable.read(spark, files, train, "data.train", cfg.data());
             Dataset<Row> testDf = ExampleTable.read(spark, files, inputs.test, "data.test", cfg.data());
             ExampleTable.validate(trainDf, "data.train", train, WIDTH, CLASSES);
-            ExampleArrays trainArrays = Rows.collect(trainDf.orderBy(ExampleTable.ID), WIDTH);
-            ExampleArrays testArrays = Rows.collect(testDf.orderBy(ExampleTable.ID), WIDTH);
+            ExampleArrays trainArrays = Rows.collectInIdOrder(trainDf, WIDTH);
+            ExampleArrays testArrays = Rows.collectInIdOrder(testDf, WIDTH);
 
             // 1. Teacher: the loop `pare train-teacher` runs, timed per epoch.
             progress.printf("bench: training the %s teacher on %d examples%n", arch.configName(), trainArrays.size());

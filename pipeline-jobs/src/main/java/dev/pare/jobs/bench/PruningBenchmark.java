@@ -103,8 +103,8 @@ public final class PruningBenchmark implements Callable<Integer> {
         try {
             var trainDf = ExampleTable.read(spark, files, train, "data.train", cfg.data());
             var testDf = ExampleTable.read(spark, files, test, "data.test", cfg.data());
-            ExampleArrays trainArrays = Rows.collect(trainDf.orderBy(ExampleTable.ID), width);
-            ExampleArrays testArrays = Rows.collect(testDf.orderBy(ExampleTable.ID), width);
+            ExampleArrays trainArrays = Rows.collectInIdOrder(trainDf, width);
+            ExampleArrays testArrays = Rows.collectInIdOrder(testDf, width);
 
             long t0 = System.nanoTime();
             CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, width, 2048, 4, 0L),

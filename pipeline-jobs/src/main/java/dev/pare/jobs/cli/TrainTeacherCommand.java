@@ -79,8 +79,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
             int classes = cfg.data().numClasses();
             ExampleTable.validate(train, "data.train", cfg.data().train(), width, classes);
             ExampleTable.validate(test, "data.test", cfg.data().test(), width, classes);
-            ExampleArrays trainArrays = Rows.collect(train.orderBy(ExampleTable.ID), width);
-            ExampleArrays testArrays = Rows.collect(test.orderBy(ExampleTable.ID), width);
+            ExampleArrays trainArrays = Rows.collectInIdOrder(train, width);
+            ExampleArrays testArrays = Rows.collectInIdOrder(test, width);
             System.out.printf("train-teacher: %s on %d examples, %d epochs, batch %d, Adam %.4g, seed %d%n",
                     arch.configName(), trainArrays.size(), tt.epochs(), tt.batchSize(), tt.learningRate(), cfg.seed());
             long t0 = System.nanoTime();

@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.col;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -68,6 +70,24 @@ public final class Rows {
                     + a.numElements() + " values, expected " + width);
         }
         return a.toFloatArray();
+    }
+
+    /**
+     * Every example of {@code examples}, in id order, collected to the driver without boxing. Sorted
+     * on the driver: Spark's {@code orderBy} would shuffle every row's features first (the 10k test
+     * rows of a distill stage: a 0.65 s job).
+     */
+    public static ExampleArrays collectInIdOrder(Dataset<Row> examples, int width) {
+        List<InternalRow> rows = collectInternalInIdOrder(examples.select(ExampleTable.ID, ExampleTable.FEATURES,
+                ExampleTable.LABEL), width);
+        return takeInternal(rows.iterator(), rows.size(), width);
+    }
+
+    /** {@link #collectInternal}, sorted on the driver by column 0 (a long id, unique). */
+    public static List<InternalRow> collectInternalInIdOrder(Dataset<Row> df, int width) {
+        List<InternalRow> rows = new ArrayList<>(collectInternal(df, width));
+        rows.sort(Comparator.comparingLong(r -> r.getLong(0)));
+        return rows;
     }
 
     /** Every example of {@code examples}, in the dataset's order, collected to the driver without boxing. */

@@ -168,7 +168,7 @@ public final class DistillStage implements Stage {
         // the training table is read once and never shuffled for the join.
         Dataset<Row> joined = ctx.train().join(dist.enabled() ? narrow : broadcast(narrow), "id")
                 .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS));
-        ExampleArrays test = Rows.collect(ctx.test().orderBy(ExampleTable.ID), width);
+        ExampleArrays test = Rows.collectInIdOrder(ctx.test(), width);
 
         HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
@@ -268,9 +268,7 @@ public final class DistillStage implements Stage {
      * partitioning; collected as Spark's internal rows (a float[] per row, no boxing).
      */
     private static Subset subset(Dataset<Row> joined, int width, int classes) {
-        // Sorted here: Spark's orderBy would shuffle every selected row's features once more.
-        List<InternalRow> rows = new java.util.ArrayList<>(Rows.collectInternal(joined, width));
-        rows.sort(java.util.Comparator.comparingLong(r -> r.getLong(0)));
+        List<InternalRow> rows = Rows.collectInternalInIdOrder(joined, width);
         ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
         float[] logits = new float[rows.size() * classes];
         for (int r = 0; r < rows.size(); r++) {
@@ -312,8 +310,7 @@ public final class DistillStage implements Stage {
             }
         }
         Dataset<Row> heldOut = broadcast(ctx.spark().createDataset(heldIds, Encoders.LONG()).toDF(ExampleTable.ID));
-        ExampleArrays validation = Rows.collect(joined.join(heldOut, ExampleTable.ID).orderBy(ExampleTable.ID)
-                .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL)), width);
+        ExampleArrays validation = Rows.collectInIdOrder(joined.join(heldOut, ExampleTable.ID), width);
         Dataset<Row> train = joined.join(heldOut, joined.col(ExampleTable.ID).equalTo(heldOut.col(ExampleTable.ID)),
                 "left_anti");
         return new Split(train, validation, sorted.length);
