@@ -117,31 +117,38 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
         UTF8String path = first.getUTF8String(3).clone();
         String file = path.toString();
         int chunk = chunkOf(file, first.getLong(4));
-        long[] ids = new long[batchSize];
-        int[] labels = new int[batchSize];
-        float[] features = new float[batchSize * width];
-        int n = 0;
-        InternalRow r = first;
-        while (true) {
-            ids[n] = r.getLong(0);
-            System.arraycopy(Rows.features(r, 1, width, ids[n]), 0, features, n * width, width);
-            labels[n] = r.getInt(2);
-            n++;
-            if (!rows.hasNext()) {
-                break;
-            }
-            InternalRow following = rows.next();
-            if (n == batchSize || !following.getUTF8String(3).equals(path)
-                    || chunkOf(file, following.getLong(4)) != chunk) {
+        // The rows of first's chunk: the row after it is kept back (copied) for the next batch.
+        Iterator<InternalRow> inChunk = new Iterator<>() {
+            private InternalRow head = first;
+
+            @Override
+            public boolean hasNext() {
+                if (head != null) {
+                    return true;
+                }
+                if (pending != null || !rows.hasNext()) {
+                    return false;
+                }
+                InternalRow following = rows.next();
+                if (following.getUTF8String(3).equals(path) && chunkOf(file, following.getLong(4)) == chunk) {
+                    head = following;
+                    return true;
+                }
                 pending = following.copy();
-                break;
+                return false;
             }
-            r = following;
-        }
-        if (n == batchSize) {
-            return new ExampleArrays(ids, features, width, labels);
-        }
-        return new ExampleArrays(Arrays.copyOf(ids, n), Arrays.copyOf(features, n * width), width,
-                Arrays.copyOf(labels, n));
+
+            @Override
+            public InternalRow next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                InternalRow r = head;
+                head = null;
+                return r;
+            }
+        };
+        // A chunk holds at most batchSize rows, so this reads it whole.
+        return Rows.takeInternal(inChunk, batchSize, width);
     }
 }

@@ -1,8 +1,11 @@
 package dev.pare.jobs.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.pare.common.data.ExampleArrays;
+import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.support.LocalSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,6 +115,21 @@ class ExampleTableTest {
         for (Dataset<Row> df : layouts(valid())) {
             assertEquals(new ExampleTable.Summary(40, WIDTH), ExampleTable.validate(df, "data.train", "mem", WIDTH,
                     CLASSES));
+        }
+    }
+
+    @Test
+    void everyLayoutIsCollectedInIdOrderWithItsOwnFeaturesAndLabels() {
+        for (Dataset<Row> df : layouts(valid())) {
+            ExampleArrays a = Rows.collectInIdOrder(df, WIDTH);
+            assertEquals(40, a.size());
+            for (int r = 0; r < a.size(); r++) {
+                long id = 100 + r;
+                assertEquals(id, a.ids()[r], "row " + r);
+                assertArrayEquals(new float[] {id, 0.5f, -0.5f, 0f},
+                        Arrays.copyOfRange(a.features(), r * WIDTH, (r + 1) * WIDTH), "row " + r);
+                assertEquals((int) (id % CLASSES), a.labels()[r], "row " + r);
+            }
         }
     }
 
