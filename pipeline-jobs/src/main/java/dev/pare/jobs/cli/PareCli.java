@@ -3,6 +3,7 @@ package dev.pare.jobs.cli;
 import dev.pare.common.config.ConfigError;
 import dev.pare.common.model.ModelFormatException;
 import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.spark.PhysicalMemoryCheck;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,6 +52,8 @@ public final class PareCli {
     }
 
     public static void main(String[] args) {
+        // Before the first ND4J array: JavaCPP reads the setting once.
+        PhysicalMemoryCheck.disableUnlessSet();
         System.exit(commandLine().execute(args));
     }
 }

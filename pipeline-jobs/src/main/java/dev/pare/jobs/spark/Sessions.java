@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
     private static final String PLUGINS = "spark.plugins";
+    private static final String EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions";
     static final String MIN_REGISTERED = "spark.scheduler.minRegisteredResourcesRatio";
 
     private Sessions() {}
@@ -105,6 +106,15 @@ public final class Sessions {
     }
 
     /**
+     * The {@code spark.executor.extraJavaOptions} value: the config's or, failing that,
+     * {@code submitted}'s, with {@link PhysicalMemoryCheck#FLAG} added unless they set JavaCPP's
+     * {@code maxPhysicalBytes} themselves.
+     */
+    static String executorJavaOptions(Map<String, String> conf, SparkConf submitted) {
+        return PhysicalMemoryCheck.executorJavaOptions(effective(conf, submitted, EXECUTOR_JAVA_OPTIONS, ""));
+    }
+
+    /**
      * The {@code spark.kryo.registrator} value: the config's or, failing that, {@code submitted}'s
      * registrators, then ND4J's and {@link PareKryo}. Unused unless the session's serializer is Kryo.
      */
@@ -159,6 +169,8 @@ public final class Sessions {
         Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
         // A standalone driver waits for its executors before the first scan is planned for their slots.
         minRegisteredRatio(m, conf.conf(), submitted).ifPresent(v -> b.config(MIN_REGISTERED, v));
+        // Executor JVMs skip JavaCPP's read of /proc/self/statm on every native allocation, unless the user set it.
+        b.config(EXECUTOR_JAVA_OPTIONS, executorJavaOptions(conf.conf(), submitted));
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
         // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.

@@ -65,4 +65,23 @@ class SessionsTest {
         SparkConf submitted = new SparkConf(false).set(Sessions.MIN_REGISTERED, "0.5");
         assertEquals(java.util.Optional.empty(), Sessions.minRegisteredRatio("spark://h:7077", Map.of(), submitted));
     }
+
+    @Test
+    void executorJvmsSkipJavaCppsPhysicalMemoryCheckUnlessTheUserSetsIt() {
+        SparkConf none = new SparkConf(false);
+        String flag = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
+        assertEquals(flag, Sessions.executorJavaOptions(Map.of(), none));
+        // Other options of the config, or else of spark-submit, are kept in front of it.
+        SparkConf submitted = new SparkConf(false).set("spark.executor.extraJavaOptions", "-Xss4m");
+        assertEquals("-Xss4m " + flag, Sessions.executorJavaOptions(Map.of(), submitted));
+        assertEquals("-XX:+UseG1GC " + flag, Sessions.executorJavaOptions(
+                Map.of("spark.executor.extraJavaOptions", " -XX:+UseG1GC "), submitted));
+        // A value of the user's, in either of the spellings JavaCPP reads, is left alone.
+        for (String own : List.of("-Dorg.bytedeco.javacpp.maxphysicalbytes=10G -Xss4m",
+                "-Xss4m -Dorg.bytedeco.javacpp.maxPhysicalBytes=12g")) {
+            assertEquals(own, Sessions.executorJavaOptions(Map.of("spark.executor.extraJavaOptions", own), none));
+            assertEquals(own, Sessions.executorJavaOptions(Map.of(),
+                    new SparkConf(false).set("spark.executor.extraJavaOptions", own)));
+        }
+    }
 }
