@@ -89,7 +89,7 @@ public final class FusedBackprop {
         Plan plan = plan(net, true);
         this.pieces = plan.pieces();
         this.pieceOf = plan.pieceOf();
-        this.gradient = new DefaultGradient(net.getFlattenedGradients());
+        this.gradient = new ViewGradient(net.getFlattenedGradients());
         for (int i = 0; i < net.getnLayers(); i++) {
             String prefix = i + "_";
             StepLayer.gradientViews(net.getLayer(i)).forEach((key, view) -> gradient.setGradientFor(prefix + key, view));
@@ -130,6 +130,27 @@ public final class FusedBackprop {
     /** The network's flattened gradient view, keyed per layer and parameter as DL4J keys it (for its updater). */
     public Gradient gradient() {
         return gradient;
+    }
+
+    /**
+     * A gradient whose {@link #gradient()} is the network's flattened gradient view itself.
+     * {@link DefaultGradient#gradient()} returns a reshaped header of it instead, and DL4J's updater
+     * takes any other object than the view for a gradient of another network: on every step it then
+     * slices the view and the parameters again for each variable (new arrays, each with native
+     * shape buffers) where it otherwise uses its cached slices. Same memory, same arithmetic.
+     */
+    private static final class ViewGradient extends DefaultGradient {
+        private final INDArray view;
+
+        ViewGradient(INDArray view) {
+            super(view);
+            this.view = view;
+        }
+
+        @Override
+        public INDArray gradient() {
+            return view;
+        }
     }
 
     /**

@@ -131,8 +131,9 @@ abstract class StepLayer {
         IntBuffer eb = intView(epsilon);
         IntBuffer out = intView(into);
         int length = (int) z.length();
-        int[] zc = new int[Math.min(RELU_CHUNK, length)];
-        int[] ec = new int[zc.length];
+        int[][] scratch = RELU_SCRATCH.get();
+        int[] zc = scratch[0];
+        int[] ec = scratch[1];
         for (int from = 0; from < length; from += RELU_CHUNK) {
             int n = Math.min(RELU_CHUNK, length - from);
             zb.get(from, zc, 0, n);
@@ -149,6 +150,9 @@ abstract class StepLayer {
     }
 
     private static final int RELU_CHUNK = 4096;
+    /** Two chunks per thread for {@link #reluGradient}, reused call after call. */
+    private static final ThreadLocal<int[][]> RELU_SCRATCH =
+            ThreadLocal.withInitial(() -> new int[][] {new int[RELU_CHUNK], new int[RELU_CHUNK]});
 
     /** Whether {@code a} is a float array whose values lie packed in {@code like}'s shape and ordering. */
     private static boolean denseFloats(INDArray a, INDArray like) {
