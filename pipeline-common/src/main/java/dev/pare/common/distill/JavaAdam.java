@@ -16,7 +16,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * <p>libnd4j's {@code adam_updater} op runs its loop one element at a time: 0.51-0.57 ms for the
  * 266,610 parameters of LeNet-300-100, a fifth of a fused training step at batch 128 (perf, the
  * main thread of a teacher epoch). This loop, with bulk copies of the gradient and both moments in
- * and out, took 0.16-0.28 ms. It computes what the op computes, on the same state: with
+ * and out, took 0.16-0.28 ms; copied and computed in chunks of {@value #CHUNK} elements, which stay in
+ * the first-level cache, 0.13 ms (whole arrays: 0.17 ms in the same loop of 2000 calls). It computes what the op computes, on the same state: with
  * {@code t = iteration + 1}, {@code m ← β₁m + (1−β₁)g}, {@code v ← β₂v + (1−β₂)g²} and the update
  * {@code m·α_t / (√v + ε)}, {@code α_t = lr·√(1−β₂ᵗ) / (1−β₁ᵗ)} (ε when that is 0 or not finite),
  * in float, into the gradient array, as the op does. The moments stay in DL4J's updater state view,
@@ -27,9 +28,11 @@ import org.nd4j.linalg.learning.config.Adam;
  * DL4J's op, as do networks whose updater is not plain {@link Adam}.
  */
 final class JavaAdam extends AdamUpdater {
-    private float[] g = new float[0];
-    private float[] m = new float[0];
-    private float[] v = new float[0];
+    /** Elements per chunk: 3 × 8 KiB of arrays. */
+    static final int CHUNK = 2048;
+    private final float[] g = new float[CHUNK];
+    private final float[] m = new float[CHUNK];
+    private final float[] v = new float[CHUNK];
 
     private JavaAdam(AdamUpdater dl4j) {
         super(dl4j.getConfig());
@@ -96,15 +99,7 @@ final class JavaAdam extends AdamUpdater {
         int go = (int) gradient.offset();
         int mo = (int) mv.offset();
         int vo = (int) vv.offset();
-        if (g.length != n) {
-            g = new float[n];
-            m = new float[n];
-            v = new float[n];
-        }
         Adam config = getConfig();
-        gb.get(go, g, 0, n);
-        mb.get(mo, m, 0, n);
-        vb.get(vo, v, 0, n);
         float beta1 = (float) config.getBeta1();
         float beta2 = (float) config.getBeta2();
         float epsilon = (float) config.getEpsilon();
@@ -116,10 +111,17 @@ final class JavaAdam extends AdamUpdater {
         if (alphaT == 0 || !Float.isFinite(alphaT)) {
             alphaT = epsilon;
         }
-        step(g, m, v, n, beta1, beta2, epsilon, alphaT);
-        gb.put(go, g, 0, n);
-        mb.put(mo, m, 0, n);
-        vb.put(vo, v, 0, n);
+        // Chunk by chunk, so that the three Java arrays stay in the first-level cache between copy, loop and copy.
+        for (int from = 0; from < n; from += CHUNK) {
+            int k = Math.min(CHUNK, n - from);
+            gb.get(go + from, g, 0, k);
+            mb.get(mo + from, m, 0, k);
+            vb.get(vo + from, v, 0, k);
+            step(g, m, v, k, beta1, beta2, epsilon, alphaT);
+            gb.put(go + from, g, 0, k);
+            mb.put(mo + from, m, 0, k);
+            vb.put(vo + from, v, 0, k);
+        }
     }
 
     /** The element loop: one pass the JIT vectorizes (plain float arrays, no calls but the square root). */
