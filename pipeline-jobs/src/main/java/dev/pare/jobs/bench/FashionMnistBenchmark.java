@@ -89,13 +89,18 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
      */
     private static final int COMPUTE_REPEATS = 5;
     /**
-     * Untimed calibration passes, at least this many and for at least {@link #CALIBRATION_WARM_UP_SECONDS}: 2048
-     * examples are 16 batches, and in the benchmark's JVM the passes still sped up from 59 to 31 ms over 15 passes
-     * after 10 untimed ones (the JIT).
+     * Untimed calibration passes, at least this many and for at least {@link #CALIBRATION_WARM_UP_SECONDS}, then
+     * until steady ({@link #warmUp}): 2048 examples are 16 batches, and in the benchmark's JVM the passes still sped
+     * up from 59 to 31 ms over 15 passes after 10 untimed ones, and from 45 to 29 ms after 2 s of them (the JIT).
      */
     private static final int CALIBRATION_WARM_UP = 10;
     private static final double CALIBRATION_WARM_UP_SECONDS = 2.0;
     private static final int CALIBRATION_REPEATS = 25;
+    /** The longest warm-up before timing anyway (the document records whether the passes were steady). */
+    private static final double MAX_WARM_UP_SECONDS = 20.0;
+    /** Steady: the last {@value #STEADY_PASSES} untimed passes within {@value #STEADY_SPREAD} of each other. */
+    private static final int STEADY_PASSES = 3;
+    private static final double STEADY_SPREAD = 1.10;
 
     @Mixin
     BenchInputs inputs;
@@ -256,18 +261,20 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
                             CLASSES, scoreBuffers);
                 }
             };
-            // One untimed pass, as before the forward rates below: the first ran 20-25% slower (JIT).
-            scorePass.run();
-            compute.set("score", rate(trainArrays.size(), scoreBatchSize, COMPUTE_REPEATS, scorePass,
+            // Untimed passes until steady, as before the forward rates below: a run's first timed passes read
+            // 886, 932 and 593 ms, then 366 ms, after a single untimed one (the JIT).
+            int[] scoreWarmUp = warmUp(scorePass, 2, 2.0);
+            compute.set("score", withWarmUp(rate(trainArrays.size(), scoreBatchSize, COMPUTE_REPEATS, scorePass,
                     "ScoreJob.score on every training example (median of " + COMPUTE_REPEATS
-                            + " passes after an untimed one):"
+                            + " passes after untimed ones until steady):"
                             + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
-                            + " reused arrays"));
+                            + " reused arrays"), scoreWarmUp));
             for (int bs : new int[] {1000, 128}) {
-                Distiller.evaluate(teacher, testArrays, CLASSES, bs);
-                compute.set("forwardBs" + bs, rate(testArrays.size(), bs, COMPUTE_REPEATS,
-                        () -> Distiller.evaluate(teacher, testArrays, CLASSES, bs),
-                        "teacher forward + accuracy on the test set, median of " + COMPUTE_REPEATS));
+                Runnable forward = () -> Distiller.evaluate(teacher, testArrays, CLASSES, bs);
+                int[] forwardWarmUp = warmUp(forward, 2, 1.0);
+                compute.set("forwardBs" + bs, withWarmUp(rate(testArrays.size(), bs, COMPUTE_REPEATS, forward,
+                        "teacher forward + accuracy on the test set, median of " + COMPUTE_REPEATS
+                                + " after untimed passes until steady"), forwardWarmUp));
             }
 
             // 3. Stages: calibration with gradients in a run directory of its own, the evaluate stage's Spark pass.
@@ -456,18 +463,48 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
         };
         // Untimed passes first (JIT, workspaces: the steady state of an executor). 2048 examples are 16 batches:
         // after one pass the JIT has not compiled the per-batch loops yet (the rate was 0.7x the steady one).
-        long warmUpStart = System.nanoTime();
-        int untimed = 0;
-        while (untimed < CALIBRATION_WARM_UP || Bench.secondsSince(warmUpStart) < CALIBRATION_WARM_UP_SECONDS) {
-            pass.run();
-            untimed++;
-        }
-        ObjectNode r = rate(data.size(), batch, CALIBRATION_REPEATS, pass, what);
-        r.put("untimedPasses", untimed);
+        int[] untimed = warmUp(pass, CALIBRATION_WARM_UP, CALIBRATION_WARM_UP_SECONDS);
+        ObjectNode r = withWarmUp(rate(data.size(), batch, CALIBRATION_REPEATS, pass, what), untimed);
         r.put("statistics", statistics.toString());
         r.put("gradientBatchSize", gradientBatch);
         r.put("precision", precision.configName());
         return r;
+    }
+
+    /**
+     * Untimed runs of {@code pass}: at least {@code minPasses} and {@code minSeconds}, then until the last
+     * {@value #STEADY_PASSES} are within {@value #STEADY_SPREAD}x of each other (the JIT has compiled the loop:
+     * on 2 cores its compiler threads share them with this one), or for at most {@value #MAX_WARM_UP_SECONDS} s.
+     *
+     * @return the number of untimed passes, and 1 when they ended steady (else 0)
+     */
+    private static int[] warmUp(Runnable pass, int minPasses, double minSeconds) {
+        long start = System.nanoTime();
+        List<Double> seconds = new ArrayList<>();
+        while (true) {
+            long t0 = System.nanoTime();
+            pass.run();
+            seconds.add(Bench.secondsSince(t0));
+            boolean steady = seconds.size() >= STEADY_PASSES && isSteady(seconds.subList(seconds.size() - STEADY_PASSES,
+                    seconds.size()));
+            if (seconds.size() >= minPasses && Bench.secondsSince(start) >= minSeconds
+                    && (steady || Bench.secondsSince(start) >= MAX_WARM_UP_SECONDS)) {
+                return new int[] {seconds.size(), steady ? 1 : 0};
+            }
+        }
+    }
+
+    /** Whether the longest of {@code seconds} is within {@value #STEADY_SPREAD}x of the shortest. */
+    static boolean isSteady(List<Double> seconds) {
+        double min = seconds.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        double max = seconds.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        return max <= STEADY_SPREAD * min;
+    }
+
+    private static ObjectNode withWarmUp(ObjectNode rate, int[] warmUp) {
+        rate.put("untimedPasses", warmUp[0]);
+        rate.put("steadyBeforeTiming", warmUp[1] == 1);
+        return rate;
     }
 
     /** Median wall time of {@code repeats} runs of {@code body} over {@code examples} examples. */

@@ -82,4 +82,13 @@ class BenchArgumentsTest {
         assertEquals("calibration", BenchTool.folder("calibrate"));
         assertEquals("example-scores", BenchTool.folder("score-data"));
     }
+
+    @Test
+    void driverLoopsAreTimedOncePassesAreWithinTenPercent() {
+        // A warm-up whose last passes read 886, 932, 593 ms is not steady; 366, 367, 380 ms is (380 <= 1.1 x 366).
+        assertFalse(FashionMnistBenchmark.isSteady(List.of(0.886, 0.932, 0.593)));
+        assertTrue(FashionMnistBenchmark.isSteady(List.of(0.366, 0.367, 0.380)));
+        assertTrue(FashionMnistBenchmark.isSteady(List.of(0.100, 0.110, 0.105)));
+        assertFalse(FashionMnistBenchmark.isSteady(List.of(0.100, 0.1101, 0.105)));
+    }
 }
