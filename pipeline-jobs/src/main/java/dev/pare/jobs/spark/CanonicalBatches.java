@@ -41,6 +41,8 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
     private final Map<String, long[]> chunkStarts = new HashMap<>();
     /** The row read ahead of the current batch (a copy: scans reuse their row objects). */
     private InternalRow pending;
+    private String lastFile;
+    private int lastChunk = -1;
 
     /**
      * @param rows internal rows (id, features, label, file path, row index), in file order within
@@ -102,6 +104,26 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
         return chunk;
     }
 
+    /**
+     * Where the batch {@link #next} returned last lies: its file and its chunk's number in the file.
+     * Ordered by file path, then chunk, these keys put the batches in the same order on any cluster.
+     */
+    Place lastPlace() {
+        if (lastFile == null) {
+            throw new IllegalStateException("no batch read yet");
+        }
+        return new Place(lastFile, lastChunk);
+    }
+
+    /** A batch's file and the number of its chunk in that file. */
+    record Place(String file, int chunk) implements Comparable<Place>, java.io.Serializable {
+        @Override
+        public int compareTo(Place o) {
+            int c = file.compareTo(o.file);
+            return c != 0 ? c : Integer.compare(chunk, o.chunk);
+        }
+    }
+
     @Override
     public boolean hasNext() {
         return pending != null || rows.hasNext();
@@ -117,6 +139,8 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
         UTF8String path = first.getUTF8String(3).clone();
         String file = path.toString();
         int chunk = chunkOf(file, first.getLong(4));
+        lastFile = file;
+        lastChunk = chunk;
         // The rows of first's chunk: the row after it is kept back (copied) for the next batch.
         Iterator<InternalRow> inChunk = new Iterator<>() {
             private InternalRow head = first;

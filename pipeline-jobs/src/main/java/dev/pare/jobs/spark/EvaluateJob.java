@@ -3,18 +3,28 @@ package dev.pare.jobs.spark;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.evaluation.ClassificationMetrics;
 import dev.pare.common.model.ForwardPass;
-import java.util.Collections;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import scala.Tuple2;
 
 /**
  * Evaluates a model on a labelled split on the executors: accuracy, mean loss, agreement with the
- * teacher (share of equal argmax) and per-class accuracy, merged in partition order.
+ * teacher (share of equal argmax) and per-class accuracy.
+ *
+ * <p>The metrics do not depend on how the scan was split: batches are cut from Parquet row groups
+ * ({@link CanonicalBatches}, as {@code score-data} cuts them), each batch's metrics are computed
+ * apart, and the driver merges them ordered by file and chunk. (Cut from each task's rows and merged
+ * per task, the mean loss differed in its last bits between cluster sizes.) {@code examples} must be
+ * a file scan, as {@code ExampleTable.read} returns: the rows' files and places come from Spark's
+ * {@code _metadata} columns.
  */
 public final class EvaluateJob {
     private EvaluateJob() {}
@@ -28,31 +38,48 @@ public final class EvaluateJob {
             final int w = width;
             final int c = numClasses;
             final int bs = batchSize;
-            List<ClassificationMetrics> parts = Rows.internal(examples, width).mapPartitions(rows -> {
-                MultiLayerNetwork net = ExecutorModels.get(m);
-                MultiLayerNetwork ref = ExecutorModels.get(t);
-                ClassificationMetrics metrics = new ClassificationMetrics(c);
-                ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
-                ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
-                while (rows.hasNext()) {
-                    ExampleArrays batch = Rows.takeInternal(rows, bs, w);
-                    var x = netBuffers.features(batch);
-                    float[] logits = ForwardPass.logitsRowMajor(net, x, netBuffers);
-                    float[] refLogits = ForwardPass.logitsRowMajor(ref, x, refBuffers);
-                    int[] refPred = new int[batch.size()];
-                    for (int r = 0; r < refPred.length; r++) {
-                        refPred[r] = ClassificationMetrics.argmax(refLogits, r * c, c);
-                    }
-                    metrics.add(logits, batch.labels(), refPred);
-                }
-                return Collections.singletonList(metrics).iterator();
-            }).collect();
-            ClassificationMetrics total = new ClassificationMetrics(c);
-            parts.forEach(total::merge);
-            return total;
+            // The Hadoop settings of file scans, for the footers CanonicalBatches reads (as ScoreJob).
+            final SerializableConfiguration hadoop = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+            List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts = Rows.internalPlaced(examples, width)
+                    .mapPartitions(rows -> {
+                        MultiLayerNetwork net = ExecutorModels.get(m);
+                        MultiLayerNetwork ref = ExecutorModels.get(t);
+                        ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
+                        ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
+                        CanonicalBatches batches = new CanonicalBatches(rows, bs, w,
+                                file -> CanonicalBatches.rowGroupRows(file, hadoop.value()));
+                        List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> out = new ArrayList<>();
+                        while (batches.hasNext()) {
+                            ExampleArrays batch = batches.next();
+                            var x = netBuffers.features(batch);
+                            float[] logits = ForwardPass.logitsRowMajor(net, x, netBuffers);
+                            float[] refLogits = ForwardPass.logitsRowMajor(ref, x, refBuffers);
+                            int[] refPred = new int[batch.size()];
+                            for (int r = 0; r < refPred.length; r++) {
+                                refPred[r] = ClassificationMetrics.argmax(refLogits, r * c, c);
+                            }
+                            ClassificationMetrics metrics = new ClassificationMetrics(c);
+                            metrics.add(logits, batch.labels(), refPred);
+                            out.add(new Tuple2<>(batches.lastPlace(), metrics));
+                        }
+                        return out.iterator();
+                    }).collect();
+            return mergeInPlaceOrder(parts, c);
         } finally {
             m.destroy();
             t.destroy();
         }
+    }
+
+    /** The batches' metrics merged one after the other, ordered by file and chunk. */
+    static ClassificationMetrics mergeInPlaceOrder(List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts,
+                                                   int numClasses) {
+        List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> sorted = new ArrayList<>(parts);
+        sorted.sort(Comparator.comparing(Tuple2::_1));
+        ClassificationMetrics total = new ClassificationMetrics(numClasses);
+        for (Tuple2<CanonicalBatches.Place, ClassificationMetrics> p : sorted) {
+            total.merge(p._2());
+        }
+        return total;
     }
 }

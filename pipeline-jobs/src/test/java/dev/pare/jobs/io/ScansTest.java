@@ -1,5 +1,6 @@
 package dev.pare.jobs.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
+import dev.pare.common.evaluation.ClassificationMetrics;
+import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.jobs.cli.PareCli;
+import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.support.LocalSpark;
 import java.io.DataOutputStream;
@@ -49,6 +53,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import scala.collection.JavaConverters;
 
@@ -239,14 +244,7 @@ class ScansTest {
 
     @Test
     void scoresAreBitIdenticalWhateverTheScanSplits() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5)
-                .dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
-                .layer(new DenseLayer.Builder().nIn(WIDTH).nOut(96).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(96).nOut(10)
-                        .activation(Activation.SOFTMAX).build())
-                .build());
-        net.init();
-        byte[] teacher = Networks.toBytes(net, false);
+        byte[] teacher = Networks.toBytes(denseNet(5), false);
         // Spark's splits (whole files: 2-3 tasks), then 2 and 5 per slot: batches cut per task would differ.
         Map<Long, float[]> reference = scoreLogits("0", teacher);
         assertEquals(FILES * ROWS_PER_FILE, reference.size());
@@ -261,6 +259,80 @@ class ScansTest {
             }
             assertEquals(0, differing, "rows whose logits differ with " + perSlot + " scan tasks per slot");
         }
+    }
+
+    @Test
+    void evaluationMetricsAreBitIdenticalWhateverTheScanSplits() {
+        MultiLayerNetwork model = denseNet(5);
+        MultiLayerNetwork teacher = denseNet(6);
+        ClassificationMetrics reference = evaluate("0", model, teacher);
+        assertEquals(FILES * ROWS_PER_FILE, reference.count());
+        for (String perSlot : List.of("1", "5")) {
+            ClassificationMetrics other = evaluate(perSlot, model, teacher);
+            assertEquals(Double.doubleToLongBits(reference.meanLoss()), Double.doubleToLongBits(other.meanLoss()),
+                    "mean loss with " + perSlot + " scan tasks per slot");
+            assertEquals(reference.accuracy(), other.accuracy());
+            assertEquals(reference.agreement(), other.agreement());
+            assertArrayEquals(reference.perClassCount(), other.perClassCount());
+            assertArrayEquals(reference.perClassAccuracy(), other.perClassAccuracy());
+        }
+        // A second route: the same metrics from one pass over the whole table on the driver, in id order.
+        List<Row> rows = spark.read().parquet(table.toString()).orderBy("id").collectAsList();
+        float[] x = new float[rows.size() * WIDTH];
+        int[] labels = new int[rows.size()];
+        for (int r = 0; r < rows.size(); r++) {
+            List<Float> f = rows.get(r).getList(1);
+            for (int k = 0; k < WIDTH; k++) {
+                x[r * WIDTH + k] = f.get(k);
+            }
+            labels[r] = rows.get(r).getInt(2);
+        }
+        INDArray features = org.nd4j.linalg.factory.Nd4j.create(x, new long[] {rows.size(), WIDTH}, 'c');
+        float[] logits = ForwardPass.logitsRowMajor(model, features);
+        float[] teacherLogits = ForwardPass.logitsRowMajor(teacher, features);
+        int correct = 0;
+        int agree = 0;
+        double loss = 0;
+        for (int r = 0; r < labels.length; r++) {
+            int pred = ClassificationMetrics.argmax(logits, r * 10, 10);
+            correct += pred == labels[r] ? 1 : 0;
+            agree += pred == ClassificationMetrics.argmax(teacherLogits, r * 10, 10) ? 1 : 0;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < 10; c++) {
+                max = Math.max(max, logits[r * 10 + c]);
+            }
+            double sum = 0;
+            for (int c = 0; c < 10; c++) {
+                sum += Math.exp(logits[r * 10 + c] - max);
+            }
+            loss += max + Math.log(sum) - logits[r * 10 + labels[r]];
+        }
+        assertEquals((double) correct / labels.length, reference.accuracy(), 1e-12);
+        assertEquals((double) agree / labels.length, reference.agreement(), 1e-12);
+        assertEquals(loss / labels.length, reference.meanLoss(), 1e-5 * reference.meanLoss());
+        assertTrue(reference.agreement() < 1, "two different networks disagree somewhere");
+    }
+
+    private static MultiLayerNetwork denseNet(long seed) {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
+                .layer(new DenseLayer.Builder().nIn(WIDTH).nOut(96).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(96).nOut(10)
+                        .activation(Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        return net;
+    }
+
+    /** The evaluate stage's metrics of {@code model} over the table, read as the stages read it, with {@code tasksPerSlot}. */
+    private static ClassificationMetrics evaluate(String tasksPerSlot, MultiLayerNetwork model,
+                                                  MultiLayerNetwork teacher) {
+        spark.conf().set(Scans.SETTING, tasksPerSlot);
+        PareConfig cfg = ConfigLoader.load(null, List.of());
+        Dataset<Row> examples = ExampleTable.read(spark, new dev.pare.jobs.io.Files(new Configuration()),
+                table.toString(), "data.test", cfg.data());
+        return EvaluateJob.run(spark, examples, Networks.toBytes(model, false), Networks.toBytes(teacher, false),
+                WIDTH, 10, 100);
     }
 
     @Test
