@@ -16,8 +16,9 @@ import org.nd4j.linalg.learning.config.Adam;
  * <p>libnd4j's {@code adam_updater} op runs its loop one element at a time: 0.51-0.57 ms for the
  * 266,610 parameters of LeNet-300-100, a fifth of a fused training step at batch 128 (perf, the
  * main thread of a teacher epoch). This loop, with bulk copies of the gradient and both moments in
- * and out, took 0.16-0.28 ms; copied and computed in chunks of {@value #CHUNK} elements, which stay in
- * the first-level cache, 0.13 ms (whole arrays: 0.17 ms in the same loop of 2000 calls). It computes what the op computes, on the same state: with
+ * and out, took 0.16-0.28 ms; copied and computed in chunks of {@value #CHUNK} elements, which stay
+ * in the first-level cache, 0.13 ms (whole arrays: 0.17 ms in the same loop of 2000 calls). It
+ * computes what the op computes, on the same state: with
  * {@code t = iteration + 1}, {@code m ← β₁m + (1−β₁)g}, {@code v ← β₂v + (1−β₂)g²} and the update
  * {@code m·α_t / (√v + ε)}, {@code α_t = lr·√(1−β₂ᵗ) / (1−β₁ᵗ)} (ε when that is 0 or not finite),
  * in float, into the gradient array, as the op does. The moments stay in DL4J's updater state view,

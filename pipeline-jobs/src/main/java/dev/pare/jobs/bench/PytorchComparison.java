@@ -56,9 +56,9 @@ final class PytorchComparison {
                     + " batch); Pare computes in calibration.precision (float by default: float products, summed in"
                     + " float over 16 gradient samples, then in double; the compute rates record it), the peer in"
                     + " float32. Pare's compute rate is the median of 25 passes after at least 10 untimed ones"
-                    + " and 2 s, and until the last 3 were within 10% of each other (the JIT's steady state; score-data"
-                    + " and forward: 5 passes after the same), the peer's its one pass. 'calibration forward only' is what"
-                    + " wanda and magnitude runs compute; the peer has no such phase.",
+                    + " and 2 s, and until the last 3 were within 10% of each other (the JIT's steady state;"
+                    + " score-data and forward: 5 passes after the same), the peer's its one pass. 'calibration"
+                    + " forward only' is what wanda and magnitude runs compute; the peer has no such phase.",
             "score-data: Pare computes loss, EL2N, entropy, margin and GraNd and writes them with the logits to"
                     + " Parquet; the peer computes EL2N and loss in memory.",
             "forward: Pare's stage figure is the evaluate stage's Spark pass (EvaluateJob), which runs the model and"

@@ -39,7 +39,8 @@ public final class EvaluateJob {
             final int c = numClasses;
             final int bs = batchSize;
             // The Hadoop settings of file scans, for the footers CanonicalBatches reads (as ScoreJob).
-            final SerializableConfiguration hadoop = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+            final SerializableConfiguration hadoop =
+                    new SerializableConfiguration(spark.sessionState().newHadoopConf());
             List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts = Rows.internalPlaced(examples, width)
                     .mapPartitions(rows -> {
                         MultiLayerNetwork net = ExecutorModels.get(m);

@@ -324,7 +324,7 @@ class ScansTest {
         return net;
     }
 
-    /** The evaluate stage's metrics of {@code model} over the table, read as the stages read it, with {@code tasksPerSlot}. */
+    /** The evaluate stage's metrics of {@code model} over the table as the stages read it, with {@code tasksPerSlot}. */
     private static ClassificationMetrics evaluate(String tasksPerSlot, MultiLayerNetwork model,
                                                   MultiLayerNetwork teacher) {
         spark.conf().set(Scans.SETTING, tasksPerSlot);
