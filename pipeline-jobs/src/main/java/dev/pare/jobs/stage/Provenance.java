@@ -44,9 +44,14 @@ public final class Provenance {
         return p;
     }
 
-    /** The version in a dependency's Maven metadata on the classpath, or "unknown". */
+    /**
+     * The version in a dependency's Maven metadata on the classpath, or "unknown". Pare's own comes
+     * from {@code dev/pare/jobs/version.properties} (the build writes the project version into it),
+     * which is there when Pare runs from its compiled classes too.
+     */
     public static String version(String group, String artifact) {
-        String res = "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+        String res = group.equals("dev.pare") ? "/dev/pare/jobs/version.properties"
+                : "/META-INF/maven/" + group + "/" + artifact + "/pom.properties";
         try (InputStream in = Provenance.class.getResourceAsStream(res)) {
             if (in == null) {
                 String impl = Provenance.class.getPackage().getImplementationVersion();
