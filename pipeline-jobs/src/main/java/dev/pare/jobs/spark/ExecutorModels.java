@@ -1,6 +1,8 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.model.Networks;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
@@ -11,11 +13,19 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Networks on executors. A model travels as broadcast ModelSerializer bytes and is deserialized
  * once per executor JVM; each task thread gets its own clone, because a DL4J network keeps
  * per-call state and is not safe to share between concurrently running tasks.
+ *
+ * <p>The JVM keeps the {@value #KEPT} models used last, each with its threads' clones: every stage
+ * broadcasts its models anew (a {@code pare run} broadcasts the teacher for calibrate and for
+ * score-data, then the teacher, the pruned model and the student for evaluate), and an executor
+ * with c task slots holds c + 1 copies of each model it keeps (native memory: hundreds of MB each
+ * for large networks). A stage uses at most two at once (evaluate: the model and the teacher), so
+ * what a running stage needs is never dropped; a model dropped and asked for again is read again.
  */
 public final class ExecutorModels {
-    private static final ConcurrentHashMap<String, MultiLayerNetwork> PROTOTYPES = new ConcurrentHashMap<>();
-    private static final ThreadLocal<java.util.Map<String, MultiLayerNetwork>> PER_THREAD =
-            ThreadLocal.withInitial(java.util.HashMap::new);
+    /** The models an executor JVM keeps. */
+    static final int KEPT = 4;
+    /** Models by application, broadcast and GPU, in the order of their last use (guarded by itself). */
+    private static final LinkedHashMap<String, Cached> CACHE = new LinkedHashMap<>(16, 0.75f, true);
 
     private ExecutorModels() {}
 
@@ -33,14 +43,47 @@ public final class ExecutorModels {
         int device = GpuBinding.bindTask();
         String id = SparkEnv.get().conf().getAppId() + "/" + model.id() + (device == GpuBinding.NO_DEVICE ? ""
                 : "/gpu" + device);
-        return PER_THREAD.get().computeIfAbsent(id + "/" + dataType, k -> {
-            MultiLayerNetwork proto = PROTOTYPES.computeIfAbsent(id,
-                    i -> Networks.read(model.value(), "broadcast model " + i, false));
-            synchronized (proto) {
-                // convertDataType to the saved type returns the network itself: every thread would share it.
-                return dataType == null || dataType == proto.params().dataType() ? proto.clone()
-                        : proto.convertDataType(dataType);
+        Cached cached;
+        synchronized (CACHE) {
+            cached = CACHE.computeIfAbsent(id, k -> new Cached());
+            Iterator<String> eldest = CACHE.keySet().iterator();
+            while (CACHE.size() > KEPT) {
+                eldest.next();
+                eldest.remove();
             }
-        });
+        }
+        return cached.forThread(model, id, dataType);
+    }
+
+    /** How many models the JVM keeps now (for tests). */
+    static int cachedModels() {
+        synchronized (CACHE) {
+            return CACHE.size();
+        }
+    }
+
+    /** One model: read once (by the first thread that needs it), then cloned per thread and data type. */
+    private static final class Cached {
+        private MultiLayerNetwork prototype;
+        private final ConcurrentHashMap<String, MultiLayerNetwork> perThread = new ConcurrentHashMap<>();
+
+        MultiLayerNetwork forThread(Broadcast<byte[]> model, String id, DataType dataType) {
+            // Spark's task threads are pooled: a thread's clone serves its later tasks too.
+            return perThread.computeIfAbsent(Thread.currentThread().getId() + "/" + dataType, k -> {
+                MultiLayerNetwork proto = prototype(model, id);
+                synchronized (proto) {
+                    // convertDataType to the saved type returns the network itself: every thread would share it.
+                    return dataType == null || dataType == proto.params().dataType() ? proto.clone()
+                            : proto.convertDataType(dataType);
+                }
+            });
+        }
+
+        private synchronized MultiLayerNetwork prototype(Broadcast<byte[]> model, String id) {
+            if (prototype == null) {
+                prototype = Networks.read(model.value(), "broadcast model " + id, false);
+            }
+            return prototype;
+        }
     }
 }

@@ -63,4 +63,34 @@ class ExecutorModelsTest {
             LocalSpark.stop(spark);
         }
     }
+
+    @Test
+    void theJvmKeepsTheModelsUsedLast() throws Exception {
+        SparkSession spark = LocalSpark.start();
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            byte[] bytes = Files.readAllBytes(Path.of(LocalSpark.sample("teacher-lenet300100.zip")));
+            List<Broadcast<byte[]>> models = new java.util.ArrayList<>();
+            for (int i = 0; i <= ExecutorModels.KEPT; i++) {
+                models.add(jsc.broadcast(bytes));
+            }
+            // One task: the first model, then KEPT more, then the first again and the last again.
+            List<Boolean> same = jsc.parallelize(List.of(1), 1).map(x -> {
+                MultiLayerNetwork first = ExecutorModels.get(models.get(0));
+                MultiLayerNetwork last = null;
+                for (int i = 1; i < models.size(); i++) {
+                    last = ExecutorModels.get(models.get(i));
+                }
+                if (ExecutorModels.cachedModels() != ExecutorModels.KEPT) {
+                    throw new IllegalStateException("keeps " + ExecutorModels.cachedModels() + " models");
+                }
+                boolean lastKept = last == ExecutorModels.get(models.get(models.size() - 1));
+                boolean firstKept = first == ExecutorModels.get(models.get(0));
+                return List.of(lastKept, firstKept, first.numParams() == 266_610L);
+            }).collect().get(0);
+            assertEquals(List.of(true, false, true), same, "the last model is kept, the first was dropped and read again");
+        } finally {
+            LocalSpark.stop(spark);
+        }
+    }
 }
