@@ -13,6 +13,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class ForwardPassTest {
 
     @Test
+    void rowMajorReadsEveryLayoutRowByRow() {
+        // m[r][c] = 10 r + c, as 'f' (the passes' layout), 'c', a double array and a column view.
+        float[] expected = {0, 1, 2, 10, 11, 12};
+        INDArray c = org.nd4j.linalg.factory.Nd4j.create(expected, new long[] {2, 3}, 'c');
+        assertArrayEquals(expected, ForwardPass.rowMajor(c.dup('f')));
+        assertArrayEquals(expected, ForwardPass.rowMajor(c));
+        assertArrayEquals(expected, ForwardPass.rowMajor(c.castTo(DataType.DOUBLE).dup('f')));
+        INDArray wide = org.nd4j.linalg.factory.Nd4j.create(new float[] {0, 1, 2, 9, 10, 11, 12, 9}, new long[] {2, 4},
+                'c');
+        assertArrayEquals(expected, ForwardPass.rowMajor(wide.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 3))));
+    }
+
+    @Test
     void logitsAreTheOutputLayerPreActivationComputedByHand() {
         MultiLayerNetwork net = TinyNets.dense(8, 4, 3, 2);
         float[][] x = TinyNets.randomRows(4, 5, 4);

@@ -44,6 +44,31 @@ class StepLayerTest {
     }
 
     @Test
+    void manyChunksGiveLibnd4jsValuesBitForBit() {
+        // 1000 x 37: 4 columns per chunk of 4096 values, the last chunk 1 column; 5000 x 3: one column per chunk.
+        java.util.Random random = new java.util.Random(11);
+        for (int[] shape : new int[][] {{1000, 37}, {5000, 3}}) {
+            float[] values = new float[shape[0] * shape[1]];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) random.nextGaussian();
+            }
+            float[] bias = new float[shape[1]];
+            for (int j = 0; j < bias.length; j++) {
+                bias[j] = (float) random.nextGaussian();
+            }
+            INDArray reference = Nd4j.create(values, new long[] {shape[0], shape[1]}, 'c');
+            INDArray referenceH = Nd4j.createUninitialized(DataType.FLOAT, reference.shape(), 'c');
+            StepLayer.biasAndActivation(reference, Nd4j.create(bias).reshape(1, bias.length), new ActivationReLU(),
+                    referenceH, false); // 'c': libnd4j's broadcast add and ReLU
+            INDArray z = Nd4j.create(values, new long[] {shape[0], shape[1]}, 'c').dup('f');
+            INDArray h = Nd4j.createUninitialized(DataType.FLOAT, z.shape(), 'f');
+            StepLayer.biasAndActivation(z, Nd4j.create(bias).reshape(1, bias.length), new ActivationReLU(), h, false);
+            assertArrayEquals(reference.dup('c').data().asFloat(), z.dup('c').data().asFloat(), 0f, "z " + shape[0]);
+            assertArrayEquals(referenceH.dup('c').data().asFloat(), h.dup('c').data().asFloat(), 0f, "h " + shape[0]);
+        }
+    }
+
+    @Test
     void biasAloneAndOtherActivations() {
         INDArray z = Nd4j.create(Z).dup('f');
         assertSame(z, StepLayer.biasAndActivation(z, Nd4j.create(BIAS), null, null, false));

@@ -118,7 +118,7 @@ public final class ScoreJob {
                                           ForwardPass.Buffers buffers) {
         INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
         ForwardPass pass = ForwardPass.run(net, x, buffers);
-        float[] logits = rowMajor(pass.logits());
+        float[] logits = ForwardPass.rowMajor(pass.logits());
         double[] hSq = rowSquareNorms(pass.layerInputs().get(pass.layerInputs().size() - 1));
         List<InternalRow> result = new ArrayList<>(batch.size());
         for (int r = 0; r < batch.size(); r++) {
@@ -149,11 +149,6 @@ public final class ScoreJob {
             }
         }
         return sums;
-    }
-
-    private static float[] rowMajor(INDArray a) {
-        // A fresh C-order float copy owns exactly rows × columns values in row-major order.
-        return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
     /** Broadcasts model bytes for {@link #scores}. */
