@@ -239,8 +239,7 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
      * native transposing copy and a second copy out, as before, took 1% of a scoring pass.
      */
     public static float[] rowMajor(INDArray a) {
-        if (a.rank() != 2 || a.dataType() != DataType.FLOAT || a.ordering() != 'f' || a.isView()
-                || a.data().length() != a.length() || a.length() > Integer.MAX_VALUE) {
+        if (!StepLayer.packedColumns(a) || a.length() > Integer.MAX_VALUE) {
             // A fresh C-order float copy owns exactly rows × columns values in row-major order.
             return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
         }

@@ -228,7 +228,7 @@ abstract class StepLayer {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     /** A float [rows, columns] array in 'f' order that owns its buffer exactly (not a view). */
-    private static boolean packedColumns(INDArray a) {
+    static boolean packedColumns(INDArray a) {
         return a != null && a.rank() == 2 && a.dataType() == DataType.FLOAT && a.ordering() == 'f' && !a.isView()
                 && a.data().length() == a.length();
     }
