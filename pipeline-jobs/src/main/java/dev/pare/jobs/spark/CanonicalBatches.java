@@ -14,8 +14,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * Minibatches of a scan whose composition depends on the table's files alone, not on how the scan
@@ -57,6 +59,24 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
         this.batchSize = batchSize;
         this.width = width;
         this.rowGroupRows = rowGroupRows;
+    }
+
+    /**
+     * The row-group sizes of files, read from their footers with a session's Hadoop settings (file
+     * scans' own: the same file systems and credentials). Serializable, for task closures.
+     */
+    static final class Footers implements Function<String, long[]>, java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final SerializableConfiguration conf;
+
+        Footers(SparkSession spark) {
+            this.conf = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+        }
+
+        @Override
+        public long[] apply(String file) {
+            return rowGroupRows(file, conf.value());
+        }
     }
 
     /** The row counts of {@code file}'s row groups, from its Parquet footer. */

@@ -11,7 +11,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import scala.Tuple2;
 
@@ -38,17 +37,14 @@ public final class EvaluateJob {
             final int w = width;
             final int c = numClasses;
             final int bs = batchSize;
-            // The Hadoop settings of file scans, for the footers CanonicalBatches reads (as ScoreJob).
-            final SerializableConfiguration hadoop =
-                    new SerializableConfiguration(spark.sessionState().newHadoopConf());
+            final CanonicalBatches.Footers footers = new CanonicalBatches.Footers(spark);
             List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts = Rows.internalPlaced(examples, width)
                     .mapPartitions(rows -> {
                         MultiLayerNetwork net = ExecutorModels.get(m);
                         MultiLayerNetwork ref = ExecutorModels.get(t);
                         ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
                         ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
-                        CanonicalBatches batches = new CanonicalBatches(rows, bs, w,
-                                file -> CanonicalBatches.rowGroupRows(file, hadoop.value()));
+                        CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
                         List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> out = new ArrayList<>();
                         while (batches.hasNext()) {
                             ExampleArrays batch = batches.next();

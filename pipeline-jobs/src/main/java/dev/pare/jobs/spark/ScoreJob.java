@@ -20,7 +20,6 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -68,14 +67,13 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        // The Hadoop settings file scans use, for the footers CanonicalBatches reads (in the closure: Java-serialized).
-        final SerializableConfiguration hadoop = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+        // The footers CanonicalBatches reads, with the Hadoop settings of file scans (in the closure: Java-serialized).
+        final CanonicalBatches.Footers footers = new CanonicalBatches.Footers(spark);
         JavaRDD<InternalRow> in = Rows.internalPlaced(examples, width);
         JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
-            private final CanonicalBatches batches = new CanonicalBatches(rows, bs, w,
-                    file -> CanonicalBatches.rowGroupRows(file, hadoop.value()));
+            private final CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
             private List<InternalRow> buffer = List.of();
             private int next;
 
