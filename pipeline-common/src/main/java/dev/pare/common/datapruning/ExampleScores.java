@@ -33,6 +33,8 @@ package dev.pare.common.datapruning;
  * they are not refused here, so a broken teacher shows up in the score columns.
  */
 public record ExampleScores(double loss, double el2n, double entropy, double margin, double grand) {
+    /** Per thread: the row's exponentials (scoring runs on several task threads). */
+    private static final ThreadLocal<double[]> EXPONENTIALS = ThreadLocal.withInitial(() -> new double[16]);
 
     /**
      * Every score except {@code grand}, which is {@link Double#NaN} because it needs the penultimate
@@ -52,9 +54,16 @@ public record ExampleScores(double loss, double el2n, double entropy, double mar
         for (int c = 0; c < classes; c++) {
             max = Math.max(max, logits[offset + c]);
         }
+        // exp(z_c - max), kept for p_c = exp(z_c - max) / Σ: one exp per class (two took 4% of a scoring pass).
+        double[] e = EXPONENTIALS.get();
+        if (e.length < classes) {
+            e = new double[classes];
+            EXPONENTIALS.set(e);
+        }
         double sum = 0;
         for (int c = 0; c < classes; c++) {
-            sum += Math.exp(logits[offset + c] - max);
+            e[c] = Math.exp(logits[offset + c] - max);
+            sum += e[c];
         }
         double logSumExp = max + Math.log(sum);
         if (Double.isNaN(logSumExp)) { // a NaN or +∞ logit, or every logit -∞
@@ -66,7 +75,7 @@ public record ExampleScores(double loss, double el2n, double entropy, double mar
         double second = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < classes; c++) {
             double logP = logits[offset + c] - logSumExp;
-            double p = Math.exp(logP);
+            double p = e[c] / sum;
             double d = p - (c == label ? 1.0 : 0.0);
             sq += d * d;
             // p underflows to 0 long before log p is -∞; skipping p = 0 keeps 0·log 0 = 0 for z = -∞
