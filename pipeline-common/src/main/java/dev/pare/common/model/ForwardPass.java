@@ -234,20 +234,14 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
     }
 
     /**
-     * The values of a matrix {@code [rows, columns]} as a row-major float array. A packed 'f'-ordered
-     * float matrix (what the passes above produce) is read in one copy and transposed in Java; a
-     * native transposing copy and a second copy out, as before, took 1% of a scoring pass.
+     * The values of a matrix {@code [rows, columns]} as a row-major float array: {@link #columnMajor},
+     * transposed in Java (a native transposing copy and a second copy out, as before, took 1% of a
+     * scoring pass).
      */
     public static float[] rowMajor(INDArray a) {
-        if (!StepLayer.packedColumns(a) || a.length() > Integer.MAX_VALUE) {
-            // A fresh C-order float copy owns exactly rows × columns values in row-major order.
-            return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-        }
+        float[] columnMajor = columnMajor(a);
         int rows = (int) a.rows();
         int columns = (int) a.columns();
-        float[] columnMajor = new float[rows * columns];
-        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
-        a.data().asNioFloat().get(0, columnMajor, 0, columnMajor.length);
         float[] out = new float[columnMajor.length];
         for (int c = 0; c < columns; c++) {
             for (int r = 0, i = c * rows; r < rows; r++, i++) {
@@ -255,5 +249,17 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             }
         }
         return out;
+    }
+
+    /**
+     * The values of a matrix {@code [rows, columns]} as a column-major float array. A packed 'f'-ordered
+     * float matrix (what the passes above produce) is read in one copy; others are copied to one first.
+     */
+    public static float[] columnMajor(INDArray a) {
+        INDArray f = StepLayer.packedColumns(a) ? a : a.castTo(DataType.FLOAT).dup('f');
+        float[] values = new float[Math.toIntExact(f.length())];
+        Nd4j.getAffinityManager().ensureLocation(f, AffinityManager.Location.HOST);
+        f.data().asNioFloat().get(0, values, 0, values.length);
+        return values;
     }
 }

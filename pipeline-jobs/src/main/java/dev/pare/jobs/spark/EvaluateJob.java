@@ -69,7 +69,7 @@ public final class EvaluateJob {
     }
 
     /** The batches' metrics merged one after the other, ordered by file and chunk. */
-    static ClassificationMetrics mergeInPlaceOrder(List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts,
+    private static ClassificationMetrics mergeInPlaceOrder(List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts,
                                                    int numClasses) {
         List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> sorted = new ArrayList<>(parts);
         sorted.sort(Comparator.comparing(Tuple2::_1));

@@ -27,8 +27,7 @@ public final class Rows {
      * rows of {@code width} features are split for compute and vectorized ({@link Scans}).
      */
     public static JavaRDD<InternalRow> internal(Dataset<Row> examples, int width) {
-        Dataset<Row> columns = examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
-        return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
+        return planned(exampleColumns(examples), width);
     }
 
     /**
@@ -37,9 +36,18 @@ public final class Rows {
      * {@link CanonicalBatches}.
      */
     public static JavaRDD<InternalRow> internalPlaced(Dataset<Row> examples, int width) {
-        Dataset<Row> columns = examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
-                col(ExampleTable.LABEL), col("_metadata.file_path"), col("_metadata.row_index"));
-        return Scans.planned(examples.sparkSession(), width, () -> columns.queryExecution().toRdd().toJavaRDD());
+        return planned(examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
+                col("_metadata.file_path"), col("_metadata.row_index")), width);
+    }
+
+    /** The columns id, features, label of {@code examples}, in that order. */
+    private static Dataset<Row> exampleColumns(Dataset<Row> examples) {
+        return examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
+    }
+
+    /** The internal rows of {@code df} (rows of {@code width} features), its file scans planned by {@link Scans}. */
+    private static JavaRDD<InternalRow> planned(Dataset<Row> df, int width) {
+        return Scans.planned(df.sparkSession(), width, () -> df.queryExecution().toRdd().toJavaRDD());
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
@@ -78,8 +86,7 @@ public final class Rows {
      * rows of a distill stage: a 0.65 s job).
      */
     public static ExampleArrays collectInIdOrder(Dataset<Row> examples, int width) {
-        List<InternalRow> rows = collectInternalInIdOrder(examples.select(ExampleTable.ID, ExampleTable.FEATURES,
-                ExampleTable.LABEL), width);
+        List<InternalRow> rows = collectInternalInIdOrder(exampleColumns(examples), width);
         return takeInternal(rows.iterator(), rows.size(), width);
     }
 
@@ -92,8 +99,7 @@ public final class Rows {
 
     /** Every example of {@code examples}, in the dataset's order, collected to the driver without boxing. */
     public static ExampleArrays collect(Dataset<Row> examples, int width) {
-        List<InternalRow> rows = collectInternal(examples.select(ExampleTable.ID, ExampleTable.FEATURES,
-                ExampleTable.LABEL), width);
+        List<InternalRow> rows = collectInternal(exampleColumns(examples), width);
         return takeInternal(rows.iterator(), rows.size(), width);
     }
 
@@ -102,7 +108,6 @@ public final class Rows {
      * plans), in order, copied (so none is reused) and collected to the driver.
      */
     public static List<InternalRow> collectInternal(Dataset<Row> df, int width) {
-        return Scans.planned(df.sparkSession(), width, () -> df.queryExecution().toRdd().toJavaRDD())
-                .map(InternalRow::copy).collect();
+        return planned(df, width).map(InternalRow::copy).collect();
     }
 }

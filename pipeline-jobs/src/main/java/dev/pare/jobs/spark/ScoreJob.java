@@ -21,7 +21,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -134,11 +133,9 @@ public final class ScoreJob {
      * the penultimate activations took 7% of the scoring.
      */
     static double[] rowSquareNorms(INDArray h) {
-        INDArray f = h.dataType() == DataType.FLOAT && h.ordering() == 'f' && !h.isView()
-                && h.data().length() == h.length() ? h : h.castTo(DataType.FLOAT).dup('f');
-        int rows = (int) f.rows();
-        int width = (int) f.columns();
-        float[] v = f.data().asFloat();
+        int rows = (int) h.rows();
+        int width = (int) h.columns();
+        float[] v = ForwardPass.columnMajor(h);
         double[] sums = new double[rows];
         for (int k = 0; k < width; k++) {
             for (int r = 0, i = k * rows; r < rows; r++, i++) {
