@@ -141,6 +141,53 @@ class ForwardPassTest {
         }
     }
 
+    @Test
+    void toLogitsGivesRunsLogitsAndInputsBitForBitWithoutTheOutputActivation() {
+        // A dense chain (Pare's GEMM path, through buffers and without), a dense chain without an output bias,
+        // and a CNN (layer by layer).
+        MultiLayerNetwork noBias = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .seed(5).dataType(DataType.FLOAT).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(6).nOut(5)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(5).nOut(3).hasBias(false)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .build());
+        noBias.init();
+        TinyNets.randomizeParams(noBias, 6);
+        int cnnWidth = TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE;
+        for (Object[] c : new Object[][] {{TinyNets.dense(31, 20, 16, 12, 5), 20}, {noBias, 6},
+                {TinyNets.cnn(12, DataType.FLOAT), cnnWidth}}) {
+            MultiLayerNetwork net = (MultiLayerNetwork) c[0];
+            INDArray x = TinyNets.toArray(TinyNets.randomRows(17, 11, (Integer) c[1]));
+            ForwardPass full = ForwardPass.run(net, x);
+            for (ForwardPass.Buffers buffers : new ForwardPass.Buffers[] {null, new ForwardPass.Buffers()}) {
+                ForwardPass logits = ForwardPass.toLogits(net, x, buffers);
+                assertArrayEquals(values(full.logits()), values(logits.logits()), 0f);
+                assertEquals(net.getnLayers(), logits.layerInputs().size());
+                for (int l = 0; l < net.getnLayers(); l++) {
+                    assertArrayEquals(values(full.layerInputs().get(l)), values(logits.layerInputs().get(l)), 0f,
+                            "input of layer " + l);
+                }
+                assertEquals(net.getnLayers() - 1, logits.layerOutputs().size(), "the hidden layers' outputs only");
+            }
+            // The logits computed by hand from the output layer's input: z = h W (+ b).
+            float[][] h = full.layerInputs().get(net.getnLayers() - 1).reshape(11, -1).toFloatMatrix();
+            float[][] w = TinyNets.weights(net, net.getnLayers() - 1);
+            INDArray b = net.getLayer(net.getnLayers() - 1).paramTable().get("b");
+            float[][] z = ForwardPass.logits(net, x).toFloatMatrix();
+            for (int r = 0; r < 11; r++) {
+                for (int k = 0; k < w[0].length; k++) {
+                    double sum = b == null ? 0 : b.getDouble(k);
+                    for (int i = 0; i < w.length; i++) {
+                        sum += (double) h[r][i] * w[i][k];
+                    }
+                    assertEquals(sum, z[r][k], 1e-5, "logit " + r + "," + k);
+                }
+            }
+        }
+    }
+
     /** Every value in C order. */
     private static float[] values(INDArray a) {
         return a.dup('c').data().asFloat();

@@ -114,7 +114,7 @@ public final class ScoreJob {
     public static List<InternalRow> score(MultiLayerNetwork net, ExampleArrays batch, int c,
                                           ForwardPass.Buffers buffers) {
         INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
-        ForwardPass pass = ForwardPass.run(net, x, buffers);
+        ForwardPass pass = ForwardPass.toLogits(net, x, buffers);
         float[] logits = ForwardPass.rowMajor(pass.logits());
         double[] hSq = rowSquareNorms(pass.layerInputs().get(pass.layerInputs().size() - 1));
         List<InternalRow> result = new ArrayList<>(batch.size());
