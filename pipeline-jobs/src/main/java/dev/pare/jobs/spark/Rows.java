@@ -3,6 +3,7 @@ package dev.pare.jobs.spark;
 import static org.apache.spark.sql.functions.col;
 
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ public final class Rows {
      * features are read as one {@code float[]} copy instead of 784 boxed {@code Float}s (what
      * {@code Dataset.javaRDD()} builds). An iterator of internal rows may reuse its row object: read
      * each row before the next, as {@link #takeInternal} does, or {@code copy()} it. File scans of
-     * rows of {@code width} features are split for compute and vectorized ({@link Scans}).
+     * rows of {@code width} features are split for compute and vectorized ({@link Scans}), and their
+     * column batches read without Spark's conversion to rows where the plan allows ({@link ColumnarScan}).
      */
     public static JavaRDD<InternalRow> internal(Dataset<Row> examples, int width) {
         return planned(exampleColumns(examples), width);
@@ -45,9 +47,12 @@ public final class Rows {
         return examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
     }
 
-    /** The internal rows of {@code df} (rows of {@code width} features), its file scans planned by {@link Scans}. */
+    /**
+     * The internal rows of {@code df} (rows of {@code width} features), its file scans planned by
+     * {@link Scans}, read by {@link ColumnarScan}.
+     */
     private static JavaRDD<InternalRow> planned(Dataset<Row> df, int width) {
-        return Scans.planned(df.sparkSession(), width, () -> df.queryExecution().toRdd().toJavaRDD());
+        return Scans.planned(df.sparkSession(), width, () -> ColumnarScan.rows(df));
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
