@@ -439,7 +439,6 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
         return Json.MAPPER.readTree(file.toFile());
     }
 
-    /** Rows {@code [from, to)} as example arrays of their own. */
     /**
      * {@code a} cut into batches of {@code batch} rows (the last may be shorter), copied once before the timed
      * loops: a task gets each batch as arrays of its own, as PyTorch's loop gets views of its tensor. Until
@@ -454,6 +453,7 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
         return out;
     }
 
+    /** Rows {@code [from, to)} as example arrays of their own. */
     static ExampleArrays slice(ExampleArrays a, int from, int to) {
         int w = a.width();
         return new ExampleArrays(Arrays.copyOfRange(a.ids(), from, to), Arrays.copyOfRange(a.features(), from * w, to * w),

@@ -117,4 +117,5 @@ public final class Rows {
         // values, Java-serialized arrays), and collecting the 60k Fashion-MNIST rows so took 0.6-3.1 s, not 0.5-0.9 s.
         return Scans.planned(df.sparkSession(), width, () -> df.queryExecution().toRdd().toJavaRDD())
                 .map(InternalRow::copy).collect();
-    }}
+    }
+}

@@ -65,6 +65,7 @@ class ColumnarScanTest {
     void clearSettings() {
         spark.conf().unset(BATCH_ROWS);
         spark.conf().unset("spark.sql.parquet.enableVectorizedReader");
+        spark.conf().set("spark.sql.adaptive.enabled", "false");
     }
 
     /** Two files of random rows (id, features, label) plus a column Pare does not read, under these names. */
@@ -138,6 +139,10 @@ class ColumnarScanTest {
                 col("_metadata.file_path"), col("_metadata.row_index"));
         for (Dataset<Row> df : List.of(examples, renamedExamples, placed)) {
             assertTrue(columnar(df), df.queryExecution().executedPlan().toString());
+            // Spark's default (the tests' sessions turn it off): adaptive execution leaves plans without exchanges alone.
+            spark.conf().set("spark.sql.adaptive.enabled", "true");
+            assertTrue(columnar(df.select("*")), df.select("*").queryExecution().executedPlan().toString());
+            spark.conf().set("spark.sql.adaptive.enabled", "false");
             List<String> expected = viaSparkRows(df);
             assertEquals(2 * ROWS_PER_FILE, expected.size());
             assertEquals(expected, viaColumnarScan(df));
