@@ -53,13 +53,15 @@ public final class ColumnarScan {
     private ColumnarScan() {}
 
     /**
-     * The internal rows of {@code df}, from the column batches of its scan when {@link #of} finds it
-     * one, otherwise from Spark's rows. To be called inside {@link Scans#planned}, which sets the
-     * splits and column-batch size while the scan is planned.
+     * The internal rows of {@code df} (rows of {@code featureLength} features), its file scans planned
+     * by {@link Scans#planned}: from the column batches of its scan when {@link #of} finds it one,
+     * otherwise from Spark's rows.
      */
-    public static JavaRDD<InternalRow> rows(Dataset<Row> df) {
-        SparkPlan plan = df.queryExecution().executedPlan();
-        return of(plan).map(ColumnarScan::rows).orElseGet(() -> df.queryExecution().toRdd().toJavaRDD());
+    public static JavaRDD<InternalRow> rows(Dataset<Row> df, long featureLength) {
+        return Scans.planned(df.sparkSession(), featureLength, () -> {
+            SparkPlan plan = df.queryExecution().executedPlan();
+            return of(plan).map(ColumnarScan::rows).orElseGet(() -> df.queryExecution().toRdd().toJavaRDD());
+        });
     }
 
     /**

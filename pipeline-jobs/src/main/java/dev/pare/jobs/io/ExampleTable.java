@@ -195,8 +195,7 @@ public final class ExampleTable {
      */
     private static ExampleChecks check(Dataset<Row> df, long featureLength, int numClasses) {
         Dataset<Row> columns = df.select(ID, FEATURES, LABEL);
-        JavaRDD<InternalRow> internal = Scans.planned(df.sparkSession(), featureLength,
-                () -> ColumnarScan.rows(columns));
+        JavaRDD<InternalRow> internal = ColumnarScan.rows(columns, featureLength);
         List<ExampleChecks> parts = internal.mapPartitions(rows -> {
             ExampleChecks part = new ExampleChecks(featureLength, numClasses);
             rows.forEachRemaining(part::add);

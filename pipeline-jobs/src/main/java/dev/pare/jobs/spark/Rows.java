@@ -52,7 +52,7 @@ public final class Rows {
      * {@link Scans}, read by {@link ColumnarScan}.
      */
     private static JavaRDD<InternalRow> planned(Dataset<Row> df, int width) {
-        return Scans.planned(df.sparkSession(), width, () -> ColumnarScan.rows(df));
+        return ColumnarScan.rows(df, width);
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
