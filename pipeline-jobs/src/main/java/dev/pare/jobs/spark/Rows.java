@@ -29,7 +29,7 @@ public final class Rows {
      * column batches read without Spark's conversion to rows where the plan allows ({@link ColumnarScan}).
      */
     public static JavaRDD<InternalRow> internal(Dataset<Row> examples, int width) {
-        return planned(exampleColumns(examples), width);
+        return ColumnarScan.rows(exampleColumns(examples), width);
     }
 
     /**
@@ -38,21 +38,13 @@ public final class Rows {
      * {@link CanonicalBatches}.
      */
     public static JavaRDD<InternalRow> internalPlaced(Dataset<Row> examples, int width) {
-        return planned(examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL),
-                col("_metadata.file_path"), col("_metadata.row_index")), width);
+        return ColumnarScan.rows(examples.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
+                col(ExampleTable.LABEL), col("_metadata.file_path"), col("_metadata.row_index")), width);
     }
 
     /** The columns id, features, label of {@code examples}, in that order. */
     private static Dataset<Row> exampleColumns(Dataset<Row> examples) {
         return examples.select(ExampleTable.ID, ExampleTable.FEATURES, ExampleTable.LABEL);
-    }
-
-    /**
-     * The internal rows of {@code df} (rows of {@code width} features), its file scans planned by
-     * {@link Scans}, read by {@link ColumnarScan}.
-     */
-    private static JavaRDD<InternalRow> planned(Dataset<Row> df, int width) {
-        return ColumnarScan.rows(df, width);
     }
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
