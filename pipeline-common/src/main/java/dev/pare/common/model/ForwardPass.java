@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.activations.IActivation;
@@ -26,7 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code z}, then {@code z += b} and the activation), without DL4J's per-layer workspace and
  * bookkeeping; its pre-activations are kept ({@link #preActivations}), the logits among them.
  * Any other network runs layer by layer as {@code MultiLayerNetwork.feedForward} does, float
- * convolutions through {@link ConvColumns#forward}.
+ * convolutions through {@link ConvColumns#convolve}.
  *
  * @param layerInputs {@code layerInputs.get(i)} is the input of layer i
  * @param layerOutputs {@code layerOutputs.get(i)} is the activation output of layer i; a pass
@@ -145,7 +146,7 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         return layerByLayer(net, features, outputActivation);
     }
 
-    /** A plain NCHW 2-D convolution of a float network: {@link ConvColumns#forward} computes it. */
+    /** A plain NCHW 2-D convolution of a float network: {@link ConvColumns#convolve} computes it. */
     private static boolean fastConvolution(org.deeplearning4j.nn.conf.layers.Layer l, DataType type) {
         return type == DataType.FLOAT && l.getClass() == ConvolutionLayer.class
                 && ((ConvolutionLayer) l).getCnn2dDataFormat() != CNN2DFormat.NHWC;
@@ -154,7 +155,8 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
     /**
      * The pass one layer at a time, as DL4J's {@code feedForward} runs it (each layer's input
      * pre-processor, then its {@code activate}), except float convolutions: those go through
-     * {@link ConvColumns#forward} (an im2col of Pare's and one GEMM) and their activation.
+     * {@link ConvColumns#convolve} (oneDNN's convolution, or an im2col of Pare's and one GEMM) and their
+     * activation, and, in a oneDNN build, max pooling (libnd4j's own op: {@link MaxPooling}).
      */
     private static ForwardPass layerByLayer(MultiLayerNetwork net, INDArray features, boolean outputActivation) {
         int depth = net.getnLayers();
@@ -173,9 +175,11 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             Layer layer = net.getLayer(i);
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             if (fastConvolution(conf, type)) {
-                INDArray z = ConvColumns.of((ConvolutionLayer) conf).forward(in, layer.getParam("W"),
+                INDArray z = ConvColumns.of((ConvolutionLayer) conf).convolve(in, layer.getParam("W"),
                         layer.paramTable().get("b"));
                 a = ((BaseLayer) conf).getActivationFn().getActivation(z, false);
+            } else if (ConvColumns.oneDnn() && MaxPooling.handles(conf, type)) {
+                a = MaxPooling.forward((SubsamplingLayer) conf, in);
             } else {
                 a = layer.activate(in, false, LayerWorkspaceMgr.noWorkspaces());
             }

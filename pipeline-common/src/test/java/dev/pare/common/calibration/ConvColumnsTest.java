@@ -208,6 +208,57 @@ class ConvColumnsTest {
         assertTrue(e.getMessage().contains("NHWC"), e.getMessage());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void bothFloatPassesGiveTheDirectConvolution(Case k) {
+        // forward (Pare's im2col and one GEMM), forwardByOp (libnd4j's conv2d op, oneDNN's in a oneDNN
+        // build; undilated only) and convolve (the one of the two for the build) against Σ_j im2col[(n, oh, ow), j]·W[o, j] + b[o] from the direct loop, in double.
+        ConvColumns cc = new ConvColumns(k.c(), k.kernel(), k.stride(), k.padding(), k.dilation(), k.mode(), null);
+        INDArray x = input(k, 5).castTo(DataType.FLOAT);
+        double[][] im2col = directIm2col(k, x.castTo(DataType.DOUBLE));
+        int cols = cc.columns();
+        float[] w = new float[N_OUT * cols];
+        double[] u = uniform(6, w.length);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) u[i];
+        }
+        float[] b = {0.25f, -0.5f, 1.0f};
+        INDArray weights = Nd4j.create(w, new long[] {N_OUT, k.c(), k.kernel()[0], k.kernel()[1]}, 'c');
+        INDArray bias = Nd4j.create(b, new long[] {1, N_OUT}, 'c');
+        int[] out = cc.outputSize(k.h(), k.w());
+        for (boolean withBias : new boolean[] {true, false}) {
+            double[] expected = new double[N * N_OUT * out[0] * out[1]];
+            for (int n = 0; n < N; n++) {
+                for (int p = 0; p < out[0] * out[1]; p++) {
+                    double[] row = im2col[n * out[0] * out[1] + p];
+                    for (int o = 0; o < N_OUT; o++) {
+                        double z = withBias ? b[o] : 0;
+                        for (int j = 0; j < cols; j++) {
+                            z += row[j] * w[o * cols + j];
+                        }
+                        expected[(n * N_OUT + o) * out[0] * out[1] + p] = z;
+                    }
+                }
+            }
+            INDArray want = Nd4j.create(expected, new long[] {N, N_OUT, out[0], out[1]}, 'c');
+            INDArray b0 = withBias ? bias : null;
+            assertMaxAbsDiff(want, cc.forward(x, weights, b0), 1e-5);
+            if (k.dilation()[0] == 1 && k.dilation()[1] == 1) {
+                assertMaxAbsDiff(want, cc.forwardByOp(x, weights, b0), 1e-5);
+            } else {
+                assertThrows(IllegalArgumentException.class, () -> cc.forwardByOp(x, weights, b0));
+            }
+            assertMaxAbsDiff(want, cc.convolve(x, weights, b0), 1e-5);
+        }
+    }
+
+    @Test
+    void theLoadedNd4jBuildHasOneDnn() {
+        // The project's nd4j-native classifier is a oneDNN build, so convolve takes forwardByOp's path.
+        assertTrue(ConvColumns.oneDnn(), "ND4J's native library: "
+                + org.bytedeco.javacpp.Loader.getLoadedLibraries().get("nd4jcpu"));
+    }
+
     private static void assertMaxAbsDiff(INDArray expected, INDArray actual, double tol) {
         assertArrayEquals(expected.shape(), actual.shape(), "shape");
         double max = Transforms.abs(expected.sub(actual.castTo(expected.dataType())), false).maxNumber().doubleValue();
