@@ -291,9 +291,10 @@ public final class ConvColumns implements java.io.Serializable {
     /**
      * The pre-activation of {@link #forward} (the same arithmetic up to float rounding), computed by
      * libnd4j's {@code conv2d} op with DL4J's weight layout {@code [O, C, kH, kW]}. A oneDNN build of
-     * ND4J runs it in oneDNN: LeNet-5's two convolutions at batch 1000 took 372 and 591 ms per 10k
-     * examples where {@link #forward} took 868 and 1087 (one thread, AVX2 EPYC); builds without
-     * oneDNN run it with libnd4j's im2col, 2-2.4x slower than {@link #forward}. Dilated convolutions
+     * ND4J runs it in oneDNN: LeNet-5's two convolutions at batch 1000 took 372-769 and 591-736 ms per
+     * 10k examples into a preallocated output, where {@link #forward} took 863-908 and 1087-1544 (one
+     * thread, AVX2 EPYC); builds without oneDNN run it with libnd4j's im2col, 2-3x slower than
+     * {@link #forward}. Dilated convolutions
      * are refused: libnd4j's oneDNN helper fails to create their primitive ("could not create a
      * descriptor for a dilated convolution forward propagation primitive").
      */
