@@ -172,7 +172,7 @@ public final class ConvColumns implements java.io.Serializable {
         INDArray x = format == CNN2DFormat.NHWC ? input.permute(0, 3, 1, 2) : input;
         INDArray wide = x.castTo(DataType.DOUBLE);
         INDArray packed = wide.dup('c');
-        if (wide != x && wide.data() != input.data()) {
+        if (wide != x) {
             free(wide);
         }
         return packed;
@@ -244,12 +244,7 @@ public final class ConvColumns implements java.io.Serializable {
         hostFloats(packed).get(0, x, 0, x.length);
         free(packed);
         FloatBuffer y = result.data().asNioFloat();
-        float[] b = new float[o];
-        if (bias != null) {
-            INDArray b32 = bias.castTo(DataType.FLOAT).dup('c');
-            b = b32.data().asFloat();
-            free(b32);
-        }
+        float[] b = bias == null ? new float[o] : floats(bias);
         INDArray w32 = weights.castTo(DataType.FLOAT).dup('c');
         INDArray w = w32.reshape('c', o, k);
         // Chunks of at most ~4M im2col values (16 MB); the arrays are reused from chunk to chunk.
@@ -285,6 +280,14 @@ public final class ConvColumns implements java.io.Serializable {
         free(w32);
         Nd4j.getAffinityManager().tagLocation(result, AffinityManager.Location.HOST);
         return result;
+    }
+
+    /** The values of {@code a} as floats in C order, through a copy freed at once. */
+    private static float[] floats(INDArray a) {
+        INDArray copy = a.castTo(DataType.FLOAT).dup('c');
+        float[] values = copy.data().asFloat();
+        free(copy);
+        return values;
     }
 
     /** Frees the native memory of a temporary this class made (null: nothing) now, not at the next collection. */
@@ -323,9 +326,8 @@ public final class ConvColumns implements java.io.Serializable {
      * ND4J runs it in oneDNN: LeNet-5's two convolutions at batch 1000 took 372-769 and 591-736 ms per
      * 10k examples into a preallocated output, where {@link #forward} took 863-908 and 1087-1544 (one
      * thread, AVX2 EPYC); builds without oneDNN run it with libnd4j's im2col, 2-3x slower than
-     * {@link #forward}. Dilated convolutions
-     * are refused: libnd4j's oneDNN helper fails to create their primitive ("could not create a
-     * descriptor for a dilated convolution forward propagation primitive").
+     * {@link #forward}. Dilated convolutions are refused: libnd4j's oneDNN helper fails to create their
+     * primitive ("could not create a descriptor for a dilated convolution forward propagation primitive").
      */
     public INDArray forwardByOp(INDArray input, INDArray weights, INDArray bias) {
         if (format != CNN2DFormat.NCHW || input.dataType() != DataType.FLOAT) {
