@@ -154,6 +154,10 @@ class ConvColumnsTest {
             }
         }
         assertRelClose(expected, cc.squareSums(x), 1e-12, "Σx² per column");
+        // A packed float input is read in place (its own loop), any other through a double copy: both agree.
+        INDArray floats = x.castTo(DataType.FLOAT);
+        assertRelClose(cc.squareSums(floats.castTo(DataType.DOUBLE)), cc.squareSums(floats), 1e-12,
+                "Σx² of a packed float input");
         ColumnSquareSums acc = new ColumnSquareSums(cc.squareSums(x), cc.rowCount(x));
         assertEquals(im2col.length, acc.count());
         assertRelClose(expected, acc.sums(), 1e-12, "accumulator sums");

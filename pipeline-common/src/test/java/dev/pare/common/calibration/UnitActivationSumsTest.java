@@ -85,6 +85,54 @@ class UnitActivationSumsTest {
         }
     }
 
+    /**
+     * Every memory layout the accumulator reads in its own way gives the sums of a loop over the
+     * values ({@code getDouble}): 'f'-ordered layer outputs, strided views, permuted 4-D arrays,
+     * 1×1 planes, planes whose length is not a multiple of the four partial sums.
+     */
+    @Test
+    void everyLayoutGivesTheSumsOfALoop() {
+        INDArray c2 = Nd4j.create(uniformFloats(4, 7 * 5), new long[] {7, 5}, DataType.DOUBLE).castTo(DataType.FLOAT);
+        INDArray c4 = Nd4j.create(uniformFloats(5, 3 * 4 * 3 * 3), new long[] {3, 4, 3, 3}, DataType.DOUBLE)
+                .castTo(DataType.FLOAT);
+        INDArray[] layouts = {
+            c2.dup('f'),
+            c2.castTo(DataType.DOUBLE).dup('f'),
+            Nd4j.create(uniformFloats(6, 7 * 10), new long[] {7, 10}, DataType.DOUBLE)
+                    .castTo(DataType.FLOAT).get(all(), interval(0, 2, 10)),
+            c2.transpose().dup('c').transpose(),
+            c4,
+            c4.permute(0, 1, 3, 2),
+            c4.dup('f'),
+            c4.get(all(), all(), interval(0, 2), all()),
+            Nd4j.create(uniformFloats(7, 6 * 4), new long[] {6, 4, 1, 1}, DataType.DOUBLE),
+            Nd4j.create(uniformFloats(8, 2 * 3 * 37), new long[] {2, 3, 37, 1}, DataType.DOUBLE).castTo(DataType.FLOAT),
+        };
+        for (INDArray x : layouts) {
+            String what = java.util.Arrays.toString(x.shape()) + " " + x.ordering() + " " + x.dataType()
+                    + (x.isView() ? " view" : "");
+            int units = (int) x.size(1);
+            long plane = x.rank() == 4 ? x.size(2) * x.size(3) : 1;
+            double[] abs = new double[units];
+            double[] sq = new double[units];
+            for (long e = 0; e < x.size(0); e++) {
+                for (int u = 0; u < units; u++) {
+                    for (long i = 0; i < plane; i++) {
+                        double a = x.rank() == 2 ? x.getDouble(e, u)
+                                : x.getDouble(e, u, i / x.size(3), i % x.size(3));
+                        abs[u] += Math.abs(a);
+                        sq[u] += a * a;
+                    }
+                }
+            }
+            UnitActivationSums s = new UnitActivationSums(units);
+            s.add(x);
+            assertEquals(x.size(0) * plane, s.count(), what);
+            assertRelClose(abs, s.absSums(), 1e-12, "Σ|a| of " + what);
+            assertRelClose(sq, s.squareSums(), 1e-12, "Σa² of " + what);
+        }
+    }
+
     @Test
     void mergeOfPartsEqualsWholeAndIsCountWeighted() {
         INDArray x = Nd4j.create(uniformFloats(3, 6 * 3 * 2 * 2), new long[] {6, 3, 2, 2}, DataType.DOUBLE);
