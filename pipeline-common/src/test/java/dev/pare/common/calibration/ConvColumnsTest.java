@@ -136,9 +136,29 @@ class ConvColumnsTest {
         for (int r = 0; r < expected.length; r++) {
             assertArrayEquals(expected[r], rows.getRow(r).toDoubleVector(), 0.0, "row " + r);
         }
-        // float input is widened: same rows up to float rounding of the input
-        INDArray fromFloat = cc.rows(x.castTo(DataType.FLOAT));
+        // A float NCHW input goes through Pare's own im2col (columns), widened: exactly the loop's rows of its values.
+        INDArray floats = x.castTo(DataType.FLOAT);
+        double[][] expectedFromFloats = directIm2col(k, floats);
+        INDArray fromFloat = cc.rows(floats);
+        assertArrayEquals(new long[] {expected.length, cc.columns()}, fromFloat.shape());
+        for (int r = 0; r < expected.length; r++) {
+            assertArrayEquals(expectedFromFloats[r], fromFloat.getRow(r).toDoubleVector(), 0.0, "float input, row " + r);
+        }
         assertTrue(fromFloat.equalsWithEps(rows, 1e-6), "float input");
+    }
+
+    /** A float input whose im2col matrix is built in several chunks of examples gives libnd4j's im2col of it. */
+    @Test
+    void floatRowsBuiltInChunksAreLibnd4jsIm2col() {
+        // 5×5 kernel over 28×28: 14,400 values per example, so chunks of 277 examples, 300 examples in two.
+        ConvColumns cc = new ConvColumns(1, new int[] {5, 5}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1},
+                ConvolutionMode.Truncate, null);
+        INDArray floats = Nd4j.create(uniform(9, 300 * 784), new long[] {300, 1, 28, 28}, DataType.DOUBLE)
+                .castTo(DataType.FLOAT);
+        INDArray viaLibnd4j = cc.rows(floats.castTo(DataType.DOUBLE));
+        INDArray viaColumns = cc.rows(floats);
+        assertEquals(300L * 24 * 24, viaColumns.rows());
+        assertArrayEquals(viaLibnd4j.dup('c').data().asDouble(), viaColumns.dup('c').data().asDouble(), 0.0);
     }
 
     @ParameterizedTest(name = "{0}")
