@@ -311,6 +311,15 @@ class ScansTest {
         assertEquals((double) agree / labels.length, reference.agreement(), 1e-12);
         assertEquals(loss / labels.length, reference.meanLoss(), 1e-5 * reference.meanLoss());
         assertTrue(reference.agreement() < 1, "two different networks disagree somewhere");
+        // The teacher against itself (one pass per batch, its predictions the reference): full agreement, and
+        // its accuracy as the second route computes it.
+        ClassificationMetrics self = evaluate("0", teacher, teacher);
+        assertEquals(1.0, self.agreement(), 0.0);
+        int teacherCorrect = 0;
+        for (int r = 0; r < labels.length; r++) {
+            teacherCorrect += ClassificationMetrics.argmax(teacherLogits, r * 10, 10) == labels[r] ? 1 : 0;
+        }
+        assertEquals((double) teacherCorrect / labels.length, self.accuracy(), 1e-12);
     }
 
     private static MultiLayerNetwork denseNet(long seed) {
