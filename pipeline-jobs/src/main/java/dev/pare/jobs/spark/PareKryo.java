@@ -69,6 +69,8 @@ public final class PareKryo implements KryoRegistrator {
                 return new CalibrationJob.RankKey(in.readLong(), in.readLong(), in.readInt(true));
             }
         });
+        // A plain class (arrays and ints): Kryo's field serializer; registered for sessions that require it.
+        kryo.register(CalibrationJob.SmallestKeys.class);
         // Every other record (statistics' layer descriptions, distillation results, losses): Java serialization.
         kryo.addDefaultSerializer(Record.class, JavaSerializer.class);
     }

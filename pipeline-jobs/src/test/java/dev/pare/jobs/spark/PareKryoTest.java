@@ -65,6 +65,10 @@ class PareKryoTest {
         assertEquals(params, w.params());
         assertEquals(Nd4j.zeros(DataType.DOUBLE, 3), w.updater());
         assertEquals(0.5, w.score());
+        CalibrationJob.SmallestKeys keys = new CalibrationJob.SmallestKeys(2).add(5, 1).add(-3, 9).add(5, 0);
+        CalibrationJob.RankKey[] smallest = roundTrip(s, keys).sorted();
+        assertEquals(List.of(new CalibrationJob.RankKey(-3, 9, 0), new CalibrationJob.RankKey(5, 0, 0)),
+                List.of(smallest));
 
         // Without the registrator, Spark's Kryo cannot serialize a record at all (what calibrate hit).
         IllegalArgumentException failure = assertThrows(IllegalArgumentException.class, () -> roundTrip(kryo(""), k));
