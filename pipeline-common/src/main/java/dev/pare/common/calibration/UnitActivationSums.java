@@ -68,7 +68,7 @@ public final class UnitActivationSums implements java.io.Serializable {
             return;
         }
         // Read in place, one pass: through ND4J (a double copy, abs and square copies, two reductions over
-        // dimensions 0, 2, 3) this cost a LeNet-5 calibration batch half as much again as its forward pass.
+        // dimensions 0, 2, 3) this cost a LeNet-5 calibration batch about half as much as its forward pass.
         long plane = perUnit / shape[0];
         boolean planes = activations.rank() == 4;
         HostMatrix m = HostMatrix.of(planes ? activations.reshape('c', shape[0] * units, plane) : activations);

@@ -50,7 +50,6 @@ import scala.reflect.ClassTag$;
  * batching; in double they agree with any other batching to ~1e-15 relative, at about twice the cost.
  */
 public final class CalibrationJob {
-    private static final String SAMPLE_KEY = "_pare_sample_key";
     /** The description of every Spark job of {@link #run} (Spark UI, REST API, event log). */
     public static final String JOB_DESCRIPTION = "pare calibrate: teacher statistics per shard";
     /** The description of the sample's ranking job ({@link #smallest}). */
@@ -114,8 +113,8 @@ public final class CalibrationJob {
      * The {@code samples} smallest {@link RankKey}s of the table (shard 0), in order: the ids read from
      * the scan's column batches ({@link ColumnarScan}), each partition's smallest kept as they come,
      * merged in a tree ({@code treeAggregate}). Spark SQL's {@code orderBy(key, id).limit(samples)} does
-     * the same in two stages and generated code: on Fashion-MNIST's 60k rows, 1.0-2.1 s of a calibrate
-     * stage in {@code local[2]}, most of it planning and compiling the query.
+     * the same in two stages and generated code: on Fashion-MNIST's 60k rows, 1.6-2.1 s of a calibrate
+     * stage in {@code local[2]} against 0.3 s, most of it planning and compiling the query.
      */
     static RankKey[] smallest(Dataset<Row> train, int samples, long seed) {
         JavaRDD<InternalRow> ids = ColumnarScan.rows(train.select(col(ExampleTable.ID)), 1);
@@ -164,7 +163,7 @@ public final class CalibrationJob {
             return this;
         }
 
-        /** This and {@code other}, cut to the {@code limit} smallest: into this one, whose buffer is reused. */
+        /** Adds {@code other}'s pairs to this one (whose buffer is reused) and returns this one. */
         SmallestKeys merge(SmallestKeys other) {
             for (int i = 0; i < other.size; i++) {
                 add(other.keys[i], other.ids[i]);
