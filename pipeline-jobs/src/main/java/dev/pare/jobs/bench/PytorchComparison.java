@@ -61,8 +61,8 @@ final class PytorchComparison {
                     + " forward only' is what wanda and magnitude runs compute; the peer has no such phase.",
             "score-data: Pare computes loss, EL2N, entropy, margin and GraNd and writes them with the logits to"
                     + " Parquet; the peer computes EL2N and loss in memory.",
-            "forward: Pare's stage figure is the evaluate stage's Spark pass (EvaluateJob), which runs the model and"
-                    + " the teacher on every test example; it counts 2 forward passes per example.",
+            "forward: Pare's stage figure is the evaluate stage's Spark pass (EvaluateJob) evaluating the teacher:"
+                    + " one forward pass per test example (the teacher is its own agreement reference).",
             "accuracy: each side trains its own teacher from its own initialisation and draws its own calibration"
                     + " sample, so accuracy differences include that; same data, architecture, optimiser, epochs, batch,"
                     + " criteria, sparsities, KD temperature and alpha (alpha weighs the hard-label CE on both sides).",
