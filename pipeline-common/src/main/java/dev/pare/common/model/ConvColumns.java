@@ -224,10 +224,7 @@ public final class ConvColumns implements java.io.Serializable {
             throw new IllegalArgumentException("an im2col matrix of " + total + " x " + k + " values is too large;"
                     + " pass fewer examples at once");
         }
-        float[] x = new float[n * channels * inH * inW];
-        INDArray packed = input.dup('c');
-        hostFloats(packed).get(0, x, 0, x.length);
-        free(packed);
+        float[] x = floats(input);
         INDArray transposed = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {k, total}, 'c');
         java.nio.DoubleBuffer t = transposed.data().asNioDouble();
         int chunk = (int) Math.max(1, Math.min(n, 4_000_000L / ((long) k * p)));
