@@ -32,9 +32,8 @@ public final class EvaluateJob {
                                             int width, int numClasses, int batchSize) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> m = jsc.broadcast(model);
-        // The teacher evaluated against itself: its own predictions are the reference, one pass per batch.
-        final boolean selfReference = java.util.Arrays.equals(model, teacher);
-        Broadcast<byte[]> t = selfReference ? m : jsc.broadcast(teacher);
+        // The teacher evaluated against itself (no teacher broadcast): its own predictions are the reference.
+        Broadcast<byte[]> t = java.util.Arrays.equals(model, teacher) ? null : jsc.broadcast(teacher);
         try {
             final int w = width;
             final int c = numClasses;
@@ -43,7 +42,7 @@ public final class EvaluateJob {
             List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts = Rows.internalPlaced(examples, width)
                     .mapPartitions(rows -> {
                         MultiLayerNetwork net = ExecutorModels.get(m);
-                        MultiLayerNetwork ref = selfReference ? null : ExecutorModels.get(t);
+                        MultiLayerNetwork ref = t == null ? null : ExecutorModels.get(t);
                         ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
                         ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
                         CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
@@ -52,7 +51,7 @@ public final class EvaluateJob {
                             ExampleArrays batch = batches.next();
                             var x = netBuffers.features(batch);
                             float[] logits = ForwardPass.logitsRowMajor(net, x, netBuffers);
-                            float[] refLogits = selfReference ? logits : ForwardPass.logitsRowMajor(ref, x, refBuffers);
+                            float[] refLogits = ref == null ? logits : ForwardPass.logitsRowMajor(ref, x, refBuffers);
                             int[] refPred = new int[batch.size()];
                             for (int r = 0; r < refPred.length; r++) {
                                 refPred[r] = ClassificationMetrics.argmax(refLogits, r * c, c);
@@ -66,7 +65,7 @@ public final class EvaluateJob {
             return mergeInPlaceOrder(parts, c);
         } finally {
             m.destroy();
-            if (!selfReference) {
+            if (t != null) {
                 t.destroy();
             }
         }
