@@ -7,8 +7,8 @@
 #   deploy/bench/bundle.sh [OUT_DIR] [PIECE]     (default target/bench/bundle)
 # Needs here: a JDK with jmods (jlink), zip, unzip, xz; strip (binutils) where present. The jars are re-stored
 # uncompressed before xz (xz gains little on deflated jars), their native libraries stripped of the symbols
-# that dynamic linking does not need (libnd4jcpu.so alone: 366 -> 329 MB): 142 MB in all on 2026-11-26,
-# before stripping. Left out: rocksdbjni (59 MB), used only by
+# that dynamic linking does not need (libnd4jcpu.so alone: 366 -> 329 MB): 142 MB in all on 2026-11-26
+# before stripping, 177 MB (four pieces of 45 MB) on 2026-11-27 with it. Left out: rocksdbjni (59 MB), used only by
 # Spark's disk-backed UI store (spark.ui.store.path) and history server, which the benchmarks do not use.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
