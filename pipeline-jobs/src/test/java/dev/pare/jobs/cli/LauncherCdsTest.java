@@ -1,0 +1,132 @@
+package dev.pare.jobs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.jobs.support.LocalSpark;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deploy/pare}'s class-data sharing ({@code PARE_CDS}): {@code build} writes an archive of the
+ * classes a command loaded, and a later command with the same classpath loads them from it; a failed
+ * command writes none; a bad value or a classpath with a directory is refused. The command is a tiny
+ * main class of its own jar ({@link Probe}), so that the archive is small and quick to write.
+ */
+class LauncherCdsTest {
+    private static final Path ROOT = LocalSpark.repoRoot();
+
+    @TempDir
+    Path tmp;
+
+    /** What the launcher runs: prints its argument, or exits with status 3 when told to fail. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            if (args.length > 0 && args[0].equals("fail")) {
+                System.exit(3);
+            }
+            System.out.println("probe " + String.join(" ", args));
+        }
+    }
+
+    private record Result(int exit, String output) {}
+
+    private Result launch(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", ROOT.resolve("deploy/pare").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().put("PARE_WORK", tmp.resolve("work").toString());
+        pb.environment().put("PARE_MAIN", Probe.class.getName());
+        pb.environment().remove("PARE_JAVA_OPTS");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "deploy/pare did not finish: " + out);
+        return new Result(p.exitValue(), out);
+    }
+
+    private Path probeJar() throws IOException {
+        Path jar = tmp.resolve("probe.jar");
+        String name = Probe.class.getName().replace('.', '/') + ".class";
+        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
+             InputStream in = Probe.class.getClassLoader().getResourceAsStream(name)) {
+            out.putNextEntry(new JarEntry(name));
+            in.transferTo(out);
+            out.closeEntry();
+        }
+        return jar;
+    }
+
+    private List<Path> archives() throws IOException {
+        Path cds = tmp.resolve("work/cds");
+        if (!Files.isDirectory(cds)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(cds)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+        }
+    }
+
+    @Test
+    void buildWritesAnArchiveThatLaterCommandsLoadTheirClassesFrom() throws Exception {
+        String jar = probeJar().toString();
+        Result built = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "build"), "one");
+        assertEquals(0, built.exit(), built.output());
+        assertTrue(built.output().contains("probe one"), built.output());
+        assertEquals(1, archives().size(), built.output());
+
+        Path log = tmp.resolve("classes.log");
+        Result shared = launch(Map.of("PARE_JAR", jar, "PARE_JAVA_OPTS", "-Xlog:class+load:file=" + log), "two");
+        assertEquals(0, shared.exit(), shared.output());
+        assertTrue(shared.output().contains("probe two"), shared.output());
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains(Probe.class.getName() + " source: shared objects file"), loaded);
+
+        // PARE_CDS=off, and a changed jar (another archive name): the class comes from the jar.
+        Files.delete(log);
+        Result off = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JAVA_OPTS",
+                "-Xlog:class+load:file=" + log), "three");
+        assertEquals(0, off.exit(), off.output());
+        assertTrue(Files.readString(log).contains(Probe.class.getName() + " source: file:"), Files.readString(log));
+        Files.delete(log);
+        Files.setLastModifiedTime(Path.of(jar), java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(Path.of(jar)).toMillis() - 60_000));
+        Result changed = launch(Map.of("PARE_JAR", jar, "PARE_JAVA_OPTS", "-Xlog:class+load:file=" + log), "four");
+        assertEquals(0, changed.exit(), changed.output());
+        assertFalse(Files.readString(log).contains(Probe.class.getName() + " source: shared objects file"));
+    }
+
+    @Test
+    void aFailedCommandWritesNoArchiveAndKeepsItsStatus() throws Exception {
+        Result failed = launch(Map.of("PARE_JAR", probeJar().toString(), "PARE_CDS", "build"), "fail");
+        assertEquals(3, failed.exit(), failed.output());
+        assertTrue(failed.output().contains("the command failed (3): no class-data archive written"), failed.output());
+        assertEquals(List.of(), archives());
+    }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnythingRuns() throws Exception {
+        Result bad = launch(Map.of("PARE_JAR", probeJar().toString(), "PARE_CDS", "yes"), "x");
+        assertEquals(2, bad.exit(), bad.output());
+        assertTrue(bad.output().contains("PARE_CDS must be auto, build or off, was 'yes'"), bad.output());
+        assertFalse(bad.output().contains("probe"), bad.output());
+
+        Result dir = launch(Map.of("PARE_JAR", probeJar() + ":" + tmp, "PARE_CDS", "build"), "x");
+        assertEquals(2, dir.exit(), dir.output());
+        assertTrue(dir.output().contains("PARE_CDS=build needs a classpath of jars only"), dir.output());
+        assertEquals(List.of(), archives());
+    }
+}
