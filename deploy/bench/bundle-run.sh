@@ -35,7 +35,7 @@ fi
 export JAVA_HOME=$b/jre PATH=$b/jre/bin:$PATH
 cd "$root"
 mkdir -p pipeline-jobs/target data-samples/fashion-mnist/full
-cp "$b/lib/pare-cluster.jar" pipeline-jobs/target/pare-cluster.jar
+cp -p "$b/lib/pare-cluster.jar" pipeline-jobs/target/pare-cluster.jar  # -p: the same jar keeps the same class-data archive (deploy/pare)
 ls "$b"/lib/*.jar | grep -v '/pare-cluster.jar$' | paste -sd: > pipeline-jobs/target/spark-classpath.txt
 for t in train test; do
   [ -d "data-samples/fashion-mnist/full/$t.parquet" ] || cp -r "$b/data/$t.parquet" data-samples/fashion-mnist/full/
