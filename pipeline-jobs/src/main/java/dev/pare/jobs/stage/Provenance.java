@@ -30,6 +30,7 @@ public final class Provenance {
         v.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
         v.put("java", System.getProperty("java.version"));
         p.put("nd4jBackend", dev.pare.jobs.spark.GpuBinding.backendName());
+        p.put("classDataArchive", classDataArchive());
         String git = System.getenv("PARE_GIT_REVISION");
         p.put("gitRevision", git == null || git.isBlank() ? null : git);
         p.put("seed", ctx.config().seed());
@@ -42,6 +43,24 @@ public final class Provenance {
         JsonNode config = Json.MAPPER.readTree(ctx.config().renderJson());
         p.set("config", config);
         return p;
+    }
+
+    /**
+     * The class-data-sharing archive this JVM mapped ({@code -XX:SharedArchiveFile}, what
+     * {@code deploy/pare}'s {@code PARE_CDS} passes), or null: with one, start-up and every first use of
+     * a code path are faster, so a stage's seconds are only comparable with the same setting. Null also
+     * when the JVM refused the archive (another JDK, a changed jar) and runs without class-data sharing.
+     */
+    public static String classDataArchive() {
+        try {
+            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            String file = vm.getVMOption("SharedArchiveFile").getValue();
+            boolean mapped = Boolean.parseBoolean(vm.getVMOption("UseSharedSpaces").getValue());
+            return mapped && file != null && !file.isEmpty() ? file : null;
+        } catch (RuntimeException e) {
+            return null;  // not a HotSpot JVM, or one without these options
+        }
     }
 
     /**

@@ -42,6 +42,13 @@ class LauncherCdsTest {
         }
     }
 
+    /** Prints what provenance.json records as the class-data archive of its JVM. */
+    public static final class ArchiveProbe {
+        public static void main(String[] args) {
+            System.out.println("archive " + dev.pare.jobs.stage.Provenance.classDataArchive());
+        }
+    }
+
     private record Result(int exit, String output) {}
 
     private Result launch(Map<String, String> env, String... args) throws Exception {
@@ -56,6 +63,18 @@ class LauncherCdsTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), "deploy/pare did not finish: " + out);
         return new Result(p.exitValue(), out);
+    }
+
+    private static String java(List<String> options) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(options);
+        cmd.add(ArchiveProbe.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), out);
+        assertEquals(0, p.exitValue(), out);
+        return out;
     }
 
     private Path probeJar() throws IOException {
@@ -94,6 +113,13 @@ class LauncherCdsTest {
         assertTrue(shared.output().contains("probe two"), shared.output());
         String loaded = Files.readString(log);
         assertTrue(loaded.contains(Probe.class.getName() + " source: shared objects file"), loaded);
+
+        // What provenance.json records: the archive when the JVM maps it (the archive's classpath, then this
+        // test's), null without one.
+        String archive = archives().get(0).toString();
+        String classpath = jar + java.io.File.pathSeparator + System.getProperty("java.class.path");
+        assertEquals("archive " + archive, java(List.of("-XX:SharedArchiveFile=" + archive, "-cp", classpath)));
+        assertEquals("archive null", java(List.of("-cp", classpath)));
 
         // PARE_CDS=off, and a changed jar (another archive name): the class comes from the jar.
         Files.delete(log);
