@@ -133,6 +133,19 @@ class LauncherCdsTest {
         Result changed = launch(Map.of("PARE_JAR", jar, "PARE_JAVA_OPTS", "-Xlog:class+load:file=" + log), "four");
         assertEquals(0, changed.exit(), changed.output());
         assertFalse(Files.readString(log).contains(Probe.class.getName() + " source: shared objects file"));
+
+        // Builds for two more versions of the jar: the newest archive and the one before it are kept.
+        assertEquals(0, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "build"), "five").exit());
+        List<Path> second = archives();
+        assertEquals(2, second.size());
+        Files.setLastModifiedTime(Path.of(jar), java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(Path.of(jar)).toMillis() - 60_000));
+        Result third = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "build"), "six");
+        assertEquals(0, third.exit(), third.output());
+        List<Path> kept = archives();
+        assertEquals(2, kept.size(), kept.toString());
+        assertFalse(kept.contains(Path.of(archive)), "the oldest archive is removed: " + kept);
+        assertTrue(third.output().contains("class-data archive "), third.output());
     }
 
     @Test
@@ -152,7 +165,7 @@ class LauncherCdsTest {
 
         Result dir = launch(Map.of("PARE_JAR", probeJar() + ":" + tmp, "PARE_CDS", "build"), "x");
         assertEquals(2, dir.exit(), dir.output());
-        assertTrue(dir.output().contains("PARE_CDS=build needs a classpath of jars only"), dir.output());
+        assertTrue(dir.output().contains("PARE_CDS=build needs a classpath of jars only; it has a directory"), dir.output());
         assertEquals(List.of(), archives());
     }
 }
