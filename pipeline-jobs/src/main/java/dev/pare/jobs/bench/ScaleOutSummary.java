@@ -61,6 +61,11 @@ final class ScaleOutSummary {
                 o.put("wallSeconds", m.wallSeconds());
                 o.put("stageSeconds", m.stageSeconds());
                 JsonNode details = m.provenance() == null ? null : m.provenance().path("details");
+                if (m.provenance() != null) {
+                    // The driver's class-data archive (deploy/pare's PARE_CDS): its start-up and first uses differ.
+                    JsonNode archive = m.provenance().path("classDataArchive");
+                    o.put("driverClassDataArchive", archive.isTextual() ? archive.asText() : null);
+                }
                 if (details != null) {
                     o.put("examples", details.has("samples") ? details.path("samples").asLong()
                             : details.path("examples").asLong());

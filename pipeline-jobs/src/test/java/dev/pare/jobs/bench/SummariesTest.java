@@ -52,6 +52,12 @@ class SummariesTest {
         assertEquals(18.0, stage.path("modelSeconds").asDouble());
         assertEquals(2, stage.path("taskSlots").asInt());
         assertEquals(18.0 / (12.0 * 2), stage.path("modelShareOfSlotTime").asDouble(), 1e-12);
+        assertTrue(stage.path("driverClassDataArchive").isNull(), "no archive recorded: null");
+
+        ((ObjectNode) p).put("classDataArchive", "/w/cds/pare-0123.jsa");
+        assertEquals("/w/cds/pare-0123.jsa", ScaleOutSummary.document(List.of(
+                new ScaleOutSummary.Measurement(2, 1, "score-data", 0, 20.0, p)))
+                .at("/configurations/0/stages/score-data/driverClassDataArchive").asText());
     }
 
     @Test
