@@ -114,6 +114,15 @@ class LauncherCdsTest {
         String loaded = Files.readString(log);
         assertTrue(loaded.contains(Probe.class.getName() + " source: shared objects file"), loaded);
 
+        // With a JFR recording in the options, the archive is not used (this JDK 17 crashes with both).
+        Files.delete(log);
+        Result recording = launch(Map.of("PARE_JAR", jar, "PARE_JAVA_OPTS", "-XX:StartFlightRecording=filename="
+                + tmp.resolve("r.jfr") + " -Xlog:class+load:file=" + log), "jfr");
+        assertEquals(0, recording.exit(), recording.output());
+        assertTrue(recording.output().contains("with Java Flight Recorder, the class-data archive is not used"),
+                recording.output());
+        assertTrue(Files.readString(log).contains(Probe.class.getName() + " source: file:"), Files.readString(log));
+
         // What provenance.json records: the archive when the JVM maps it (the archive's classpath, then this
         // test's), null without one.
         String archive = archives().get(0).toString();
