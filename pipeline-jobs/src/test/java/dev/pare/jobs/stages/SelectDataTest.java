@@ -91,6 +91,50 @@ class SelectDataTest {
     }
 
     @Test
+    void theReportCountsEachClassAndEachBinOfAllRowsAndOfTheKeptOnes() {
+        PareConfig.Selection sel = selection("method=hardest", "fraction=0.25");
+        Dataset<Row> kept = SelectDataStage.select(scores, sel, 0, SelectDataStage.keptCount(N, sel.fraction()));
+        Set<Long> keptIds = kept.collectAsList().stream().map(r -> r.getLong(0)).collect(Collectors.toSet());
+        int bins = 7;
+        SelectDataStage.Summary summary = SelectDataStage.summary(scores, kept, ScoreJob.EL2N, bins);
+
+        // The same counts here, from the rows (el2n is column 2 of ROWS).
+        double lo = ROWS.stream().mapToDouble(r -> r[2]).min().orElseThrow();
+        double hi = ROWS.stream().mapToDouble(r -> r[2]).max().orElseThrow();
+        long[][] perClass = new long[3][2];
+        long[] all = new long[bins];
+        long[] keptPerBin = new long[bins];
+        for (double[] r : ROWS) {
+            boolean in = keptIds.contains((long) r[0]);
+            int bin = SelectionBudgets.stratum(r[2], lo, hi, bins);
+            perClass[(int) r[1]][0]++;
+            all[bin]++;
+            if (in) {
+                perClass[(int) r[1]][1]++;
+                keptPerBin[bin]++;
+            }
+        }
+        assertEquals(Set.of(0, 1, 2), summary.perClass().keySet());
+        for (int c = 0; c < 3; c++) {
+            assertArrayEquals(perClass[c], summary.perClass().get(c), "class " + c);
+        }
+        assertArrayEquals(new long[] {120, 72, 48}, new long[] {perClass[0][0], perClass[1][0], perClass[2][0]});
+        assertEquals(60, perClass[0][1] + perClass[1][1] + perClass[2][1]);
+        assertEquals(ScoreJob.EL2N, summary.histogram().path("score").asText());
+        assertEquals(lo, summary.histogram().path("min").asDouble());
+        assertEquals(hi, summary.histogram().path("max").asDouble());
+        long[] reportedAll = new long[bins];
+        long[] reportedKept = new long[bins];
+        for (int i = 0; i < bins; i++) {
+            reportedAll[i] = summary.histogram().path("all").get(i).asLong();
+            reportedKept[i] = summary.histogram().path("kept").get(i).asLong();
+        }
+        assertArrayEquals(all, reportedAll);
+        assertArrayEquals(keptPerBin, reportedKept);
+        assertTrue(keptPerBin[bins - 1] > 0 && keptPerBin[0] == 0, "the hardest quarter sits in the top bins");
+    }
+
+    @Test
     void classBalancedSelectionGivesProportionalBudgetsAndTheHardestWithinEachClass() {
         PareConfig.Selection sel = selection("method=hardest", "class-balanced=true", "fraction=0.25");
         List<Long> kept = run(sel, 0);
