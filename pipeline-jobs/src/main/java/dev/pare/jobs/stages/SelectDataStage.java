@@ -263,7 +263,7 @@ public final class SelectDataStage implements Stage {
      * ({total, kept}, by label); and an equal-width histogram of {@code column} over its range in {@code all},
      * with the same counts per bin. Two Spark jobs on the scores marked kept or not (a left join on id, held
      * for the second): one for the classes and the range, one for the bins. Each count was a query of its own
-     * before, five in all: the demo's select-data took 8.3-9.1 s against 9.1-10.8 s then (the same report).
+     * before, five in all: the demo's select-data took 7.8-9.1 s against 9.1-10.8 s then (the same report).
      */
     static Summary summary(Dataset<Row> all, Dataset<Row> kept, String column, int bins) {
         Dataset<Row> marked = all.select(col("id"), col("label"), col(column).as(SCORE))
