@@ -159,7 +159,9 @@ public final class ColumnarScan {
 
     private static JavaRDD<InternalRow> rows(Columns columns) {
         int[] ordinals = columns.ordinals();
-        return columns.scan().executeColumnar().toJavaRDD().mapPartitions(batches -> new BatchRows(batches, ordinals));
+        JavaRDD<ColumnarBatch> batches = ParquetExampleScan.batches(columns.scan())
+                .orElseGet(() -> columns.scan().executeColumnar().toJavaRDD());
+        return batches.mapPartitions(b -> new BatchRows(b, ordinals));
     }
 
     /** The rows of consecutive column batches, with the columns at {@code ordinals}. */

@@ -1,0 +1,114 @@
+package dev.pare.jobs.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.jobs.io.ColumnarScan;
+import dev.pare.jobs.io.Json;
+import dev.pare.jobs.io.ParquetExampleScan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Reading an example table's rows as Pare's tasks read them ({@link ColumnarScan}: id, features,
+ * label, every row's features copied out as a task's batch does), with Pare's Parquet reader and
+ * with Spark's vectorized reader ({@value ParquetExampleScan#SETTING}), alternating in one JVM. Prints
+ * one JSON document: each reader's job seconds, medians, the ratio, and a checksum of the values read
+ * (the same for both, or the run fails).
+ *
+ * <p>Usage: {@code PARE_MAIN=dev.pare.jobs.bench.ScanBenchmark deploy/pare TABLE [--rounds N] [--master M]}
+ */
+@Command(name = "ScanBenchmark", mixinStandardHelpOptions = true,
+        description = "Seconds to read an example table's rows: Pare's Parquet reader against Spark's.")
+public final class ScanBenchmark implements Callable<Integer> {
+    @Parameters(index = "0", description = "A Parquet table of id (long), features (array<float>), label (int).")
+    String table;
+
+    @Option(names = "--rounds", defaultValue = "7", description = "Timed reads per reader (default ${DEFAULT-VALUE}),"
+            + " after one untimed read each.")
+    int rounds;
+
+    @Option(names = "--master", defaultValue = "local[2]", description = "Spark master (default ${DEFAULT-VALUE}).")
+    String master;
+
+    @Option(names = "--width", defaultValue = "784", description = "Features per row (default ${DEFAULT-VALUE}).")
+    int width;
+
+    public static void main(String[] args) {
+        Bench.main(new ScanBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() {
+        SparkSession spark = SparkSession.builder().master(master).appName("pare-scan-benchmark")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            ObjectNode doc = Json.object();
+            doc.put("benchmark", "scan");
+            doc.put("table", table);
+            ObjectNode machine = Bench.machine(doc, master);
+            Dataset<Row> df = spark.read().parquet(table).select("id", "features", "label");
+            String[] readers = {"pare", "spark"};
+            List<List<Double>> seconds = List.of(new ArrayList<>(), new ArrayList<>());
+            long[] checksums = new long[2];
+            for (int round = -1; round < rounds; round++) {
+                for (int r = 0; r < readers.length; r++) {
+                    spark.conf().set(ParquetExampleScan.SETTING, readers[r]);
+                    long t0 = System.nanoTime();
+                    long sum = ColumnarScan.rows(df, width).mapPartitions(ScanBenchmark::checksum).reduce(Long::sum);
+                    double s = Bench.secondsSince(t0);
+                    if (round >= 0) {
+                        seconds.get(r).add(s);
+                    }
+                    checksums[r] = sum;
+                }
+                if (checksums[0] != checksums[1]) {
+                    throw new IllegalStateException("the readers read other values: checksums " + checksums[0] + " and "
+                            + checksums[1]);
+                }
+            }
+            ArrayNode results = doc.putArray("readers");
+            double[] medians = new double[2];
+            for (int r = 0; r < readers.length; r++) {
+                ObjectNode o = results.addObject();
+                o.put("reader", readers[r]);
+                ArrayNode all = o.putArray("seconds");
+                seconds.get(r).forEach(all::add);
+                medians[r] = Bench.median(seconds.get(r).stream().mapToDouble(Double::doubleValue).toArray());
+                o.put("medianSeconds", medians[r]);
+            }
+            doc.put("sparkOverPare", medians[1] / medians[0]);
+            doc.put("checksum", checksums[0]);
+            doc.put("what", "seconds of one Spark job reading every row (id, features copied to a float[], label) of the"
+                    + " table through ColumnarScan, the readers alternating, after one untimed read each");
+            Bench.finish(machine);
+            System.out.println(doc.toPrettyString());
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The sum of every id, label and feature's bits of a partition's rows, the features copied out first. */
+    private static java.util.Iterator<Long> checksum(java.util.Iterator<InternalRow> rows) {
+        long sum = 0;
+        while (rows.hasNext()) {
+            InternalRow row = rows.next();
+            ArrayData a = row.getArray(1);
+            float[] x = a.toFloatArray();
+            for (float v : x) {
+                sum += Float.floatToRawIntBits(v);
+            }
+            sum += row.getLong(0) + row.getInt(2);
+        }
+        return List.of(sum).iterator();
+    }
+}

@@ -1,0 +1,354 @@
+package dev.pare.jobs.io;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.jobs.support.LocalSpark;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.bytes.HeapByteBufferAllocator;
+import org.apache.parquet.column.ParquetProperties.WriterVersion;
+import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.apache.spark.SparkException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.execution.FileSourceScanExec;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ParquetExampleScan} and {@link ParquetColumn}: tables written by parquet-mr in the layouts
+ * and encodings users' files come in (three- and two-level lists, nullable lists and elements, data
+ * pages v1 and v2, dictionaries and their fallback to plain, delta and byte-stream-split values,
+ * four codecs, several row groups split over several tasks) read to the same rows, bit for bit and
+ * null for null, as Spark's vectorized reader reads them ({@value ParquetExampleScan#SETTING}
+ * = spark), with the {@code _metadata} file path and row index.
+ */
+class ParquetExampleScanTest {
+    private static SparkSession spark;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    @AfterEach
+    void clearSettings() {
+        spark.conf().unset(ParquetExampleScan.SETTING);
+        spark.conf().unset("spark.sql.parquet.columnarReaderBatchSize");
+        spark.conf().unset("spark.sql.files.maxPartitionBytes");
+        spark.conf().unset("spark.sql.files.openCostInBytes");
+    }
+
+    private static final String THREE_LEVEL = "message m { required int64 id; optional group features (LIST) {"
+            + " repeated group list { optional float element; } } required int32 label; }";
+    private static final String REQUIRED_ELEMENTS = "message m { required int64 id; required group features (LIST) {"
+            + " repeated group list { required float element; } } optional int32 label; }";
+    private static final String TWO_LEVEL = "message m { required int64 id; repeated float features;"
+            + " required int32 label; }";
+
+    /**
+     * A file of {@code rows} rows of {@code schema}: ids from {@code firstId}, lists of 0 to 40 floats
+     * (some of 300, to span pages), few distinct values unless {@code distinct}; where the schema
+     * allows, every 7th list null and every 5th element null, every 9th label null.
+     */
+    private static String write(String name, String schema, int rows, long firstId, boolean distinct,
+                                WriterVersion version, CompressionCodecName codec, boolean dictionary,
+                                boolean byteStreamSplit) throws IOException {
+        return write(name, schema, rows, firstId, distinct, version, codec, dictionary, byteStreamSplit,
+                dir.resolve(name).toString());
+    }
+
+    /** As above, to {@code path}: the same rows as a file {@code name} (they are drawn from the name). */
+    private static String write(String name, String schema, int rows, long firstId, boolean distinct,
+                                WriterVersion version, CompressionCodecName codec, boolean dictionary,
+                                boolean byteStreamSplit, String path) throws IOException {
+        MessageType type = MessageTypeParser.parseMessageType(schema);
+        Random random = new Random(name.hashCode());
+        SimpleGroupFactory groups = new SimpleGroupFactory(type);
+        boolean optionalList = schema.contains("optional group features");
+        boolean optionalElement = schema.contains("optional float element");
+        boolean optionalLabel = schema.contains("optional int32 label");
+        boolean twoLevel = schema.contains("repeated float features");
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(path)).withType(type)
+                .withConf(new Configuration()).withWriterVersion(version).withCompressionCodec(codec)
+                .withDictionaryEncoding(dictionary).withByteStreamSplitEncoding(byteStreamSplit)
+                .withPageSize(2048).withDictionaryPageSize(512).withRowGroupSize(16 * 1024).build()) {
+            for (int r = 0; r < rows; r++) {
+                Group g = groups.newGroup().append("id", firstId + r);
+                if (!(optionalList && r % 7 == 3)) {
+                    int n = r % 11 == 0 ? 300 : random.nextInt(41);
+                    Group list = twoLevel ? null : g.addGroup("features");
+                    for (int k = 0; k < n; k++) {
+                        float v = distinct ? random.nextFloat() : random.nextInt(6) / 4f;
+                        if (twoLevel) {
+                            g.append("features", v);
+                        } else if (optionalElement && k % 5 == 2) {
+                            list.addGroup("list");
+                        } else {
+                            list.addGroup("list").append("element", v);
+                        }
+                    }
+                }
+                if (!(optionalLabel && r % 9 == 4)) {
+                    g.append("label", r % 10);
+                }
+                w.write(g);
+            }
+        }
+        return path;
+    }
+
+    /** Rows as text, in id order: id, features (float bits; null lists and elements as null), label. */
+    private static List<String> rows(Dataset<Row> df, String setting) {
+        spark.conf().set(ParquetExampleScan.SETTING, setting);
+        List<String> out = new ArrayList<>(ColumnarScan.rows(df, 1).mapPartitions(ParquetExampleScanTest::describe)
+                .collect());
+        out.sort(java.util.Comparator.comparingLong(r -> Long.parseLong(r.substring(0, r.indexOf(' ')))));
+        return out;
+    }
+
+    private static Iterator<String> describe(Iterator<InternalRow> rows) {
+        List<String> out = new ArrayList<>();
+        while (rows.hasNext()) {
+            InternalRow r = rows.next();
+            StringBuilder s = new StringBuilder().append(r.getLong(0)).append(' ');
+            if (r.isNullAt(1)) {
+                s.append("null");
+            } else {
+                ArrayData a = r.getArray(1);
+                s.append('[');
+                for (int i = 0; i < a.numElements(); i++) {
+                    s.append(a.isNullAt(i) ? "null" : Integer.toHexString(Float.floatToRawIntBits(a.getFloat(i))))
+                            .append(',');
+                }
+                s.append(']');
+            }
+            s.append(' ').append(r.isNullAt(2) ? "null" : String.valueOf(r.getInt(2)));
+            for (int i = 3; i < r.numFields(); i++) {
+                s.append(' ').append(i == 3 ? r.getUTF8String(3).toString() : String.valueOf(r.getLong(i)));
+            }
+            out.add(s.toString());
+        }
+        return out.iterator();
+    }
+
+    /** True when Pare's reader reads {@code df}'s scan. */
+    private static boolean readByPare(Dataset<Row> df) {
+        spark.conf().unset(ParquetExampleScan.SETTING);
+        var columns = ColumnarScan.of(df.queryExecution().executedPlan());
+        return columns.isPresent() && ParquetExampleScan.columns(columns.get().scan()).isPresent();
+    }
+
+    private static Dataset<Row> placed(String path) {
+        return spark.read().parquet(path).select(col("id"), col("features"), col("label"), col("_metadata.file_path"),
+                col("_metadata.row_index"));
+    }
+
+    @Test
+    void everyLayoutAndEncodingReadsAsSparkReadsIt() throws IOException {
+        // Column batches of 5 rows: batches end inside row groups and lists span pages.
+        spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "5");
+        record Case(String schema, WriterVersion version, CompressionCodecName codec, boolean dictionary,
+                    boolean byteStreamSplit, boolean distinct) {}
+        List<Case> cases = List.of(
+                new Case(THREE_LEVEL, WriterVersion.PARQUET_1_0, CompressionCodecName.UNCOMPRESSED, true, false, false),
+                new Case(THREE_LEVEL, WriterVersion.PARQUET_2_0, CompressionCodecName.SNAPPY, true, false, true),
+                new Case(REQUIRED_ELEMENTS, WriterVersion.PARQUET_1_0, CompressionCodecName.ZSTD, false, false, true),
+                new Case(REQUIRED_ELEMENTS, WriterVersion.PARQUET_2_0, CompressionCodecName.GZIP, false, true, true),
+                new Case(TWO_LEVEL, WriterVersion.PARQUET_1_0, CompressionCodecName.SNAPPY, true, false, false),
+                new Case(TWO_LEVEL, WriterVersion.PARQUET_2_0, CompressionCodecName.UNCOMPRESSED, false, false, true));
+        for (int i = 0; i < cases.size(); i++) {
+            Case c = cases.get(i);
+            String path = write("case" + i + ".parquet", c.schema(), 600, 0, c.distinct(), c.version(), c.codec(),
+                    c.dictionary(), c.byteStreamSplit());
+            if (c.byteStreamSplit()) {
+                // Spark 3.5's vectorized reader refuses byte-stream-split pages: Pare's reads them as Spark reads the
+                // same values written plainly.
+                String twin = write("case" + i + ".parquet", c.schema(), 600, 0, c.distinct(), c.version(), c.codec(),
+                        c.dictionary(), false, dir.resolve("twin" + i + ".parquet").toString());
+                assertEquals(rows(spark.read().parquet(twin).select("id", "features", "label"), "spark"),
+                        rows(spark.read().parquet(path).select("id", "features", "label"), "pare"), c.toString());
+                continue;
+            }
+            for (Dataset<Row> df : List.of(spark.read().parquet(path).select("id", "features", "label"), placed(path))) {
+                assertTrue(readByPare(df), c + ": " + df.queryExecution().executedPlan());
+                List<String> expected = rows(df, "spark");
+                assertEquals(600, expected.size(), c.toString());
+                assertEquals(expected, rows(df, "pare"), c.toString());
+            }
+        }
+        // The cases hold what they are meant to: null lists, empty lists, null elements, null labels, 300 floats.
+        String all = String.join("\n", rows(placed(dir.resolve("case0.parquet").toString()), "pare"));
+        assertTrue(all.contains(" null 3 ") && all.contains(" [] ") && all.contains(",null,"), all.substring(0, 300));
+        assertEquals(300, rows(spark.read().parquet(dir.resolve("case2.parquet").toString())
+                .select("id", "features", "label"), "pare").get(0).chars().filter(ch -> ch == ',').count());
+        assertTrue(rows(spark.read().parquet(dir.resolve("case2.parquet").toString()).select("id", "features", "label"),
+                "pare").get(4).endsWith(" null"));
+    }
+
+    @Test
+    void rowGroupsSplitOverTasksAreReadOnceWithTheirFilesRowIndices() throws IOException {
+        String table = dir.resolve("split.parquet").toString();
+        java.nio.file.Files.createDirectories(Path.of(table));
+        for (int f = 0; f < 3; f++) {
+            String one = write("split-" + f + ".parquet", REQUIRED_ELEMENTS, 900 + 100 * f, 10_000L * f, true,
+                    WriterVersion.PARQUET_1_0, CompressionCodecName.SNAPPY, true, false);
+            java.nio.file.Files.move(Path.of(one), Path.of(table, "part-" + f + " with space.parquet"));
+        }
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "20000");
+        spark.conf().set("spark.sql.files.openCostInBytes", "0");
+        Dataset<Row> df = placed(table);
+        FileSourceScanExec scan = ColumnarScan.of(df.queryExecution().executedPlan()).orElseThrow().scan();
+        assertTrue(scan.inputRDD().partitions().length > 3, "splits: " + scan.inputRDD().partitions().length);
+        List<String> expected = rows(df, "spark");
+        assertEquals(900 + 1000 + 1100, expected.size());
+        List<String> actual = rows(df, "pare");
+        assertEquals(expected, actual);
+        // Row indices count each file's rows from 0: ids were written as 10000·file + index.
+        for (String r : actual) {
+            String[] parts = r.split(" ");
+            long id = Long.parseLong(parts[0]);
+            assertEquals(id % 10_000, Long.parseLong(parts[parts.length - 1]), r);
+            assertTrue(r.contains("with%20space"), r);
+        }
+    }
+
+    @Test
+    void aTableSchemaWiderThanAFileWidensIntsAndReadsMissingColumnsAsNull() throws IOException {
+        String table = dir.resolve("narrow.parquet").toString();
+        java.nio.file.Files.createDirectories(Path.of(table));
+        String schema = "message m { required int32 id (INTEGER(32,false)); required group features (LIST) {"
+                + " repeated group list { required float element; } } }";
+        MessageType type = MessageTypeParser.parseMessageType(schema);
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(table, "a.parquet"))
+                .withType(type).withConf(new Configuration()).build()) {
+            SimpleGroupFactory groups = new SimpleGroupFactory(type);
+            for (int r = 0; r < 50; r++) {
+                Group g = groups.newGroup().append("id", r == 7 ? -5 : r);
+                g.addGroup("features").addGroup("list").append("element", r * 0.5f);
+                w.write(g);
+            }
+        }
+        StructType wide = new StructType().add("id", DataTypes.LongType).add("features",
+                DataTypes.createArrayType(DataTypes.FloatType)).add("label", DataTypes.IntegerType);
+        Dataset<Row> df = spark.read().schema(wide).parquet(table).select("id", "features", "label");
+        assertTrue(readByPare(df));
+        List<String> actual = rows(df, "pare");
+        assertEquals(rows(df, "spark"), actual);
+        // The unsigned 32-bit -5 is 2^32 - 5; the label column is absent, so null.
+        assertTrue(actual.contains((1L << 32) - 5 + " [" + Integer.toHexString(Float.floatToRawIntBits(3.5f))
+                + ",] null"), actual.toString());
+    }
+
+    @Test
+    void aColumnStoredAsAnotherTypeFailsNamingTheFileAndColumn() throws IOException {
+        String table = dir.resolve("doubles.parquet").toString();
+        java.nio.file.Files.createDirectories(Path.of(table));
+        MessageType type = MessageTypeParser.parseMessageType("message m { required int64 id; required group features"
+                + " (LIST) { repeated group list { required double element; } } required int32 label; }");
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(table, "d.parquet"))
+                .withType(type).withConf(new Configuration()).build()) {
+            Group g = new SimpleGroupFactory(type).newGroup().append("id", 1L).append("label", 2);
+            g.addGroup("features").addGroup("list").append("element", 0.5);
+            w.write(g);
+        }
+        StructType floats = new StructType().add("id", DataTypes.LongType).add("features",
+                DataTypes.createArrayType(DataTypes.FloatType)).add("label", DataTypes.IntegerType);
+        Dataset<Row> df = spark.read().schema(floats).parquet(table).select("id", "features", "label");
+        spark.conf().set(ParquetExampleScan.SETTING, "pare");
+        SparkException e = assertThrows(SparkException.class, () -> ColumnarScan.rows(df, 1).count());
+        String message = String.valueOf(e.getMessage());
+        assertTrue(message.contains("d.parquet") && message.contains("'features'") && message.contains("double"),
+                message);
+    }
+
+    @Test
+    void theSettingChoosesTheReaderAndABadValueIsRefused() throws IOException {
+        String path = write("setting.parquet", REQUIRED_ELEMENTS, 20, 0, true, WriterVersion.PARQUET_1_0,
+                CompressionCodecName.SNAPPY, true, false);
+        Dataset<Row> df = spark.read().parquet(path).select("id", "features", "label");
+        FileSourceScanExec scan = ColumnarScan.of(df.queryExecution().executedPlan()).orElseThrow().scan();
+        assertTrue(ParquetExampleScan.batches(scan).isPresent());
+        spark.conf().set(ParquetExampleScan.SETTING, "spark");
+        assertFalse(ParquetExampleScan.batches(scan).isPresent());
+        spark.conf().set(ParquetExampleScan.SETTING, "arrow");
+        BadInputException e = assertThrows(BadInputException.class, () -> ParquetExampleScan.batches(scan));
+        assertTrue(e.getMessage().contains(ParquetExampleScan.SETTING) && e.getMessage().contains("'arrow'"),
+                e.getMessage());
+        // A string column is not for this reader: Spark reads it.
+        Dataset<Row> withText = spark.read().parquet(path).selectExpr("id", "features", "cast(label as string) l");
+        assertFalse(ColumnarScan.of(withText.queryExecution().executedPlan()).isPresent());
+    }
+
+    @Test
+    void hybridRunsDecodeAsParquetMrEncodesThem() throws IOException {
+        Random random = new Random(5);
+        for (int width = 1; width <= 20; width++) {
+            for (int n : new int[] {1, 7, 8, 9, 100, 1003}) {
+                int[] values = new int[n];
+                RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(width, 64, 1 << 16,
+                        new HeapByteBufferAllocator());
+                for (int i = 0; i < n; i++) {
+                    // Runs (RLE) and noise (bit-packed groups), within the width's range.
+                    values[i] = (i / 13) % 2 == 0 ? (i / 26) % (1 << width) : random.nextInt(1 << width);
+                    encoder.writeInt(values[i]);
+                }
+                byte[] bytes = encoder.toBytes().toByteArray();
+                int[] decoded = new int[n];
+                ParquetColumn.hybrid(ByteBuffer.wrap(bytes), width, decoded, n);
+                assertArrayEquals(values, decoded, "width " + width + ", " + n + " values");
+            }
+        }
+        // Bytes that end before the values do are refused, not read past.
+        assertThrows(IOException.class, () -> ParquetColumn.hybrid(ByteBuffer.wrap(new byte[] {8, 1}), 1,
+                new int[10], 10));
+        assertArrayEquals(new int[] {0, 0, 0}, decodedZeroWidth());
+    }
+
+    private static int[] decodedZeroWidth() throws IOException {
+        int[] out = {9, 9, 9};
+        ParquetColumn.hybrid(ByteBuffer.wrap(new byte[0]), 0, out, 3);
+        return out;
+    }
+
+    @Test
+    void theSettingsValuesAreReadIgnoringCase() {
+        assertTrue(ParquetExampleScan.enabled(null));
+        assertTrue(ParquetExampleScan.enabled(" Pare "));
+        assertFalse(ParquetExampleScan.enabled("SPARK"));
+        assertThrows(BadInputException.class, () -> ParquetExampleScan.enabled(""));
+    }
+}
