@@ -30,7 +30,8 @@ import org.apache.spark.sql.SparkSession;
  * group whatever their width (2.4 GB of 224×224×3 images), and grow by doubling: a table of 3,000 rows
  * of 3×112×112 floats in one row group ran out of a 3 GB heap. While it plans, Pare lowers that setting
  * to {@value #COLUMN_BATCH_BYTES} bytes of features ({@link #columnBatchRows}): 27 such images, and
- * still 4096 Fashion-MNIST rows (12.8 MB).
+ * still 4096 Fashion-MNIST rows (12.8 MB). Where {@link ParquetExampleScan} reads a scan instead of
+ * Spark's reader, its batches follow the same setting.
  */
 public final class Scans {
     /** Spark setting: scan tasks per executor task slot; 0 leaves file splits to {@code spark.sql.files.*}. */
