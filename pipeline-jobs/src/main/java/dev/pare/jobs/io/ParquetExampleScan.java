@@ -208,6 +208,7 @@ public final class ParquetExampleScan {
         private ParquetFileReader reader;
         private String path;
         private Iterator<BlockMetaData> blocks;
+        private Plan chunkPlan;
         private ParquetColumn[] chunk;
         private long chunkRows;
         private long chunkRead;
@@ -297,7 +298,7 @@ public final class ParquetExampleScan {
                 return u;
             }
             return new UncheckedIOException(new IOException("Encountered error while reading file " + path + ": "
-                    + e.getMessage(), e));
+                    + e.getMessage() + " (Pare's Parquet reader; " + SETTING + "=spark reads with Spark's)", e));
         }
 
         /** Opens the next row group, of this file or the next; false after the last. */
@@ -347,8 +348,6 @@ public final class ParquetExampleScan {
             }
             return true;
         }
-
-        private Plan chunkPlan;
 
         /** A file's leaf for each output data column (null: not in the file, read as nulls). */
         private record Plan(Leaf[] leaves, MessageType requested) {}
@@ -420,8 +419,7 @@ public final class ParquetExampleScan {
             };
             if (!ok) {
                 throw new IOException("column '" + field.getName() + "' is stored as " + field.toString().trim()
-                        + ", where the table's schema asks for " + expected + " (Pare's Parquet reader; "
-                        + SETTING + "=spark reads with Spark's)");
+                        + ", where the table's schema asks for " + expected);
             }
             if (c.source() != Source.FLOAT_LIST) {
                 boolean unsigned = d.getPrimitiveType().getLogicalTypeAnnotation()
