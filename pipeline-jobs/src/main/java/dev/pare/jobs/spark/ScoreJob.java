@@ -63,6 +63,17 @@ public final class ScoreJob {
     /** As above, adding the tasks' time in the forward passes and scores to {@code modelTime}. */
     public static Dataset<Row> scores(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher, int width,
                                       int numClasses, int batchSize, ModelTime modelTime) {
+        // internalCreateDataFrame is private[sql] in Scala, public to Java; its rows must match SCHEMA.
+        return spark.internalCreateDataFrame(scoreRows(spark, examples, teacher, width, numClasses, batchSize,
+                modelTime).rdd(), SCHEMA, false);
+    }
+
+    /**
+     * The rows of {@link #scores} as Spark's internal rows ({@link #SCHEMA}), for writers that take them
+     * as they are ({@code dev.pare.jobs.io.ParquetRows}): no boxed {@code Float[]} logits converted back.
+     */
+    public static JavaRDD<InternalRow> scoreRows(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher,
+                                                 int width, int numClasses, int batchSize, ModelTime modelTime) {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
@@ -100,9 +111,7 @@ public final class ScoreJob {
                 return buffer.get(next++);
             }
         });
-        // Spark's internal rows straight to the writer: no boxed Float[] logits converted back per row.
-        // internalCreateDataFrame is private[sql] in Scala, public to Java; its rows must match SCHEMA.
-        return spark.internalCreateDataFrame(out.rdd(), SCHEMA, false);
+        return out;
     }
 
     /**

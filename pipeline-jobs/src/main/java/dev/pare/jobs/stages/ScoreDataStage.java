@@ -1,6 +1,7 @@
 package dev.pare.jobs.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.jobs.io.ParquetRows;
 import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.stage.RunContext;
@@ -46,9 +47,9 @@ public final class ScoreDataStage implements Stage {
             // Scores and logits are distinct doubles and floats: Parquet's dictionary attempt (a hash map per
             // column, then a fallback to plain) took ~45% of the executors' time in a profile of this stage.
             ModelTime modelTime = ModelTime.register(ctx.spark(), "pare score-data");
-            ScoreJob.scores(ctx.spark(), ctx.train(), teacher, ctx.featureLength(), ctx.config().data().numClasses(),
-                    ctx.config().score().batchSize(), modelTime).write().option("parquet.enable.dictionary", false)
-                    .parquet(out.toString());
+            ParquetRows.write(ctx.spark(), ScoreJob.scoreRows(ctx.spark(), ctx.train(), teacher, ctx.featureLength(),
+                    ctx.config().data().numClasses(), ctx.config().score().batchSize(), modelTime), ScoreJob.SCHEMA,
+                    out.toString(), false);
             long rows = ctx.rows("data.train");
             details.put("examples", rows);
             modelTime.putInto(details, ctx.spark());
