@@ -18,6 +18,7 @@ import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.values.ValuesReader;
 import org.apache.parquet.column.values.bitpacking.BytePacker;
 import org.apache.parquet.column.values.bitpacking.Packer;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 
 /**
@@ -42,6 +43,8 @@ final class ParquetColumn {
     private final Kind kind;
     /** INT32 values read as unsigned (a {@code UINT_32} column read as long). */
     private final boolean unsigned;
+    /** The column is stored as INT64 (a LONG column may also be INT32, widened). */
+    private final boolean int64;
     private final int maxRep;
     private final int maxDef;
     /** A list entry's lowest definition level when the list holds it: lower is an empty or null list. */
@@ -75,6 +78,7 @@ final class ParquetColumn {
         this.pages = pages;
         this.kind = kind;
         this.unsigned = unsigned;
+        this.int64 = column.getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64;
         this.maxRep = column.getMaxRepetitionLevel();
         this.maxDef = column.getMaxDefinitionLevel();
         this.elementDef = elementDef;
@@ -235,9 +239,7 @@ final class ParquetColumn {
             case LONG -> {
                 longDict = new long[size];
                 for (int i = 0; i < size; i++) {
-                    longDict[i] = column.getPrimitiveType().getPrimitiveTypeName()
-                            == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64
-                            ? dictionary.decodeToLong(i) : widen(dictionary.decodeToInt(i));
+                    longDict[i] = int64 ? dictionary.decodeToLong(i) : widen(dictionary.decodeToInt(i));
                 }
             }
             case INT -> {
@@ -300,8 +302,6 @@ final class ParquetColumn {
             }
             return;
         }
-        boolean int64 = column.getPrimitiveType().getPrimitiveTypeName()
-                == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
         if (encoding == Encoding.PLAIN) {
             switch (kind) {
                 case LONG -> {

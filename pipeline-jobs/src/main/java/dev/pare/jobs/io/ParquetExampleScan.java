@@ -213,7 +213,6 @@ public final class ParquetExampleScan {
         private long chunkRows;
         private long chunkRead;
         private long rowIndexOffset;
-        private ColumnarBatch batch;
 
         FileBatches(PartitionedFile[] files, Reading reading, TaskContext context) {
             this.files = files;
@@ -270,9 +269,7 @@ public final class ParquetExampleScan {
                             }
                         }
                         case FILE_PATH -> {
-                            ConstantColumnVector c = new ConstantColumnVector(n, DataTypes.StringType);
-                            c.setUtf8String(UTF8String.fromString(path));
-                            out[i] = c;
+                            // Set per file (nextRowGroup).
                         }
                         default -> {
                             if (chunk[i] == null) {
@@ -288,8 +285,7 @@ public final class ParquetExampleScan {
             }
             chunkRead += n;
             context.taskMetrics().inputMetrics().incRecordsRead(n);
-            batch = new ColumnarBatch(out, n);
-            return batch;
+            return new ColumnarBatch(out, n);
         }
 
         private RuntimeException failure(Exception e) {
@@ -312,6 +308,13 @@ public final class ParquetExampleScan {
                 Path p = f.toPath();
                 // Spark's _metadata.file_path: the path re-parsed from its text, as a URI (file:/a%20b, not file:///a%20b).
                 path = new Path(p.toString()).toUri().toString();
+                for (int i = 0; i < out.length; i++) {
+                    if (reading.columns().get(i).source() == Source.FILE_PATH) {
+                        ConstantColumnVector c = new ConstantColumnVector(reading.batchRows(), DataTypes.StringType);
+                        c.setUtf8String(UTF8String.fromString(path));
+                        out[i] = c;
+                    }
+                }
                 Configuration conf = reading.conf().value();
                 reader = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf),
                         HadoopReadOptions.builder(conf, p).withRange(f.start(), f.start() + f.length()).build());
