@@ -57,8 +57,9 @@ import scala.reflect.ClassTag$;
  * value ({@code ParquetColumnVector.getCollectionSize}, {@code getNextCollectionStart}): reading
  * Fashion-MNIST's 60k rows of 784 floats cost about 25 ns per float in a warm JVM, and decoding was
  * 13-15% of a LeNet-5 {@code score-data} task's time. {@link ParquetColumn} decodes the levels and
- * values of a page in bulk: 6.5-7.2 ns per float in one warm thread, and a table read through
- * {@link ColumnarScan} in 0.43-0.62 of Spark's time ({@code dev.pare.jobs.bench.ScanBenchmark}, 2 cores).
+ * values of a page in bulk: 6.5-7.2 ns per float in one warm thread; a table read through
+ * {@link ColumnarScan} took 0.43-0.62 of Spark's time in five of six runs of
+ * {@code dev.pare.jobs.bench.ScanBenchmark} on 2 cores (the sixth: the same time).
  *
  * <p>It reads a scan whose columns are {@code long}, {@code int} or {@code array<float>} data
  * columns and the {@code _metadata} fields {@code file_path} and {@code row_index}, of a Parquet table
