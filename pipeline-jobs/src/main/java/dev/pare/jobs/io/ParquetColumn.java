@@ -210,8 +210,11 @@ final class ParquetColumn {
             values = in.slice((int) in.available());
             encoding = v1.getValueEncoding();
         } else if (page instanceof DataPageV2 v2) {
-            hybridOrZero(v2.getRepetitionLevels().toByteArray(), maxRep, rep, n);
-            hybridOrZero(v2.getDefinitionLevels().toByteArray(), maxDef, def, n);
+            // A level of width 0 (no repetition, a required column) decodes as zeros.
+            hybrid(ByteBuffer.wrap(v2.getRepetitionLevels().toByteArray()), BytesUtils.getWidthFromMaxInt(maxRep),
+                    rep, n);
+            hybrid(ByteBuffer.wrap(v2.getDefinitionLevels().toByteArray()), BytesUtils.getWidthFromMaxInt(maxDef),
+                    def, n);
             values = ByteBuffer.wrap(v2.getData().toByteArray());
             encoding = v2.getDataEncoding();
         } else {
@@ -345,14 +348,6 @@ final class ParquetColumn {
         reader.initFromPage(n, in);
         for (int i = 0; i < n; i++) {
             out[i] = reader.readInteger();
-        }
-    }
-
-    private static void hybridOrZero(byte[] bytes, int max, int[] out, int n) throws IOException {
-        if (max == 0) {
-            Arrays.fill(out, 0, n, 0);
-        } else {
-            hybrid(ByteBuffer.wrap(bytes), BytesUtils.getWidthFromMaxInt(max), out, n);
         }
     }
 
