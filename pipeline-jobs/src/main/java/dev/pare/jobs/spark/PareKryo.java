@@ -5,18 +5,17 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
-import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoRegistrator;
-import org.apache.spark.serializer.KryoSerializer;
 
 /**
  * Serializers for the Java records Pare's jobs ship between JVMs, for sessions that use
  * {@code spark.serializer = org.apache.spark.serializer.KryoSerializer} (a common cluster default).
  * Spark's Kryo (4.0) cannot build its field serializer for a record: it asks for field offsets, which
- * Java refuses for records, and calibrate's shuffle failed with "Unable to create serializer ... for
- * class RankKey". The calibration sample's rows and keys get compact serializers of their own; every
- * other record (in the statistics that tasks return, distillation results, losses) keeps Java
- * serialization, as under Spark's default serializer.
+ * Java refuses for records, and calibrate's sample shuffle, when it used Kryo, failed with "Unable to
+ * create serializer ... for class RankKey". The calibration sample's rows and keys get compact
+ * serializers of their own (the sample's shuffle itself now uses {@link SampleSerializer}, whatever the
+ * session's serializer); every other record (in the statistics that tasks return, distillation
+ * results, losses) keeps Java serialization, as under Spark's default serializer.
  * {@link Sessions} adds this registrator and ND4J's ({@code org.nd4j.kryo.Nd4jRegistrator}, which
  * DL4J's Spark training needs under Kryo) to {@code spark.kryo.registrator}, after any the user set.
  */
@@ -24,18 +23,6 @@ public final class PareKryo implements KryoRegistrator {
     /** ND4J's registrator for INDArrays (nd4j-kryo, a dependency of DL4J's Spark module). */
     public static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
     static final String REGISTRATORS = "spark.kryo.registrator";
-
-    /**
-     * A Kryo serializer with this registrator, for a shuffle of the calibration sample whatever
-     * {@code spark.serializer} the session uses (a shuffle takes its own, as Spark SQL's exchanges
-     * do). Registration is not required, and the user's registrators and settings stay.
-     */
-    public static KryoSerializer serializer(SparkConf conf) {
-        SparkConf c = conf.clone();
-        c.set(REGISTRATORS, Sessions.withClasses(c.get(REGISTRATORS, ""), PareKryo.class.getName()));
-        c.set("spark.kryo.registrationRequired", "false");
-        return new KryoSerializer(c);
-    }
 
     @Override
     public void registerClasses(Kryo kryo) {

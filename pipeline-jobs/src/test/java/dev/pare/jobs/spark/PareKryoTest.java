@@ -89,7 +89,7 @@ class PareKryoTest {
     }
 
     @Test
-    void theSampleShuffleUsesKryoWithPareKryoWhateverTheSessionSerializer() {
+    void theSampleShuffleUsesItsOwnSerializerWhateverTheSessionSerializer() {
         SparkSession spark = LocalSpark.start();
         try {
             assertEquals("org.apache.spark.serializer.JavaSerializer",
@@ -109,8 +109,7 @@ class PareKryoTest {
                 }
             }
             assertEquals(1, shuffles.size());
-            assertTrue(shuffles.get(0).serializer() instanceof KryoSerializer, shuffles.get(0).serializer().toString());
-            // The records need PareKryo: the session has no registrator, the shuffle brings its own.
+            assertTrue(shuffles.get(0).serializer() instanceof SampleSerializer, shuffles.get(0).serializer().toString());
             assertEquals(300, sample.map(CalibrationJob.Example::id).distinct().count());
         } finally {
             LocalSpark.stop(spark);
