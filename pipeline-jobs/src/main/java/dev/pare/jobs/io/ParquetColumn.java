@@ -57,11 +57,15 @@ final class ParquetColumn {
     private int[] intDict;
     private float[] floatDict;
 
-    // The current page: its levels, and its non-null values in order.
-    private int[] rep = new int[0];
+    // The current page: where its rows start (the entries at repetition level 0, lists only), its
+    // definition levels (unless every entry is at the maximum), and its non-null values in order.
+    private int[] starts = new int[0];
+    private int startCount;
+    private int nextStart;
     private int[] def = new int[0];
     private int entries;
     private int pos;
+    /** Every entry of the page is at the maximum definition level: {@link #def} is not decoded. */
     private boolean noNulls;
     private long[] longs = new long[0];
     private int[] ints = new int[0];
@@ -130,14 +134,16 @@ final class ParquetColumn {
         if (pos == entries && !nextPage()) {
             throw new IOException(column + ": the column chunk ended before the row group's last row");
         }
-        if (rep[pos] != 0) {
-            throw new IOException(column + ": a row starts with repetition level " + rep[pos]);
+        if (nextStart == startCount || starts[nextStart] != pos) {
+            throw new IOException(column + ": a row starts inside a list (an entry at repetition level above 0)");
         }
+        nextStart++;
         WritableColumnVector child = out.arrayData();
         int start = child.getElementsAppended();
-        if (def[pos] < elementDef) {
+        int level = noNulls ? maxDef : def[pos];
+        if (level < elementDef) {
             // One entry for the whole row: a null list (below the list's level) or an empty one.
-            if (def[pos] < listDef) {
+            if (level < listDef) {
                 out.putNull(row);
             } else {
                 out.putArray(row, start, 0);
@@ -146,15 +152,12 @@ final class ParquetColumn {
             return;
         }
         int appended = start;
-        boolean first = true;
         while (true) {
             if (pos == entries && !nextPage()) {
                 break;
             }
-            int end = first ? pos + 1 : pos;
-            while (end < entries && rep[end] != 0) {
-                end++;
-            }
+            // The row ends where the next one starts, or goes on in the next page.
+            int end = nextStart < startCount ? starts[nextStart] : entries;
             if (end == pos) {
                 break;
             }
@@ -174,7 +177,6 @@ final class ParquetColumn {
             }
             appended += n;
             pos = end;
-            first = false;
             if (pos < entries) {
                 break;
             }
@@ -197,36 +199,41 @@ final class ParquetColumn {
         entries = n;
         pos = 0;
         valuePos = 0;
-        if (rep.length < n) {
-            rep = new int[n];
-            def = new int[n];
+        nextStart = 0;
+        if (kind == Kind.FLOAT_LIST && starts.length < n) {
+            starts = new int[n];
         }
         ByteBuffer values;
         Encoding encoding;
         if (page instanceof DataPageV1 v1) {
             ByteBufferInputStream in = ByteBufferInputStream.wrap(ByteBuffer.wrap(v1.getBytes().toByteArray()));
-            levels(in, v1.getRlEncoding(), maxRep, ValuesType.REPETITION_LEVEL, rep, n);
-            levels(in, v1.getDlEncoding(), maxDef, ValuesType.DEFINITION_LEVEL, def, n);
+            if (maxRep > 0) {
+                startCount = levels(in, v1.getRlEncoding(), maxRep, ValuesType.REPETITION_LEVEL, n, true);
+            }
+            levels(in, v1.getDlEncoding(), maxDef, ValuesType.DEFINITION_LEVEL, n, false);
             values = in.slice((int) in.available());
             encoding = v1.getValueEncoding();
         } else if (page instanceof DataPageV2 v2) {
-            // A level of width 0 (no repetition, a required column) decodes as zeros.
-            hybrid(ByteBuffer.wrap(v2.getRepetitionLevels().toByteArray()), BytesUtils.getWidthFromMaxInt(maxRep),
-                    rep, n);
-            hybrid(ByteBuffer.wrap(v2.getDefinitionLevels().toByteArray()), BytesUtils.getWidthFromMaxInt(maxDef),
-                    def, n);
+            if (maxRep > 0) {
+                startCount = hybrid(ByteBuffer.wrap(v2.getRepetitionLevels().toByteArray()),
+                        BytesUtils.getWidthFromMaxInt(maxRep), starts, n, true);
+            }
+            definitions(ByteBuffer.wrap(v2.getDefinitionLevels().toByteArray()), n);
             values = ByteBuffer.wrap(v2.getData().toByteArray());
             encoding = v2.getDataEncoding();
         } else {
             throw new IOException(column + ": unknown page type " + page.getClass().getName());
         }
-        int present = 0;
-        for (int i = 0; i < n; i++) {
-            if (def[i] == maxDef) {
-                present++;
+        int present = n;
+        if (!noNulls) {
+            present = 0;
+            for (int i = 0; i < n; i++) {
+                if (def[i] == maxDef) {
+                    present++;
+                }
             }
+            noNulls = present == n;
         }
-        noNulls = present == n;
         values(values.order(ByteOrder.LITTLE_ENDIAN), encoding, present);
         return true;
     }
@@ -278,7 +285,7 @@ final class ParquetColumn {
             ids = ids.length >= count ? ids : new int[count];
             if (count > 0) {
                 int width = data.get() & 0xff;
-                hybrid(data, width, ids, count);
+                hybrid(data, width, ids, count, false);
             }
             int size = dictionary.getMaxId() + 1;
             for (int i = 0; i < count; i++) {
@@ -332,39 +339,103 @@ final class ParquetColumn {
         }
     }
 
-    /** A data page v1's levels: none when {@code max} is 0; RLE through {@link #hybrid}, else parquet-mr's reader. */
-    private void levels(ByteBufferInputStream in, Encoding encoding, int max, ValuesType type, int[] out, int n)
+    /**
+     * A data page v1's repetition levels (as the row starts, {@code rowStarts}; returns their number) or
+     * definition levels: none stored when {@code max} is 0; RLE through {@link #hybrid}, else parquet-mr's
+     * reader.
+     */
+    private int levels(ByteBufferInputStream in, Encoding encoding, int max, ValuesType type, int n, boolean rowStarts)
             throws IOException {
-        if (max == 0) {
-            Arrays.fill(out, 0, n, 0);
-            return;
-        }
-        if (encoding == Encoding.RLE) {
+        if (encoding == Encoding.RLE && max > 0) {
             int length = BytesUtils.readIntLittleEndian(in);
-            hybrid(in.slice(length), BytesUtils.getWidthFromMaxInt(max), out, n);
-            return;
+            ByteBuffer levels = in.slice(length);
+            if (rowStarts) {
+                return hybrid(levels, BytesUtils.getWidthFromMaxInt(max), starts, n, true);
+            }
+            definitions(levels, n);
+            return n;
         }
+        if (max == 0) {
+            noNulls = true;
+            return n;
+        }
+        int[] out = new int[n];
         ValuesReader reader = encoding.getValuesReader(column, type);
         reader.initFromPage(n, in);
         for (int i = 0; i < n; i++) {
             out[i] = reader.readInteger();
         }
+        if (!rowStarts) {
+            def = out;
+            noNulls = false;
+            return n;
+        }
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (out[i] == 0) {
+                starts[count++] = i;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The page's {@code n} definition levels in the hybrid encoding: when one run holds them all at the
+     * maximum, only {@link #noNulls} is set (most example tables: no nulls anywhere); else decoded.
+     */
+    private void definitions(ByteBuffer in, int n) throws IOException {
+        int width = BytesUtils.getWidthFromMaxInt(maxDef);
+        noNulls = width == 0 || uniform(in, width, n) == maxDef;
+        if (!noNulls) {
+            if (def.length < n) {
+                def = new int[n];
+            }
+            hybrid(in, width, def, n, false);
+        }
+    }
+
+    /**
+     * The value of {@code n} values in the hybrid encoding at {@code in}'s position when their first run
+     * is a run of one value that holds all of them, else -1; {@code in} is left as it was.
+     */
+    static int uniform(ByteBuffer in, int bitWidth, int n) throws IOException {
+        ByteBuffer b = in.duplicate();
+        if (!b.hasRemaining()) {
+            return -1;
+        }
+        int header = unsignedVarInt(b);
+        if ((header & 1) != 0 || header >>> 1 < n) {
+            return -1;
+        }
+        int value = 0;
+        for (int i = 0; i < (bitWidth + 7) / 8; i++) {
+            value |= (b.get() & 0xff) << (8 * i);
+        }
+        return value;
     }
 
     /**
      * Decodes {@code n} values of Parquet's RLE/bit-packed hybrid encoding at {@code bitWidth} bits
      * from {@code in}'s position: runs of one value are filled, bit-packed groups unpacked 8 at a time.
+     * With {@code zeros}, {@code out} gets the positions of the zeros instead (a list's row starts:
+     * repetition level 0), in order, and the result is their number; else the result is {@code n}.
      */
-    static void hybrid(ByteBuffer in, int bitWidth, int[] out, int n) throws IOException {
+    static int hybrid(ByteBuffer in, int bitWidth, int[] out, int n, boolean zeros) throws IOException {
         if (bitWidth == 0) {
-            Arrays.fill(out, 0, n, 0);
-            return;
+            if (zeros) {
+                for (int i = 0; i < n; i++) {
+                    out[i] = i;
+                }
+            } else {
+                Arrays.fill(out, 0, n, 0);
+            }
+            return n;
         }
         BytePacker packer = Packer.LITTLE_ENDIAN.newBytePacker(bitWidth);
         int byteWidth = (bitWidth + 7) / 8;
         int k = 0;
+        int found = 0;
         int[] last = null;
-        byte[] eight = null;
         while (k < n) {
             if (!in.hasRemaining()) {
                 throw new IOException("RLE/bit-packed levels or ids end after " + k + " of " + n + " values");
@@ -377,7 +448,13 @@ final class ParquetColumn {
                     value |= (in.get() & 0xff) << (8 * i);
                 }
                 int m = Math.min(count, n - k);
-                Arrays.fill(out, k, k + m, value);
+                if (!zeros) {
+                    Arrays.fill(out, k, k + m, value);
+                } else if (value == 0) {
+                    for (int i = k; i < k + m; i++) {
+                        out[found++] = i;
+                    }
+                }
                 k += m;
             } else {
                 int groups = header >>> 1;
@@ -385,7 +462,7 @@ final class ParquetColumn {
                     throw new IOException("a bit-packed run of " + groups + " groups overruns its page");
                 }
                 for (int g = 0; g < groups && k < n; g++) {
-                    if (k + 8 <= n) {
+                    if (k + 8 <= n && !zeros) {
                         packer.unpack8Values(in, in.position() + g * bitWidth, out, k);
                         k += 8;
                     } else {
@@ -393,13 +470,23 @@ final class ParquetColumn {
                             last = new int[8];
                         }
                         packer.unpack8Values(in, in.position() + g * bitWidth, last, 0);
-                        System.arraycopy(last, 0, out, k, n - k);
-                        k = n;
+                        int m = Math.min(8, n - k);
+                        if (zeros) {
+                            for (int i = 0; i < m; i++) {
+                                if (last[i] == 0) {
+                                    out[found++] = k + i;
+                                }
+                            }
+                        } else {
+                            System.arraycopy(last, 0, out, k, m);
+                        }
+                        k += m;
                     }
                 }
                 in.position(in.position() + groups * bitWidth);
             }
         }
+        return zeros ? found : n;
     }
 
     private static int unsignedVarInt(ByteBuffer in) throws IOException {

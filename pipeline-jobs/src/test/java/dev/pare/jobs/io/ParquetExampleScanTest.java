@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
@@ -328,19 +329,42 @@ class ParquetExampleScanTest {
                 }
                 byte[] bytes = encoder.toBytes().toByteArray();
                 int[] decoded = new int[n];
-                ParquetColumn.hybrid(ByteBuffer.wrap(bytes), width, decoded, n);
+                assertEquals(n, ParquetColumn.hybrid(ByteBuffer.wrap(bytes), width, decoded, n, false));
                 assertArrayEquals(values, decoded, "width " + width + ", " + n + " values");
+                // The same bytes read for the positions of their zeros (a list's row starts).
+                int[] zeros = java.util.stream.IntStream.range(0, n).filter(i -> values[i] == 0).toArray();
+                int[] positions = new int[n];
+                int found = ParquetColumn.hybrid(ByteBuffer.wrap(bytes), width, positions, n, true);
+                assertArrayEquals(zeros, Arrays.copyOf(positions, found), "zeros, width " + width + ", " + n);
+                // One value for all (their first 13 here) may come back as it; mixed ones never do.
+                int uniform = ParquetColumn.uniform(ByteBuffer.wrap(bytes), width, n);
+                boolean same = Arrays.stream(values).allMatch(v -> v == values[0]);
+                assertEquals(same ? uniform : -1, uniform, "width " + width + ", " + n);
+                assertTrue(uniform == -1 || uniform == values[0]);
             }
+            // One run of a single value: its value, and the buffer left where it was.
+            RunLengthBitPackingHybridEncoder run = new RunLengthBitPackingHybridEncoder(width, 64, 1 << 16,
+                    new HeapByteBufferAllocator());
+            int value = (1 << width) - 1;
+            for (int i = 0; i < 500; i++) {
+                run.writeInt(value);
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(run.toBytes().toByteArray());
+            assertEquals(value, ParquetColumn.uniform(bytes, width, 500));
+            assertEquals(-1, ParquetColumn.uniform(bytes, width, 501), "a run shorter than the values");
+            assertEquals(0, bytes.position());
         }
         // Bytes that end before the values do are refused, not read past.
         assertThrows(IOException.class, () -> ParquetColumn.hybrid(ByteBuffer.wrap(new byte[] {8, 1}), 1,
-                new int[10], 10));
-        assertArrayEquals(new int[] {0, 0, 0}, decodedZeroWidth());
+                new int[10], 10, false));
+        assertArrayEquals(new int[] {0, 0, 0}, decodedZeroWidth(false));
+        assertArrayEquals(new int[] {0, 1, 2}, decodedZeroWidth(true));
+        assertEquals(-1, ParquetColumn.uniform(ByteBuffer.wrap(new byte[0]), 1, 3));
     }
 
-    private static int[] decodedZeroWidth() throws IOException {
+    private static int[] decodedZeroWidth(boolean zeros) throws IOException {
         int[] out = {9, 9, 9};
-        ParquetColumn.hybrid(ByteBuffer.wrap(new byte[0]), 0, out, 3);
+        assertEquals(3, ParquetColumn.hybrid(ByteBuffer.wrap(new byte[0]), 0, out, 3, zeros));
         return out;
     }
 
