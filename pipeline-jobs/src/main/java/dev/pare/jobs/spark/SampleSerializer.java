@@ -122,20 +122,12 @@ public final class SampleSerializer extends Serializer implements Serializable {
 
         @Override
         public void flush() {
-            try {
-                out.flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            unchecked(out::flush);
         }
 
         @Override
         public void close() {
-            try {
-                out.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            unchecked(out::close);
         }
     }
 
@@ -204,11 +196,19 @@ public final class SampleSerializer extends Serializer implements Serializable {
 
         @Override
         public void close() {
-            try {
-                in.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            unchecked(in::close);
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private static void unchecked(IoAction action) {
+        try {
+            action.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
