@@ -24,7 +24,12 @@ import picocli.CommandLine.Parameters;
  * one JSON document: each reader's job seconds, medians, the ratio, and a checksum of the values read
  * (the same for both, or the run fails).
  *
- * <p>Usage: {@code PARE_MAIN=dev.pare.jobs.bench.ScanBenchmark deploy/pare TABLE [--rounds N] [--master M]}
+ * <p>With {@code --decode}, it times Pare's decoding alone instead: the features column of every file of
+ * the table read by {@link ParquetExampleScan#decodeFloatLists} on one thread, no Spark job, in
+ * nanoseconds per float.
+ *
+ * <p>Usage: {@code PARE_MAIN=dev.pare.jobs.bench.ScanBenchmark deploy/pare TABLE [--rounds N] [--master M]
+ * [--decode]}
  */
 @Command(name = "ScanBenchmark", mixinStandardHelpOptions = true,
         description = "Seconds to read an example table's rows: Pare's Parquet reader against Spark's.")
@@ -42,12 +47,18 @@ public final class ScanBenchmark implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "784", description = "Features per row (default ${DEFAULT-VALUE}).")
     int width;
 
+    @Option(names = "--decode", description = "Time Pare's decoding of the features alone: one thread, no Spark job.")
+    boolean decode;
+
     public static void main(String[] args) {
         Bench.main(new ScanBenchmark(), args);
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        if (decode) {
+            return decodeOnly();
+        }
         SparkSession spark = SparkSession.builder().master(master).appName("pare-scan-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
@@ -95,6 +106,52 @@ public final class ScanBenchmark implements Callable<Integer> {
         } finally {
             spark.stop();
         }
+    }
+
+    /** {@code --decode}: nanoseconds per float of decoding every file's features, one thread, round after round. */
+    private int decodeOnly() throws java.io.IOException {
+        ObjectNode doc = Json.object();
+        doc.put("benchmark", "decode");
+        doc.put("table", table);
+        ObjectNode machine = Bench.machine(doc, "none (one thread)");
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(table);
+        org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(conf);
+        List<org.apache.hadoop.fs.Path> files = new ArrayList<>();
+        for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(root)) {
+            String name = f.getPath().getName();
+            if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
+                files.add(f.getPath());
+            }
+        }
+        files.sort(null);
+        List<Double> nanos = new ArrayList<>();
+        long[] checksum = new long[1];
+        long floats = 0;
+        for (int round = -1; round < rounds; round++) {
+            checksum[0] = 0;
+            floats = 0;
+            long t0 = System.nanoTime();
+            for (org.apache.hadoop.fs.Path file : files) {
+                floats += ParquetExampleScan.decodeFloatLists(conf, file, "features", 4096, checksum);
+            }
+            if (round >= 0) {
+                nanos.add((System.nanoTime() - t0) / (double) floats);
+            }
+        }
+        ArrayNode all = doc.putArray("nanosPerFloat");
+        nanos.forEach(all::add);
+        double[] secondHalf = nanos.subList(nanos.size() / 2, nanos.size()).stream().mapToDouble(Double::doubleValue)
+                .toArray();
+        doc.put("medianNanosPerFloatSecondHalf", Bench.median(secondHalf));
+        doc.put("floats", floats);
+        doc.put("files", files.size());
+        doc.put("checksum", checksum[0]);
+        doc.put("what", "nanoseconds per float of ParquetExampleScan.decodeFloatLists over the table's files (batches"
+                + " of 4096 rows into one reused vector, decompression included), one thread, after one untimed round");
+        Bench.finish(machine);
+        System.out.println(doc.toPrettyString());
+        return 0;
     }
 
     /** The sum of every id, label and feature's bits of a partition's rows, the features copied out first. */

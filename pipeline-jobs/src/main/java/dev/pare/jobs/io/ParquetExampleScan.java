@@ -84,6 +84,45 @@ public final class ParquetExampleScan {
     record Column(Source source, String name) implements Serializable {}
 
     /**
+     * Decodes the float-list column {@code column} of every row group of {@code file}, as a scan does,
+     * batch after batch of {@code batchRows} rows into one reused vector, with no Spark job around it;
+     * returns the number of floats and adds each batch's count and last float's bits to {@code checksum[0]}.
+     * For benchmarks of the
+     * decoding alone ({@code ScanBenchmark --decode}).
+     */
+    public static long decodeFloatLists(Configuration conf, Path file, String column, int batchRows, long[] checksum)
+            throws IOException {
+        long floats = 0;
+        OnHeapColumnVector out = new OnHeapColumnVector(batchRows, DataTypes.createArrayType(DataTypes.FloatType));
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+            MessageType schema = reader.getFileMetaData().getSchema();
+            if (!schema.containsField(column)) {
+                throw new IOException(file + " has no column '" + column + "'");
+            }
+            FileBatches.Leaf leaf = FileBatches.leaf(schema, schema.getType(column), new Column(Source.FLOAT_LIST, column));
+            reader.setRequestedSchema(new MessageType(schema.getName(), List.of(schema.getType(column))));
+            for (PageReadStore pages = reader.readNextRowGroup(); pages != null; pages = reader.readNextRowGroup()) {
+                ParquetColumn chunk = new ParquetColumn(leaf.column(), pages.getPageReader(leaf.column()), leaf.kind(),
+                        leaf.unsigned(), leaf.elementDef(), leaf.listDef());
+                for (long done = 0; done < pages.getRowCount(); done += batchRows) {
+                    int n = (int) Math.min(batchRows, pages.getRowCount() - done);
+                    out.reset();
+                    chunk.read(n, out, 0);
+                    WritableColumnVector values = out.arrayData();
+                    int count = values.getElementsAppended();
+                    if (count > 0) {
+                        checksum[0] += count + Float.floatToRawIntBits(values.getFloat(count - 1));
+                    }
+                    floats += count;
+                }
+            }
+        } finally {
+            out.close();
+        }
+        return floats;
+    }
+
+    /**
      * The column batches of {@code scan} read by Pare, with the scan's partitions; empty when the
      * scan holds anything this reader does not read, or {@value #SETTING} says {@code spark}.
      *
@@ -356,8 +395,8 @@ public final class ParquetExampleScan {
         /** A file's leaf for each output data column (null: not in the file, read as nulls). */
         private record Plan(Leaf[] leaves, MessageType requested) {}
 
-        private record Leaf(ColumnDescriptor column, ParquetColumn.Kind kind, boolean unsigned, int elementDef,
-                            int listDef) {}
+        record Leaf(ColumnDescriptor column, ParquetColumn.Kind kind, boolean unsigned, int elementDef,
+                    int listDef) {}
 
         private Plan plan(MessageType schema) throws IOException {
             List<Column> columns = reading.columns();
@@ -401,7 +440,7 @@ public final class ParquetExampleScan {
             return found;
         }
 
-        private static Leaf leaf(MessageType schema, Type field, Column c) throws IOException {
+        static Leaf leaf(MessageType schema, Type field, Column c) throws IOException {
             List<ColumnDescriptor> below = new ArrayList<>();
             for (ColumnDescriptor d : schema.getColumns()) {
                 if (d.getPath()[0].equals(field.getName())) {

@@ -369,6 +369,44 @@ class ParquetExampleScanTest {
     }
 
     @Test
+    void decodingAloneCountsTheFloatsAndSeesTheLastOfEachBatch() throws IOException {
+        String path = write("decode.parquet", REQUIRED_ELEMENTS, 30, 0, true, WriterVersion.PARQUET_2_0,
+                CompressionCodecName.SNAPPY, true, false);
+        try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(path),
+                        new Configuration()))) {
+            assertEquals(1, reader.getRowGroups().size(), "one row group: batches of 7 run through the file");
+        }
+        // Spark's rows in file order (one small file, one task), batched by 7 as the decoder batches them.
+        List<Row> rows = spark.read().parquet(path).select("features").collectAsList();
+        long floats = 0;
+        long expected = 0;
+        int inBatch = 0;
+        long sinceBatch = 0;
+        float last = 0;
+        for (int r = 0; r < rows.size(); r++) {
+            List<Float> f = rows.get(r).getList(0);
+            floats += f.size();
+            sinceBatch += f.size();
+            if (!f.isEmpty()) {
+                last = f.get(f.size() - 1);
+            }
+            if (++inBatch == 7 || r == rows.size() - 1) {
+                inBatch = 0;
+                expected += sinceBatch > 0 ? sinceBatch + Float.floatToRawIntBits(last) : 0;
+                sinceBatch = 0;
+            }
+        }
+        long[] checksum = new long[1];
+        assertEquals(floats, ParquetExampleScan.decodeFloatLists(new Configuration(),
+                new org.apache.hadoop.fs.Path(path), "features", 7, checksum));
+        assertEquals(expected, checksum[0]);
+        IOException e = assertThrows(IOException.class, () -> ParquetExampleScan.decodeFloatLists(new Configuration(),
+                new org.apache.hadoop.fs.Path(path), "pixels", 7, checksum));
+        assertTrue(e.getMessage().contains("'pixels'"), e.getMessage());
+    }
+
+    @Test
     void theSettingsValuesAreReadIgnoringCase() {
         assertTrue(ParquetExampleScan.enabled(null));
         assertTrue(ParquetExampleScan.enabled(" Pare "));
