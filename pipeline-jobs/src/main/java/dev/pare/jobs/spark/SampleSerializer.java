@@ -29,7 +29,7 @@ import scala.reflect.ClassTag;
  *
  * <p>It replaces Spark's Kryo for this shuffle: every task that reads or writes a shuffle
  * deserializes its dependency's serializer, and a {@code KryoSerializer} then builds a new Kryo with
- * several hundred class registrations (5-25 ms each, the first one in a JVM much longer, plus the
+ * several hundred class registrations (4-25 ms each, the first one in a JVM much longer, plus the
  * just-in-time compilation of that code).
  */
 public final class SampleSerializer extends Serializer implements Serializable {
