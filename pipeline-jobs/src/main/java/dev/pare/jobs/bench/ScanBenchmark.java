@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.io.ParquetExampleScan;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -55,7 +60,7 @@ public final class ScanBenchmark implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() throws IOException {
         if (decode) {
             return decodeOnly();
         }
@@ -109,16 +114,16 @@ public final class ScanBenchmark implements Callable<Integer> {
     }
 
     /** {@code --decode}: nanoseconds per float of decoding every file's features, one thread, round after round. */
-    private int decodeOnly() throws java.io.IOException {
+    private int decodeOnly() throws IOException {
         ObjectNode doc = Json.object();
         doc.put("benchmark", "decode");
         doc.put("table", table);
         ObjectNode machine = Bench.machine(doc, "none (one thread)");
-        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(table);
-        org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(conf);
-        List<org.apache.hadoop.fs.Path> files = new ArrayList<>();
-        for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(root)) {
+        Configuration conf = new Configuration();
+        Path root = new Path(table);
+        FileSystem fs = root.getFileSystem(conf);
+        List<Path> files = new ArrayList<>();
+        for (FileStatus f : fs.listStatus(root)) {
             String name = f.getPath().getName();
             if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
                 files.add(f.getPath());
@@ -132,7 +137,7 @@ public final class ScanBenchmark implements Callable<Integer> {
             checksum[0] = 0;
             floats = 0;
             long t0 = System.nanoTime();
-            for (org.apache.hadoop.fs.Path file : files) {
+            for (Path file : files) {
                 floats += ParquetExampleScan.decodeFloatLists(conf, file, "features", 4096, checksum);
             }
             if (round >= 0) {
