@@ -99,6 +99,16 @@ public final class ExampleChecks implements Serializable {
         return rows;
     }
 
+    /** The feature length rows must have. */
+    public long featureLength() {
+        return featureLength;
+    }
+
+    /** Labels must be in {@code [0, numClasses)}. */
+    public int numClasses() {
+        return numClasses;
+    }
+
     /** Rows with a null id, features or label. */
     public Offenders nulls() {
         return nulls;

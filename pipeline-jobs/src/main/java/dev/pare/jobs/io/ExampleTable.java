@@ -144,7 +144,18 @@ public final class ExampleTable {
      * reads the id column alone.
      */
     public static Summary validate(Dataset<Row> df, String role, String uri, long featureLength, int numClasses) {
-        ExampleChecks checks = reading(role, uri, () -> check(df, featureLength, numClasses));
+        return judge(reading(role, uri, () -> check(df, featureLength, numClasses)), df, role, uri);
+    }
+
+    /**
+     * What {@link #validate} concludes from the checks of every row of {@code df}, made by {@link #validate}'s
+     * own pass or by another pass that reads every row anyway (calibrate's sample): the summary, or a
+     * {@link BadInputException} naming each problem and its first row. When the pass could not prove the ids
+     * unique ({@link ExampleChecks#idsProvenUnique}), they are counted in a job that reads the id column alone.
+     */
+    public static Summary judge(ExampleChecks checks, Dataset<Row> df, String role, String uri) {
+        long featureLength = checks.featureLength();
+        int numClasses = checks.numClasses();
         long rows = checks.rows();
         String where = role + " (" + uri + ")";
         if (rows == 0) {
@@ -219,7 +230,7 @@ public final class ExampleTable {
      * Runs {@code job} over table {@code uri}: a job that fails on a file it reads throws a
      * {@link BadInputException} naming the file; any other failure propagates as it is.
      */
-    private static <T> T reading(String role, String uri, Supplier<T> job) {
+    public static <T> T reading(String role, String uri, Supplier<T> job) {
         try {
             return job.get();
         } catch (Exception e) {

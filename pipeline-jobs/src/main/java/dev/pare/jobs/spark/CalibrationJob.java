@@ -10,6 +10,7 @@ import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ColumnarScan;
+import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
 import java.io.Serializable;
@@ -19,6 +20,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.Partitioner;
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkException;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -30,6 +35,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.XXH64;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -72,21 +78,38 @@ public final class CalibrationJob {
      * rows and sends each, once, to its shard: the features are shuffled once, and only the sample's.
      *
      * @param width the feature length of the rows (sizes the scan's column batches, {@link Scans})
-     * @param samples the number of rows to draw; when the input has fewer, the last shards are short
-     *     or empty, so callers pass {@code min(samples, rows)}
+     * @param samples the number of rows to draw; when the input has fewer, all are drawn
      */
     public static JavaRDD<Example> sample(Dataset<Row> train, int width, int samples, int shards, long seed) {
+        return draw(train, width, samples, shards, seed, null).rows();
+    }
+
+    /**
+     * {@link #sample(Dataset, int, int, int, long)}, whose pass over the table also checks every row it reads
+     * ({@link ExampleChecks} for rows of {@code width} features and labels in {@code [0, classes)}): the
+     * table is read once for both, where a stage would otherwise check it in a pass of its own first.
+     * {@link Sample#checks} runs that pass; rows with a null id, features or label are counted there and
+     * not sampled.
+     */
+    public static Sample sample(Dataset<Row> train, int width, int samples, int shards, long seed, int classes) {
+        return draw(train, width, samples, shards, seed, new ExampleChecks(width, classes));
+    }
+
+    /** The sample, and with {@code checks} (empty checks of the right length and classes) the rows' checks. */
+    private static Sample draw(Dataset<Row> train, int width, int samples, int shards, long seed, ExampleChecks checks) {
         if (samples < 1 || shards < 1) {
             throw new IllegalArgumentException("samples and shards must be positive, were " + samples + ", " + shards);
         }
         final long s = Seeds.derive(seed, "calibration-sample", 0);
-        final long n = samples;
         final int p = shards;
         RankKey[] ranked = smallest(train, samples, s);
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.sparkSession().sparkContext());
+        SparkContext sc = train.sparkSession().sparkContext();
         if (ranked.length == 0) {
-            return jsc.parallelize(List.<Example>of(), p);
+            // The ranking read every row's id: the table is empty.
+            return new Sample(JavaSparkContext.fromSparkContext(sc).parallelize(List.<Example>of(), p), null, null,
+                    checks);
         }
+        final long n = ranked.length;
         // Rank r goes to shard floor(r·p/n): kept are each shard's first key, and the last key.
         List<RankKey> firsts = new java.util.ArrayList<>();
         for (int r = 0; r < ranked.length; r++) {
@@ -97,17 +120,98 @@ public final class CalibrationJob {
         }
         final RankKey last = ranked[ranked.length - 1];
         final RankKey[] starts = firsts.toArray(new RankKey[0]);
+        final CollectionAccumulator<Tuple2<Integer, ExampleChecks>> parts =
+                checks == null ? null : sc.collectionAccumulator("pare calibrate: the table's checks");
+        final boolean checking = checks != null;
+        final long length = width;
+        final int classes = checking ? checks.numClasses() : 0;
         // repartitionAndSortWithinPartitions, with a serializer of its own for this shuffle whatever spark.serializer
         // says (SampleSerializer): calibrating all 60k Fashion-MNIST rows in local[2] took 13.3 s (median of four)
         // against 14.1 s with Spark's Kryo and PareKryo's serializers, which had run 3-4% faster than Java's.
-        RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width)
-                .mapPartitionsToPair(rows -> new SampledRows(rows, s, starts, last)).rdd();
+        RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width).mapPartitionsToPair(rows -> new SampledRows(
+                rows, s, starts, last, checking ? new ExampleChecks(length, classes) : null, parts)).rdd();
         ShuffledRDD<RankKey, Example, Example> sorted = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
                 ClassTag$.MODULE$.apply(RankKey.class), ClassTag$.MODULE$.apply(Example.class),
                 ClassTag$.MODULE$.apply(Example.class));
         sorted.setKeyOrdering(Ordering$.MODULE$.comparatorToOrdering(RankKey.ORDER));
         sorted.setSerializer(new SampleSerializer());
-        return sorted.toJavaRDD().map(Tuple2::_2);
+        return new Sample(sorted.toJavaRDD().map(Tuple2::_2), sorted, parts, checks);
+    }
+
+    /** The description of the sample's pass when {@link Sample#checks} runs it as a job of its own. */
+    static final String SAMPLE_DESCRIPTION = "pare calibrate: drawing the sample, checking every row";
+
+    /**
+     * A calibration sample ({@link #rows}) and the checks of the table's rows made by the pass that draws
+     * it ({@link #checks}).
+     */
+    public static final class Sample {
+        private final JavaRDD<Example> rows;
+        private final ShuffledRDD<RankKey, Example, Example> shuffled;
+        private final CollectionAccumulator<Tuple2<Integer, ExampleChecks>> parts;
+        private final ExampleChecks empty;
+        private ExampleChecks checks;
+
+        private Sample(JavaRDD<Example> rows, ShuffledRDD<RankKey, Example, Example> shuffled,
+                       CollectionAccumulator<Tuple2<Integer, ExampleChecks>> parts, ExampleChecks empty) {
+            this.rows = rows;
+            this.shuffled = shuffled;
+            this.parts = parts;
+            this.empty = empty;
+        }
+
+        /** The sample's rows, in shards ({@link CalibrationJob#sample(Dataset, int, int, int, long)}). */
+        public JavaRDD<Example> rows() {
+            return rows;
+        }
+
+        /**
+         * The checks of every row of the table, merged in partition order: the first call runs the pass that
+         * draws the sample (the map stage of its shuffle, as a job of its own), whose output the jobs over
+         * {@link #rows} then use as it is. A stage calls this before them, so that a bad table fails before
+         * any model work, as a separate check would.
+         */
+        public ExampleChecks checks() {
+            if (empty == null) {
+                throw new IllegalStateException("this sample was drawn without checks");
+            }
+            if (checks == null) {
+                checks = shuffled == null ? empty : runPass();
+            }
+            return checks;
+        }
+
+        private ExampleChecks runPass() {
+            SparkContext sc = shuffled.sparkContext();
+            String description = sc.getLocalProperty("spark.job.description");
+            sc.setJobDescription(SAMPLE_DESCRIPTION);
+            try {
+                // SparkContext.submitMapStage (Scala's private[spark], public to Java; Spark's adaptive execution
+                // runs map stages alone the same way): the shuffle's map outputs stay registered, so the
+                // statistics job skips this stage, and a lost executor's outputs are recomputed as usual.
+                @SuppressWarnings("unchecked")
+                ShuffleDependency<RankKey, Example, Example> dependency =
+                        (ShuffleDependency<RankKey, Example, Example>) shuffled.dependencies().head();
+                sc.submitMapStage(dependency).get();
+            } catch (SparkException e) {
+                throw new IllegalStateException("the calibration sample's pass failed: " + e.getMessage(), e);
+            } finally {
+                sc.setJobDescription(description);
+            }
+            // One value per partition: a partition computed twice (a retry, a lost executor) checked the same rows.
+            java.util.TreeMap<Integer, ExampleChecks> byPartition = new java.util.TreeMap<>();
+            for (Tuple2<Integer, ExampleChecks> part : parts.value()) {
+                byPartition.putIfAbsent(part._1(), part._2());
+            }
+            int partitions = shuffled.prev().getNumPartitions();
+            if (byPartition.size() != partitions) {
+                throw new IllegalStateException("the calibration sample's pass reported the checks of "
+                        + byPartition.size() + " of the table's " + partitions + " partitions");
+            }
+            ExampleChecks all = empty;
+            byPartition.values().forEach(all::merge);
+            return all;
+        }
     }
 
     /**
@@ -245,19 +349,30 @@ public final class CalibrationJob {
         private final long seed;
         private final RankKey[] starts;
         private final RankKey last;
+        private ExampleChecks checks;
+        private final CollectionAccumulator<Tuple2<Integer, ExampleChecks>> reported;
         private Tuple2<RankKey, Example> next;
 
-        SampledRows(Iterator<InternalRow> rows, long seed, RankKey[] starts, RankKey last) {
+        SampledRows(Iterator<InternalRow> rows, long seed, RankKey[] starts, RankKey last, ExampleChecks checks,
+                    CollectionAccumulator<Tuple2<Integer, ExampleChecks>> reported) {
             this.rows = rows;
             this.seed = seed;
             this.starts = starts;
             this.last = last;
+            this.checks = checks;
+            this.reported = reported;
         }
 
         @Override
         public boolean hasNext() {
             while (next == null && rows.hasNext()) {
                 InternalRow r = rows.next();
+                if (checks != null) {
+                    checks.add(r);
+                }
+                if (r.isNullAt(0) || r.isNullAt(1) || r.isNullAt(2)) {
+                    continue;
+                }
                 long id = r.getLong(0);
                 RankKey k = new RankKey(RankKey.key(id, seed), id, 0);
                 if (k.compareTo(last) <= 0) {
@@ -275,6 +390,10 @@ public final class CalibrationJob {
                     next = new Tuple2<>(new RankKey(k.key(), id, starts[lo].shard()),
                             new Example(id, r.getArray(1).toFloatArray(), r.getInt(2)));
                 }
+            }
+            if (next == null && checks != null && !rows.hasNext()) {
+                reported.add(new Tuple2<>(TaskContext.getPartitionId(), checks));
+                checks = null;
             }
             return next != null;
         }

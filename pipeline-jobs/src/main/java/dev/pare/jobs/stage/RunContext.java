@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.model.Networks;
 import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.io.Json;
@@ -41,6 +42,8 @@ public final class RunContext implements AutoCloseable {
     private byte[] teacherBytes;
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
+    /** Tables read whose rows wait for the checks of a stage's own pass ({@link #trainForChecksInPass}). */
+    private final Map<String, Dataset<Row>> unchecked = new HashMap<>();
     private final Map<String, ExampleTable.Summary> summaries = new HashMap<>();
     private final Map<Path, String> pendingChecks = new LinkedHashMap<>();
     private final Map<String, String> described = new HashMap<>();
@@ -147,12 +150,80 @@ public final class RunContext implements AutoCloseable {
     private Dataset<Row> table(String role, String uri) throws IOException {
         Dataset<Row> df = tables.get(role);
         if (df == null) {
-            int width = featureLength();
-            df = ExampleTable.read(spark(), files, uri, role, config.data());
-            summaries.put(role, checked(role, uri, df, width));
+            df = unchecked.remove(role);
+            if (df == null) {
+                df = ExampleTable.read(spark(), files, uri, role, config.data());
+            }
+            summaries.put(role, checked(role, uri, df, featureLength()));
             tables.put(role, df);
         }
         return df;
+    }
+
+    /**
+     * The training table for a stage whose own first pass reads every row of it (calibrate's sample):
+     * read, its files and columns checked, and its rows left to that pass, which gives its
+     * {@link ExampleChecks} to {@link #acceptTrainChecks} before any other use of the rows. When this
+     * command checked the table already, or a record of an earlier command's checks covers it
+     * ({@link #checked}), it is {@link #train()}'s table, and the pass's checks are not needed.
+     */
+    public Dataset<Row> trainForChecksInPass() throws IOException {
+        String role = "data.train";
+        Dataset<Row> df = tables.get(role);
+        if (df != null) {
+            return df;
+        }
+        df = unchecked.get(role);
+        if (df == null) {
+            String uri = config.data().train();
+            df = ExampleTable.read(spark(), files, uri, role, config.data());
+            OptionalLong rows = force ? OptionalLong.empty() : recordedRows(role, uri, featureLength());
+            if (rows.isPresent()) {
+                summaries.put(role, new ExampleTable.Summary(rows.getAsLong(), featureLength()));
+                tables.put(role, df);
+            } else {
+                unchecked.put(role, df);
+            }
+        }
+        return df;
+    }
+
+    /** True while the training table's rows wait for the checks of a stage's own pass ({@link #trainForChecksInPass}). */
+    public boolean trainChecksPending() {
+        return unchecked.containsKey("data.train");
+    }
+
+    /**
+     * Concludes the checks of a pass over every row of {@link #trainForChecksInPass}'s table, as
+     * {@link ExampleTable#validate} would: a {@link BadInputException} naming the problems, or the
+     * table counts as checked (its row count known, and its record written once the stage commits).
+     * Nothing is done when no checks are pending.
+     */
+    public void acceptTrainChecks(ExampleChecks checks) throws IOException {
+        String role = "data.train";
+        Dataset<Row> df = unchecked.get(role);
+        if (df == null) {
+            return;
+        }
+        if (checks.featureLength() != featureLength() || checks.numClasses() != config.data().numClasses()) {
+            throw new IllegalArgumentException("checks for feature length " + checks.featureLength() + " and "
+                    + checks.numClasses() + " classes, expected " + featureLength() + " and "
+                    + config.data().numClasses());
+        }
+        String uri = config.data().train();
+        ExampleTable.Summary s = ExampleTable.judge(checks, df, role, files.path(uri).toString());
+        unchecked.remove(role);
+        summaries.put(role, s);
+        tables.put(role, df);
+        pendingChecks.put(checksRecord(role), checksRecordJson(role, uri, featureLength(), s.rows()));
+    }
+
+    /**
+     * Runs {@code job}, a pass over the training table: a job failing on a file it reads throws a
+     * {@link BadInputException} naming the file ({@link ExampleTable#reading}).
+     */
+    public <T> T readingTrain(java.util.function.Supplier<T> job) {
+        return ExampleTable.reading("data.train", files.path(config.data().train()).toString(), job);
     }
 
     /**
@@ -164,27 +235,49 @@ public final class RunContext implements AutoCloseable {
      * checks again.
      */
     private ExampleTable.Summary checked(String role, String uri, Dataset<Row> df, int width) throws IOException {
-        String identity = Hashes.of("role=" + role, describe(role, uri), "data=" + config.renderSection("data"),
-                "featureLength=" + width);
-        Path record = new Path(new Path(runDir, CHECKS), role + ".json");
         if (!force) {
-            OptionalLong rows = recordedRows(record, identity);
+            OptionalLong rows = recordedRows(role, uri, width);
             if (rows.isPresent()) {
-                out.printf("%-12s %s: %d rows, the same files an earlier command checked (%s): not read again%n",
-                        "checks", role, rows.getAsLong(), record);
                 return new ExampleTable.Summary(rows.getAsLong(), width);
             }
         }
-        String table = files.path(uri).toString();
-        ExampleTable.Summary s = ExampleTable.validate(df, role, table, width, config.data().numClasses());
+        ExampleTable.Summary s = ExampleTable.validate(df, role, files.path(uri).toString(), width,
+                config.data().numClasses());
+        pendingChecks.put(checksRecord(role), checksRecordJson(role, uri, width, s.rows()));
+        return s;
+    }
+
+    private Path checksRecord(String role) {
+        return new Path(new Path(runDir, CHECKS), role + ".json");
+    }
+
+    private String checksIdentity(String role, String uri, int width) throws IOException {
+        return Hashes.of("role=" + role, describe(role, uri), "data=" + config.renderSection("data"),
+                "featureLength=" + width);
+    }
+
+    private String checksRecordJson(String role, String uri, int width, long rows) throws IOException {
         ObjectNode r = Json.object();
         r.put("role", role);
-        r.put("table", table);
-        r.put("identity", identity);
-        r.put("rows", s.rows());
+        r.put("table", files.path(uri).toString());
+        r.put("identity", checksIdentity(role, uri, width));
+        r.put("rows", rows);
         r.put("featureLength", width);
-        pendingChecks.put(record, Json.MAPPER.writeValueAsString(r));
-        return s;
+        return Json.MAPPER.writeValueAsString(r);
+    }
+
+    /**
+     * The rows of the table when a record of an earlier command's checks covers it (said on {@link #out}),
+     * empty otherwise.
+     */
+    private OptionalLong recordedRows(String role, String uri, int width) throws IOException {
+        Path record = checksRecord(role);
+        OptionalLong rows = recordedRows(record, checksIdentity(role, uri, width));
+        if (rows.isPresent()) {
+            out.printf("%-12s %s: %d rows, the same files an earlier command checked (%s): not read again%n",
+                    "checks", role, rows.getAsLong(), record);
+        }
+        return rows;
     }
 
     /** The rows a record holds when its identity is {@code identity}; empty when absent, other or unreadable. */

@@ -14,6 +14,7 @@ import dev.pare.jobs.stage.StageDir;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
 
 /**
  * {@code calibrate}: per-layer statistics of the teacher on a seeded sample, on the executors:
@@ -42,18 +43,32 @@ public final class CalibrateStage implements Stage {
         return id;
     }
 
+    /**
+     * The teacher, and the training table's files and columns. Its rows are checked by the pass that draws
+     * the sample ({@link CalibrationJob#sample(org.apache.spark.sql.Dataset, int, int, int, long, int)}),
+     * before any model work and before anything is written: one pass over the table instead of two.
+     */
     @Override
     public void validate(RunContext ctx) throws Exception {
-        ctx.validateTeacherAndTrain();
+        ctx.teacher();
+        ctx.trainForChecksInPass();
     }
 
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Calibration cal = ctx.config().calibration();
-        long rows = ctx.rows("data.train");
-        int samples = (int) Math.min(cal.samples(), rows);
-        var sample = CalibrationJob.sample(ctx.train(), ctx.featureLength(), samples, cal.partitions(),
-                ctx.config().seed());
+        var train = ctx.trainForChecksInPass();
+        int width = ctx.featureLength();
+        JavaRDD<CalibrationJob.Example> sample;
+        if (ctx.trainChecksPending()) {
+            var checked = ctx.readingTrain(() -> CalibrationJob.sample(train, width, cal.samples(), cal.partitions(),
+                    ctx.config().seed(), ctx.config().data().numClasses()));
+            ctx.acceptTrainChecks(ctx.readingTrain(checked::checks));
+            sample = checked.rows();
+        } else {
+            sample = ctx.readingTrain(() -> CalibrationJob.sample(train, width, cal.samples(), cal.partitions(),
+                    ctx.config().seed()));
+        }
         Set<Statistic> wanted = ctx.config().prune().statistics();
         CalibrationStatistics stats;
         ModelTime modelTime = ModelTime.register(ctx.spark(), "pare calibrate");

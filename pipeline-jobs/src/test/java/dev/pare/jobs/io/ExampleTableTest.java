@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.jobs.spark.CalibrationJob;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.support.LocalSpark;
 import java.util.ArrayList;
@@ -97,12 +98,28 @@ class ExampleTableTest {
                 spark.createDataFrame(jsc.parallelize(shuffled, 7), SCHEMA));
     }
 
-    /** The message of validating every layout of {@code rows}, checked to be the same for all. */
+    /**
+     * The checks of calibrate's sample pass over {@code df} ({@link CalibrationJob#sample(Dataset, int, int, int,
+     * long, int)}, which checks every row it reads, sampled or not), judged as {@link ExampleTable#validate} judges
+     * its own.
+     */
+    private static ExampleTable.Summary judgedBySamplePass(Dataset<Row> df) {
+        return ExampleTable.judge(CalibrationJob.sample(df, WIDTH, 7, 3, 11L, CLASSES).checks(), df, "data.train",
+                "mem");
+    }
+
+    /**
+     * The message of validating every layout of {@code rows}, checked to be the same for all, and the same
+     * when the checks are those of calibrate's sample pass.
+     */
     private static String message(List<Row> rows) {
         List<String> messages = new ArrayList<>();
         for (Dataset<Row> df : layouts(rows)) {
             messages.add(assertThrows(BadInputException.class,
                     () -> ExampleTable.validate(df, "data.train", "mem", WIDTH, CLASSES)).getMessage());
+            assertEquals(messages.get(messages.size() - 1),
+                    assertThrows(BadInputException.class, () -> judgedBySamplePass(df)).getMessage(),
+                    "the sample pass's checks of layout " + (messages.size() - 1));
         }
         for (int i = 1; i < messages.size(); i++) {
             assertEquals(messages.get(0), messages.get(i), "layout " + i + " against layout 0");
@@ -115,6 +132,7 @@ class ExampleTableTest {
         for (Dataset<Row> df : layouts(valid())) {
             assertEquals(new ExampleTable.Summary(40, WIDTH), ExampleTable.validate(df, "data.train", "mem", WIDTH,
                     CLASSES));
+            assertEquals(new ExampleTable.Summary(40, WIDTH), judgedBySamplePass(df));
         }
     }
 

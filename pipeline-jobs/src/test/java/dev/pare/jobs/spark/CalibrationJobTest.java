@@ -322,6 +322,48 @@ class CalibrationJobTest {
                 shardIds(CalibrationJob.sample(train, 784, 10, 4, 13L)).stream().map(List::size).toList());
     }
 
+    @Test
+    void theSamplePassChecksEveryRowOnceAndTheStatisticsJobReusesIt() {
+        long rows = train.count();
+        java.util.concurrent.atomic.AtomicInteger stages = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted submitted) {
+                stages.incrementAndGet();
+            }
+        };
+        CalibrationJob.Sample sample = CalibrationJob.sample(train, 784, 300, 3, 5L, 10);
+        spark.sparkContext().addSparkListener(counter);
+        try {
+            var checks = sample.checks();
+            assertEquals(rows, checks.rows(), "every row of the table is checked, not only the sample's");
+            assertEquals(0, checks.nulls().count() + checks.badLength().count() + checks.badLabel().count()
+                    + checks.nonFinite().count());
+            assertTrue(sample.checks() == checks, "the pass runs once");
+            awaitListeners();
+            assertEquals(1, stages.get(), "the pass is one stage");
+            List<List<Long>> shards = shardIds(sample.rows());
+            awaitListeners();
+            assertEquals(2, stages.get(), "the job over the sample's rows skips the pass it already ran");
+            assertEquals(outline(shardIds(CalibrationJob.sample(train, 784, 300, 3, 5L))), outline(shards),
+                    "the same shards as a sample drawn without checks");
+        } finally {
+            spark.sparkContext().removeSparkListener(counter);
+        }
+        // More samples than rows: all rows, in shards of equal rank ranges.
+        List<List<Long>> all = shardIds(CalibrationJob.sample(train, 784, (int) rows + 1000, 2, 5L, 10).rows());
+        assertEquals(List.of((int) (rows / 2), (int) (rows - rows / 2)), all.stream().map(List::size).toList());
+    }
+
+    /** Waits until the listener bus has delivered the events posted so far. */
+    private static void awaitListeners() {
+        try {
+            spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static List<List<Long>> shardIds(JavaRDD<CalibrationJob.Example> sample) {
         return sample.map(CalibrationJob.Example::id).glom().collect();
     }
