@@ -24,6 +24,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every selector on a synthetic score table, against the same choice computed here in plain Java. */
 class SelectDataTest {
@@ -63,10 +64,40 @@ class SelectDataTest {
         return ConfigLoader.load(null, s).selection();
     }
 
+    /** The ids the Spark route keeps, checked to be those the driver route keeps ({@link DriverScores}). */
     private static List<Long> run(PareConfig.Selection sel, long seed) {
-        long keep = SelectDataStage.keptCount(N, sel.fraction());
-        return SelectDataStage.select(scores, sel, seed, keep).collectAsList().stream().map(r -> r.getLong(0)).sorted()
-                .collect(Collectors.toList());
+        return run(scores, sel, seed);
+    }
+
+    private static List<Long> run(Dataset<Row> table, PareConfig.Selection sel, long seed) {
+        long keep = SelectDataStage.keptCount(table.count(), sel.fraction());
+        List<Long> spark = SelectDataStage.select(table, sel, seed, keep).collectAsList().stream()
+                .map(r -> r.getLong(0)).sorted().collect(Collectors.toList());
+        DriverScores driver = onDriver(table, sel.score().configName());
+        boolean[] kept = driver.select(sel, seed, keep);
+        List<Long> driverIds = new ArrayList<>();
+        for (int i = 0; i < kept.length; i++) {
+            if (kept[i]) {
+                driverIds.add(driver.ids()[i]);
+            }
+        }
+        driverIds.sort(null);
+        assertEquals(spark, driverIds, "the driver route against the Spark route");
+        return spark;
+    }
+
+    /** The table's ids, labels and {@code column}, collected by Spark. */
+    private static DriverScores onDriver(Dataset<Row> table, String column) {
+        List<Row> rows = table.select("id", "label", column).collectAsList();
+        long[] ids = new long[rows.size()];
+        int[] labels = new int[rows.size()];
+        double[] values = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            ids[i] = rows.get(i).getLong(0);
+            labels[i] = rows.get(i).getInt(1);
+            values[i] = rows.get(i).getDouble(2);
+        }
+        return new DriverScores(column, ids, labels, values);
     }
 
     /** Hardness of a row for a score column index (5 = margin: smaller is harder). */
@@ -132,6 +163,100 @@ class SelectDataTest {
         assertArrayEquals(all, reportedAll);
         assertArrayEquals(keptPerBin, reportedKept);
         assertTrue(keptPerBin[bins - 1] > 0 && keptPerBin[0] == 0, "the hardest quarter sits in the top bins");
+
+        // The driver route's report of the same rows.
+        DriverScores driver = onDriver(scores, ScoreJob.EL2N);
+        boolean[] keptRows = new boolean[driver.ids().length];
+        for (int i = 0; i < keptRows.length; i++) {
+            keptRows[i] = keptIds.contains(driver.ids()[i]);
+        }
+        SelectDataStage.Summary same = driver.summary(keptRows, bins);
+        assertEquals(summary.histogram(), same.histogram());
+        assertEquals(summary.perClass().keySet(), same.perClass().keySet());
+        summary.perClass().forEach((c, n) -> assertArrayEquals(n, same.perClass().get(c), "class " + c));
+    }
+
+    @Test
+    void bothRoutesKeepTheSameRowsWithManyTiesAndSignedZeros() {
+        // Scores from {-1, -0.0, 0.0, 0.5, 1}: ties everywhere, and zeros of both signs (which Spark orders as equal).
+        double[] values = {-1, -0.0, 0.0, 0.5, 1};
+        Random random = new Random(11);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            int label = random.nextInt(4);
+            double[] v = new double[5];
+            for (int j = 0; j < 5; j++) {
+                v[j] = values[random.nextInt(values.length)];
+            }
+            rows.add(RowFactory.create(5000L + 7 * i, label, v[0], v[1], v[2], v[3], v[4], new Float[] {0f}));
+        }
+        Dataset<Row> table = spark.createDataFrame(rows, ScoreJob.SCHEMA).repartition(4);
+        for (String method : List.of("random", "hardest", "easiest", "ccs")) {
+            for (String balanced : List.of("false", "true")) {
+                for (String score : List.of("el2n", "margin")) {
+                    run(table, selection("method=" + method, "class-balanced=" + balanced, "score=" + score,
+                            "fraction=0.37", "ccs.strata=3", "ccs.drop-hardest=0.2"), 19);
+                }
+            }
+        }
+        // ccs without a drop, and a drop of a whole class's share.
+        run(table, selection("method=ccs", "fraction=0.5", "ccs.strata=5", "ccs.drop-hardest=0"), 2);
+        run(table, selection("method=ccs", "class-balanced=true", "fraction=0.1", "ccs.strata=2",
+                "ccs.drop-hardest=0.9"), 2);
+    }
+
+    @Test
+    void aScoreTableIsReadOnTheDriverAndTheKeptRowsWrittenAsSparkWritesThem(@TempDir java.nio.file.Path tmp)
+            throws Exception {
+        String table = tmp.resolve("scores.parquet").toString();
+        scores.write().parquet(table);
+        dev.pare.jobs.io.Files files = new dev.pare.jobs.io.Files(spark.sessionState().newHadoopConf());
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(table);
+        assertEquals(null, DriverScores.read(files, path, ScoreJob.MARGIN, N - 1), "more rows than allowed");
+        DriverScores read = DriverScores.read(files, path, ScoreJob.MARGIN, N);
+        DriverScores collected = onDriver(spark.read().parquet(table), ScoreJob.MARGIN);
+        assertEquals(rowsOf(collected, 1), rowsOf(read, 1));
+        assertEquals(rowsOf(collected, 2), rowsOf(read, 2));
+        assertEquals("data/x.parquet has no column 'nope' (selection.score); it was written by an older score-data:"
+                        + " rerun score-data with --force",
+                org.junit.jupiter.api.Assertions.assertThrows(dev.pare.jobs.io.BadInputException.class,
+                        () -> DriverScores.read(files, path, "nope", N)).getMessage()
+                        .replace(path.toString(), "data/x.parquet"));
+
+        PareConfig.Selection sel = selection("method=hardest", "score=margin", "class-balanced=true", "fraction=0.2");
+        boolean[] kept = read.select(sel, 0, SelectDataStage.keptCount(N, sel.fraction()));
+        org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(tmp.resolve("ids.parquet").toString());
+        read.writeKept(files, kept, out, java.util.Map.of("spark.sql.parquet.compression.codec", "zstd"));
+        Dataset<Row> back = spark.read().parquet(out.toString());
+        Dataset<Row> bySpark = SelectDataStage.select(scores, sel, 0, SelectDataStage.keptCount(N, sel.fraction()));
+        String sparkOut = tmp.resolve("spark-ids.parquet").toString();
+        bySpark.write().parquet(sparkOut);
+        assertEquals(footerSchema(sparkOut), footerSchema(out.toString()), "the Parquet schema Spark writes");
+        assertEquals(bySpark.orderBy("id").collectAsList(), back.collectAsList(), "the same rows, in id order");
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("ids.parquet/_SUCCESS")));
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("ids.parquet/part-00000.zstd.parquet")));
+    }
+
+    /** The Parquet schema in the footer of the first data file of folder {@code table}. */
+    private static org.apache.parquet.schema.MessageType footerSchema(String table) throws java.io.IOException {
+        java.nio.file.Path file;
+        try (var files = java.nio.file.Files.list(java.nio.file.Paths.get(table))) {
+            file = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+        }
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(org.apache.parquet.hadoop.util.HadoopInputFile
+                .fromPath(new org.apache.hadoop.fs.Path(file.toString()), new org.apache.hadoop.conf.Configuration()))) {
+            return reader.getFooter().getFileMetaData().getSchema();
+        }
+    }
+
+    /** "id:value" of each row, value 1 the label and 2 the score, sorted by id. */
+    private static List<String> rowsOf(DriverScores s, int value) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < s.ids().length; i++) {
+            out.add(s.ids()[i] + ":" + (value == 1 ? s.labels()[i] : s.scores()[i]));
+        }
+        out.sort(null);
+        return out;
     }
 
     @Test
