@@ -30,9 +30,11 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PareConfig cfg = options.loadConfig();
         try (RunContext ctx = options.context(cfg, resume)) {
-            // Validate every input up front so a bad file stops the run before any stage writes.
+            // Validate every input up front so a bad file stops the run before any stage writes. The training
+            // set's rows are checked by calibrate's sample pass when calibrate runs (before it writes anything),
+            // else by the first stage that reads them.
             ctx.teacher();
-            ctx.train();
+            ctx.trainForChecksInPass();
             ctx.test();
             for (Stage s : Pipeline.stages()) {
                 StageRunner.run(ctx, s);

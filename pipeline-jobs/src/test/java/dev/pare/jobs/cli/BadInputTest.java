@@ -308,6 +308,18 @@ class BadInputTest {
     }
 
     @Test
+    void aNanInTheTrainingSetStopsRunInCalibratesSamplePassWithNothingWritten(@TempDir Path tmp) throws IOException {
+        // `pare run` leaves the training set's row checks to calibrate's sample pass, which reads every row.
+        long victim = ids.get(17);
+        String nan = table("nan-in-run", "SELECT id, IF(id = " + victim
+                + ", transform(features, (x, i) -> IF(i = 5, float('NaN'), x)), features) AS features, label FROM good");
+        Path runDir = tmp.resolve("run");
+        assertBadInput(pare(stage("run", runDir, "--set", "data.train=" + nan)),
+                "data.train", nan, "1 row(s) with NaN or infinite features", "first id: " + victim);
+        assertNothingWritten(runDir);
+    }
+
+    @Test
     void infiniteFeature(@TempDir Path tmp) throws IOException {
         long victim = ids.get(30);
         String inf = table("inf", "SELECT id, IF(id = " + victim
