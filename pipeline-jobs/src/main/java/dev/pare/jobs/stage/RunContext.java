@@ -164,8 +164,8 @@ public final class RunContext implements AutoCloseable {
      * The training table for a stage whose own first pass reads every row of it (calibrate's sample):
      * read, its files and columns checked, and its rows left to that pass, which gives its
      * {@link ExampleChecks} to {@link #acceptTrainChecks} before any other use of the rows. When this
-     * command checked the table already, or a record of an earlier command's checks covers it
-     * ({@link #checked}), it is {@link #train()}'s table, and the pass's checks are not needed.
+     * command checked the table already, or a record of an earlier command's checks covers it (in
+     * {@value #CHECKS}), it is {@link #train()}'s table, and the pass's checks are not needed.
      */
     public Dataset<Row> trainForChecksInPass() throws IOException {
         String role = "data.train";
