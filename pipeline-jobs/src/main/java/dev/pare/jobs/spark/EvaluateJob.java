@@ -28,58 +28,81 @@ import scala.Tuple2;
 public final class EvaluateJob {
     private EvaluateJob() {}
 
+    /** One model's metrics ({@link #run(SparkSession, Dataset, List, byte[], int, int, int)} of one model). */
     public static ClassificationMetrics run(SparkSession spark, Dataset<Row> examples, byte[] model, byte[] teacher,
                                             int width, int numClasses, int batchSize) {
+        return run(spark, examples, List.of(model), teacher, width, numClasses, batchSize).get(0);
+    }
+
+    /**
+     * The metrics of each of {@code models}, in their order, from one pass over {@code examples}: each
+     * batch goes through the teacher once (its predictions are the agreement's reference) and through
+     * every other model. A model whose bytes are the teacher's is the teacher: its logits are the
+     * reference's. Each model's metrics are those one pass per model gave, bit for bit (the same batches,
+     * the same merge order).
+     */
+    public static List<ClassificationMetrics> run(SparkSession spark, Dataset<Row> examples, List<byte[]> models,
+                                                  byte[] teacher, int width, int numClasses, int batchSize) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<byte[]> m = jsc.broadcast(model);
-        // The teacher evaluated against itself (no teacher broadcast): its own predictions are the reference.
-        Broadcast<byte[]> t = java.util.Arrays.equals(model, teacher) ? null : jsc.broadcast(teacher);
+        Broadcast<byte[]> t = jsc.broadcast(teacher);
+        List<Broadcast<byte[]>> broadcasts = new ArrayList<>();
+        for (byte[] model : models) {
+            // null: the teacher itself.
+            broadcasts.add(java.util.Arrays.equals(model, teacher) ? null : jsc.broadcast(model));
+        }
         try {
             final int w = width;
             final int c = numClasses;
             final int bs = batchSize;
+            final int count = models.size();
+            final List<Broadcast<byte[]>> ms = broadcasts;
             final CanonicalBatches.Footers footers = new CanonicalBatches.Footers(spark);
-            List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts = Rows.internalPlaced(examples, width)
+            List<Tuple2<CanonicalBatches.Place, ClassificationMetrics[]>> parts = Rows.internalPlaced(examples, width)
                     .mapPartitions(rows -> {
-                        MultiLayerNetwork net = ExecutorModels.get(m);
-                        MultiLayerNetwork ref = t == null ? null : ExecutorModels.get(t);
-                        ForwardPass.Buffers netBuffers = new ForwardPass.Buffers();
+                        MultiLayerNetwork ref = ExecutorModels.get(t);
                         ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
+                        MultiLayerNetwork[] nets = new MultiLayerNetwork[count];
+                        ForwardPass.Buffers[] buffers = new ForwardPass.Buffers[count];
+                        for (int i = 0; i < count; i++) {
+                            nets[i] = ms.get(i) == null ? null : ExecutorModels.get(ms.get(i));
+                            buffers[i] = new ForwardPass.Buffers();
+                        }
                         CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
-                        List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> out = new ArrayList<>();
+                        List<Tuple2<CanonicalBatches.Place, ClassificationMetrics[]>> out = new ArrayList<>();
                         while (batches.hasNext()) {
                             ExampleArrays batch = batches.next();
-                            var x = netBuffers.features(batch);
-                            float[] logits = ForwardPass.logitsRowMajor(net, x, netBuffers);
-                            float[] refLogits = ref == null ? logits : ForwardPass.logitsRowMajor(ref, x, refBuffers);
+                            var x = refBuffers.features(batch);
+                            float[] refLogits = ForwardPass.logitsRowMajor(ref, x, refBuffers);
                             int[] refPred = new int[batch.size()];
                             for (int r = 0; r < refPred.length; r++) {
                                 refPred[r] = ClassificationMetrics.argmax(refLogits, r * c, c);
                             }
-                            ClassificationMetrics metrics = new ClassificationMetrics(c);
-                            metrics.add(logits, batch.labels(), refPred);
+                            ClassificationMetrics[] metrics = new ClassificationMetrics[count];
+                            for (int i = 0; i < count; i++) {
+                                float[] logits = nets[i] == null ? refLogits
+                                        : ForwardPass.logitsRowMajor(nets[i], x, buffers[i]);
+                                metrics[i] = new ClassificationMetrics(c);
+                                metrics[i].add(logits, batch.labels(), refPred);
+                            }
                             out.add(new Tuple2<>(batches.lastPlace(), metrics));
                         }
                         return out.iterator();
                     }).collect();
-            return mergeInPlaceOrder(parts, c);
-        } finally {
-            m.destroy();
-            if (t != null) {
-                t.destroy();
+            List<Tuple2<CanonicalBatches.Place, ClassificationMetrics[]>> sorted = new ArrayList<>(parts);
+            sorted.sort(Comparator.comparing(Tuple2::_1));
+            List<ClassificationMetrics> totals = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                // The batches' metrics merged one after the other, ordered by file and chunk.
+                ClassificationMetrics total = new ClassificationMetrics(numClasses);
+                for (Tuple2<CanonicalBatches.Place, ClassificationMetrics[]> p : sorted) {
+                    total.merge(p._2()[i]);
+                }
+                totals.add(total);
             }
+            return totals;
+        } finally {
+            t.destroy();
+            broadcasts.stream().filter(java.util.Objects::nonNull).forEach(Broadcast::destroy);
         }
-    }
-
-    /** The batches' metrics merged one after the other, ordered by file and chunk. */
-    private static ClassificationMetrics mergeInPlaceOrder(List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> parts,
-                                                   int numClasses) {
-        List<Tuple2<CanonicalBatches.Place, ClassificationMetrics>> sorted = new ArrayList<>(parts);
-        sorted.sort(Comparator.comparing(Tuple2::_1));
-        ClassificationMetrics total = new ClassificationMetrics(numClasses);
-        for (Tuple2<CanonicalBatches.Place, ClassificationMetrics> p : sorted) {
-            total.merge(p._2());
-        }
-        return total;
     }
 }

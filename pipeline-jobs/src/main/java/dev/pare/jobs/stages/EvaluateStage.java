@@ -114,10 +114,19 @@ public final class EvaluateStage implements Stage {
         PareConfig.Evaluate ev = ctx.config().evaluate();
         INDArray latencyBatch = Rows.collect(ctx.test().orderBy(ExampleTable.ID).limit(ev.latencyBatchSize()),
                 ctx.featureLength()).featureRange(0, (int) Math.min(ev.latencyBatchSize(), ctx.rows("data.test")));
-        for (Map.Entry<String, Path> e : models(ctx).entrySet()) {
-            byte[] bytes = ctx.files().readBytes(e.getValue());
-            ObjectNode result = evaluate(ctx, bytes, e.getValue().toString());
+        // Every model in one pass over the test split (the teacher's predictions computed once per batch).
+        List<Map.Entry<String, Path>> models = new ArrayList<>(models(ctx).entrySet());
+        List<byte[]> files = new ArrayList<>();
+        for (Map.Entry<String, Path> e : models) {
+            files.add(ctx.files().readBytes(e.getValue()));
+        }
+        List<ClassificationMetrics> metrics = EvaluateJob.run(ctx.spark(), ctx.test(), files, ctx.teacherBytes(),
+                ctx.featureLength(), ctx.config().data().numClasses(), ev.batchSize());
+        for (int i = 0; i < models.size(); i++) {
+            Map.Entry<String, Path> e = models.get(i);
+            byte[] bytes = files.get(i);
             MultiLayerNetwork net = Networks.read(bytes, e.getValue().toString(), false);
+            ObjectNode result = metricsJson(metrics.get(i), e.getValue().toString(), net.numParams());
             ObjectNode size = result.putObject("size");
             size.put("fileBytes", bytes.length);
             size.put("serializedBytes", ModelSize.serializedBytes(net));
@@ -135,19 +144,15 @@ public final class EvaluateStage implements Stage {
         }
     }
 
-    /** Evaluates model bytes on the validated test split. */
-    public static ObjectNode evaluate(RunContext ctx, byte[] model, String source) throws IOException {
-        var net = Networks.read(model, source, false);
-        Networks.checkTeacher(net, source, ctx.featureLength(), ctx.config().data().numClasses());
-        ClassificationMetrics m = EvaluateJob.run(ctx.spark(), ctx.test(), model, ctx.teacherBytes(),
-                ctx.featureLength(), ctx.config().data().numClasses(), ctx.config().evaluate().batchSize());
+    /** The metrics of a model read from {@code source}, as {@code eval/<model>.json} holds them. */
+    static ObjectNode metricsJson(ClassificationMetrics m, String source, long parameters) {
         ObjectNode n = Json.object();
         n.put("model", source);
         n.put("examples", m.count());
         n.put("accuracy", m.accuracy());
         n.put("meanLoss", m.meanLoss());
         n.put("teacherAgreement", m.agreement());
-        n.put("parameters", net.numParams());
+        n.put("parameters", parameters);
         ArrayNode perClass = n.putArray("perClassAccuracy");
         for (double a : m.perClassAccuracy()) {
             perClass.add(a);

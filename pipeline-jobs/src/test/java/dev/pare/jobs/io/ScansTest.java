@@ -320,6 +320,27 @@ class ScansTest {
             teacherCorrect += ClassificationMetrics.argmax(teacherLogits, r * 10, 10) == labels[r] ? 1 : 0;
         }
         assertEquals((double) teacherCorrect / labels.length, self.accuracy(), 1e-12);
+
+        // All models in one pass (the evaluate stage's job): each one's metrics as its own pass gave them.
+        spark.conf().set(Scans.SETTING, "1");
+        MultiLayerNetwork third = denseNet(7);
+        List<ClassificationMetrics> together = EvaluateJob.run(spark, ExampleTable.read(spark,
+                new dev.pare.jobs.io.Files(new Configuration()), table.toString(), "data.test",
+                ConfigLoader.load(null, List.of()).data()), List.of(Networks.toBytes(teacher, false),
+                Networks.toBytes(model, false), Networks.toBytes(third, false)), Networks.toBytes(teacher, false),
+                WIDTH, 10, 100);
+        List<ClassificationMetrics> apart = List.of(self, reference, evaluate("0", third, teacher));
+        for (int i = 0; i < 3; i++) {
+            String which = "model " + i + " evaluated with the others";
+            assertEquals(Double.doubleToLongBits(apart.get(i).meanLoss()),
+                    Double.doubleToLongBits(together.get(i).meanLoss()), which);
+            assertEquals(apart.get(i).accuracy(), together.get(i).accuracy(), which);
+            assertEquals(apart.get(i).agreement(), together.get(i).agreement(), which);
+            assertArrayEquals(apart.get(i).perClassCount(), together.get(i).perClassCount(), which);
+            assertArrayEquals(apart.get(i).perClassAccuracy(), together.get(i).perClassAccuracy(), which);
+        }
+        assertTrue(together.get(1).agreement() != together.get(2).agreement()
+                || together.get(1).meanLoss() != together.get(2).meanLoss(), "the models differ");
     }
 
     private static MultiLayerNetwork denseNet(long seed) {
