@@ -35,14 +35,28 @@ public final class EvaluateJob {
     }
 
     /**
-     * The metrics of each of {@code models}, in their order, from one pass over {@code examples}: each
-     * batch goes through the teacher once (its predictions are the agreement's reference) and through
+     * The metrics of each of {@code models}, in their order, from one pass over {@code examples} (one per
+     * {@value #MODELS_PER_PASS} models): each batch goes through the teacher once (its predictions are the agreement's reference) and through
      * every other model. A model whose bytes are the teacher's is the teacher: its logits are the
      * reference's. Each model's metrics are those one pass per model gave, bit for bit (the same batches,
      * the same merge order).
      */
     public static List<ClassificationMetrics> run(SparkSession spark, Dataset<Row> examples, List<byte[]> models,
                                                   byte[] teacher, int width, int numClasses, int batchSize) {
+        // A pass needs the teacher and its models at once: no more than an executor keeps (ExecutorModels.KEPT).
+        List<ClassificationMetrics> out = new ArrayList<>();
+        for (int from = 0; from < models.size(); from += MODELS_PER_PASS) {
+            out.addAll(pass(spark, examples, models.subList(from, Math.min(models.size(), from + MODELS_PER_PASS)),
+                    teacher, width, numClasses, batchSize));
+        }
+        return out;
+    }
+
+    /** Models evaluated by one pass, besides the teacher. */
+    static final int MODELS_PER_PASS = ExecutorModels.KEPT - 1;
+
+    private static List<ClassificationMetrics> pass(SparkSession spark, Dataset<Row> examples, List<byte[]> models,
+                                                    byte[] teacher, int width, int numClasses, int batchSize) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> t = jsc.broadcast(teacher);
         List<Broadcast<byte[]>> broadcasts = new ArrayList<>();

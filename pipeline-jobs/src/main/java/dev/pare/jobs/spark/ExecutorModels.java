@@ -18,8 +18,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * broadcasts its models anew (a {@code pare run} broadcasts the teacher for calibrate and for
  * score-data, then the teacher, the pruned model and the student for evaluate), and an executor
  * with c task slots holds c + 1 copies of each model it keeps (native memory: hundreds of MB each
- * for large networks). A stage uses at most two at once (evaluate: the model and the teacher), so
- * what a running stage needs is never dropped; a model dropped and asked for again is read again.
+ * for large networks). A stage uses at most {@value #KEPT} at once (evaluate: the teacher and up to
+ * three models per pass, {@code EvaluateJob}), so what a running stage needs is never dropped; a model
+ * dropped and asked for again is read again.
  */
 public final class ExecutorModels {
     /** The models an executor JVM keeps. */

@@ -116,15 +116,15 @@ public final class EvaluateStage implements Stage {
                 ctx.featureLength()).featureRange(0, (int) Math.min(ev.latencyBatchSize(), ctx.rows("data.test")));
         // Every model in one pass over the test split (the teacher's predictions computed once per batch).
         List<Map.Entry<String, Path>> models = new ArrayList<>(models(ctx).entrySet());
-        List<byte[]> files = new ArrayList<>();
+        List<byte[]> modelBytes = new ArrayList<>();
         for (Map.Entry<String, Path> e : models) {
-            files.add(ctx.files().readBytes(e.getValue()));
+            modelBytes.add(ctx.files().readBytes(e.getValue()));
         }
-        List<ClassificationMetrics> metrics = EvaluateJob.run(ctx.spark(), ctx.test(), files, ctx.teacherBytes(),
+        List<ClassificationMetrics> metrics = EvaluateJob.run(ctx.spark(), ctx.test(), modelBytes, ctx.teacherBytes(),
                 ctx.featureLength(), ctx.config().data().numClasses(), ev.batchSize());
         for (int i = 0; i < models.size(); i++) {
             Map.Entry<String, Path> e = models.get(i);
-            byte[] bytes = files.get(i);
+            byte[] bytes = modelBytes.get(i);
             MultiLayerNetwork net = Networks.read(bytes, e.getValue().toString(), false);
             ObjectNode result = metricsJson(metrics.get(i), e.getValue().toString(), net.numParams());
             ObjectNode size = result.putObject("size");

@@ -44,9 +44,11 @@ import scala.collection.JavaConverters;
 
 /**
  * {@code select-data}: keeps {@code max(1, floor(f·N))} examples by a {@link SelectionMethod}
- * (random, hardest, easiest, ccs), optionally class-balanced. Ranking and sampling are Spark sorts
- * and window functions; only per-class (and per-stratum) counts come back to the driver. Writes
- * the kept ids and a report with per-class counts and the score histogram of kept vs all.
+ * (random, hardest, easiest, ccs), optionally class-balanced. A score table of up to
+ * {@link #DRIVER_ROWS} rows is selected on the driver ({@link DriverScores}); for a larger one, ranking
+ * and sampling are Spark sorts and window functions, and only per-class (and per-stratum) counts come
+ * back to the driver. Both routes keep the same rows. Writes the kept ids and a report with per-class
+ * counts and the score histogram of kept vs all.
  */
 public final class SelectDataStage implements Stage {
     public static final String FOLDER = "subset";

@@ -321,16 +321,20 @@ class ScansTest {
         }
         assertEquals((double) teacherCorrect / labels.length, self.accuracy(), 1e-12);
 
-        // All models in one pass (the evaluate stage's job): each one's metrics as its own pass gave them.
+        // Models evaluated together (the evaluate stage's job: three per pass besides the teacher, so four
+        // models take two passes): each one's metrics as its own pass gave them.
         spark.conf().set(Scans.SETTING, "1");
         MultiLayerNetwork third = denseNet(7);
+        MultiLayerNetwork fourth = denseNet(8);
         List<ClassificationMetrics> together = EvaluateJob.run(spark, ExampleTable.read(spark,
                 new dev.pare.jobs.io.Files(new Configuration()), table.toString(), "data.test",
                 ConfigLoader.load(null, List.of()).data()), List.of(Networks.toBytes(teacher, false),
-                Networks.toBytes(model, false), Networks.toBytes(third, false)), Networks.toBytes(teacher, false),
-                WIDTH, 10, 100);
-        List<ClassificationMetrics> apart = List.of(self, reference, evaluate("0", third, teacher));
-        for (int i = 0; i < 3; i++) {
+                Networks.toBytes(model, false), Networks.toBytes(third, false), Networks.toBytes(fourth, false)),
+                Networks.toBytes(teacher, false), WIDTH, 10, 100);
+        List<ClassificationMetrics> apart = List.of(self, reference, evaluate("0", third, teacher),
+                evaluate("0", fourth, teacher));
+        assertEquals(4, together.size());
+        for (int i = 0; i < 4; i++) {
             String which = "model " + i + " evaluated with the others";
             assertEquals(Double.doubleToLongBits(apart.get(i).meanLoss()),
                     Double.doubleToLongBits(together.get(i).meanLoss()), which);
