@@ -41,6 +41,7 @@ def describe(dag, ds):
             "task_id": t.task_id,
             "upstream": sorted(t.upstream_task_ids),
             "retries": t.retries,
+            "priority_weight_total": t.priority_weight_total,
             "retry_delay_seconds": t.retry_delay.total_seconds(),
             "operator": type(t).__name__,
             "conn_id": t.conn_id,

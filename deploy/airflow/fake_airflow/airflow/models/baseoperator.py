@@ -49,10 +49,14 @@ class BaseOperator:
             cls.__init__ = _apply_defaults(cls.__init__)
 
     def __init__(self, *, task_id, retries=0, retry_delay=datetime.timedelta(seconds=300),
-                 execution_timeout=None, doc_md=None, dag=None):
+                 execution_timeout=None, doc_md=None, priority_weight=1, weight_rule="downstream", dag=None):
         if not _KEY.match(task_id):
             raise ValueError(f"invalid task_id {task_id!r}: letters, digits, '_', '-', '.' only")
+        if weight_rule not in ("downstream", "upstream", "absolute"):
+            raise ValueError(f"invalid weight_rule {weight_rule!r}: downstream, upstream or absolute")
         self.task_id = task_id
+        self.priority_weight = priority_weight
+        self.weight_rule = weight_rule
         self.retries = retries
         self.retry_delay = retry_delay
         self.execution_timeout = execution_timeout
@@ -63,6 +67,21 @@ class BaseOperator:
         if self.dag is None:
             raise ValueError(f"task {task_id!r} is not in a DAG (use `with DAG(...):` or dag=)")
         self.dag.add_task(self)
+
+    @property
+    def priority_weight_total(self):
+        """As Airflow: the task's own weight, plus those of every task downstream (weight_rule
+        "downstream", the default) or upstream ("upstream") of it, transitively; "absolute": its own."""
+        if self.weight_rule == "absolute":
+            return self.priority_weight
+        step = (lambda t: t.downstream_task_ids) if self.weight_rule == "downstream" else (lambda t: t.upstream_task_ids)
+        seen, todo = set(), list(step(self))
+        while todo:
+            tid = todo.pop()
+            if tid not in seen:
+                seen.add(tid)
+                todo.extend(step(self.dag.task_dict[tid]))
+        return self.priority_weight + sum(self.dag.task_dict[t].priority_weight for t in seen)
 
     # Dependencies ---------------------------------------------------------------------------
     def set_upstream(self, other):

@@ -135,6 +135,18 @@ class AirflowDagTest {
     }
 
     @Test
+    void calibrateRunsBeforeScoreDataWhenBothAreReady() {
+        // Airflow queues ready tasks by their total priority weight (own + downstream by default): calibrate
+        // first, so that its sample pass checks the training set and score-data takes the check's record.
+        Map<String, JsonNode> t = tasks(dag);
+        assertEquals(6, t.get("calibrate").path("priority_weight_total").asInt());
+        assertEquals(5, t.get("score-data").path("priority_weight_total").asInt());
+        // Every other task weighs 1: report alone, evaluate with report, and so on.
+        assertEquals(1, t.get("report").path("priority_weight_total").asInt());
+        assertEquals(3, t.get("distill").path("priority_weight_total").asInt());
+    }
+
+    @Test
     void everyTaskSubmitsThePareCliWithRetries() {
         for (JsonNode task : dag.path("tasks")) {
             String id = task.path("task_id").asText();
