@@ -7,10 +7,9 @@ import dev.pare.common.config.PareConfig;
 import dev.pare.common.model.InferenceLatency;
 import dev.pare.common.model.ModelSize;
 import dev.pare.common.model.Networks;
-import dev.pare.jobs.io.ExampleTable;
-import dev.pare.jobs.spark.Rows;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.stage.RunContext;
@@ -112,16 +111,18 @@ public final class EvaluateStage implements Stage {
     @Override
     public void execute(RunContext ctx, StageDir dir, ObjectNode details) throws Exception {
         PareConfig.Evaluate ev = ctx.config().evaluate();
-        INDArray latencyBatch = Rows.collect(ctx.test().orderBy(ExampleTable.ID).limit(ev.latencyBatchSize()),
-                ctx.featureLength()).featureRange(0, (int) Math.min(ev.latencyBatchSize(), ctx.rows("data.test")));
         // Every model in one pass over the test split (the teacher's predictions computed once per batch).
         List<Map.Entry<String, Path>> models = new ArrayList<>(models(ctx).entrySet());
         List<byte[]> modelBytes = new ArrayList<>();
         for (Map.Entry<String, Path> e : models) {
             modelBytes.add(ctx.files().readBytes(e.getValue()));
         }
-        List<ClassificationMetrics> metrics = EvaluateJob.run(ctx.spark(), ctx.test(), modelBytes, ctx.teacherBytes(),
-                ctx.featureLength(), ctx.config().data().numClasses(), ev.batchSize());
+        // The same pass keeps the latency batch: the first latency-batch-size test rows by id.
+        EvaluateJob.Evaluation evaluation = EvaluateJob.run(ctx.spark(), ctx.test(), modelBytes, ctx.teacherBytes(),
+                ctx.featureLength(), ctx.config().data().numClasses(), ev.batchSize(), ev.latencyBatchSize());
+        List<ClassificationMetrics> metrics = evaluation.metrics();
+        INDArray latencyBatch = Nd4j.create(evaluation.firstFeatures(),
+                new long[] {evaluation.firstIds().length, ctx.featureLength()}, 'c');
         for (int i = 0; i < models.size(); i++) {
             Map.Entry<String, Path> e = models.get(i);
             byte[] bytes = modelBytes.get(i);

@@ -326,11 +326,21 @@ class ScansTest {
         spark.conf().set(Scans.SETTING, "1");
         MultiLayerNetwork third = denseNet(7);
         MultiLayerNetwork fourth = denseNet(8);
-        List<ClassificationMetrics> together = EvaluateJob.run(spark, ExampleTable.read(spark,
+        EvaluateJob.Evaluation evaluation = EvaluateJob.run(spark, ExampleTable.read(spark,
                 new dev.pare.jobs.io.Files(new Configuration()), table.toString(), "data.test",
                 ConfigLoader.load(null, List.of()).data()), List.of(Networks.toBytes(teacher, false),
                 Networks.toBytes(model, false), Networks.toBytes(third, false), Networks.toBytes(fourth, false)),
-                Networks.toBytes(teacher, false), WIDTH, 10, 100);
+                Networks.toBytes(teacher, false), WIDTH, 10, 100, 37);
+        List<ClassificationMetrics> together = evaluation.metrics();
+        // The pass's latency batch: the 37 rows of smallest id, as Spark's orderBy(id).limit(37) gives them.
+        float[] expected = new float[37 * WIDTH];
+        long[] expectedIds = new long[37];
+        for (int r = 0; r < 37; r++) {
+            expectedIds[r] = rows.get(r).getLong(0);
+            System.arraycopy(x, r * WIDTH, expected, r * WIDTH, WIDTH);
+        }
+        assertArrayEquals(expectedIds, evaluation.firstIds());
+        assertArrayEquals(expected, evaluation.firstFeatures());
         List<ClassificationMetrics> apart = List.of(self, reference, evaluate("0", third, teacher),
                 evaluate("0", fourth, teacher));
         assertEquals(4, together.size());
