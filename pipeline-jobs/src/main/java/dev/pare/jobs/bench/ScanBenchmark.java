@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -120,16 +118,7 @@ public final class ScanBenchmark implements Callable<Integer> {
         doc.put("table", table);
         ObjectNode machine = Bench.machine(doc, "none (one thread)");
         Configuration conf = new Configuration();
-        Path root = new Path(table);
-        FileSystem fs = root.getFileSystem(conf);
-        List<Path> files = new ArrayList<>();
-        for (FileStatus f : fs.listStatus(root)) {
-            String name = f.getPath().getName();
-            if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
-                files.add(f.getPath());
-            }
-        }
-        files.sort(null);
+        List<Path> files = new dev.pare.jobs.io.Files(conf).dataFiles(new Path(table));
         List<Double> nanos = new ArrayList<>();
         long[] checksum = new long[1];
         long floats = 0;

@@ -98,7 +98,7 @@ public final class ExampleTable {
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
         while (it.hasNext()) {
             String below = it.next().getPath().toUri().getPath().substring(root.length());
-            if (java.util.Arrays.stream(below.split("/")).noneMatch(n -> n.startsWith("_") || n.startsWith("."))) {
+            if (java.util.Arrays.stream(below.split("/")).allMatch(n -> n.isEmpty() || Files.isDataName(n))) {
                 return true;
             }
         }

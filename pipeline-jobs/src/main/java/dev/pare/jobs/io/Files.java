@@ -45,6 +45,26 @@ public final class Files {
         return new Path(uri);
     }
 
+    /**
+     * True for a name Spark reads as data in a table's folder: not starting with '_' or '.' (Spark skips
+     * {@code _SUCCESS}, {@code .crc} files and {@code _temporary/}).
+     */
+    public static boolean isDataName(String name) {
+        return !name.startsWith("_") && !name.startsWith(".");
+    }
+
+    /** The data files ({@link #isDataName}) directly in {@code folder}, sorted by path. */
+    public java.util.List<Path> dataFiles(Path folder) throws IOException {
+        java.util.List<Path> out = new java.util.ArrayList<>();
+        for (FileStatus f : fs(folder).listStatus(folder)) {
+            if (f.isFile() && isDataName(f.getPath().getName())) {
+                out.add(f.getPath());
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
     public FileSystem fs(Path p) {
         try {
             FileSystem fs = p.getFileSystem(hadoop);

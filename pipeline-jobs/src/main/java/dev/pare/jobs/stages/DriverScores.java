@@ -9,14 +9,11 @@ import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.io.Json;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
@@ -80,15 +77,7 @@ final class DriverScores {
      */
     static DriverScores read(Files files, Path table, String column, long maxRows) throws IOException {
         Configuration conf = files.hadoop();
-        FileSystem fs = files.fs(table);
-        List<Path> parts = new ArrayList<>();
-        for (FileStatus f : fs.listStatus(table)) {
-            String name = f.getPath().getName();
-            if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
-                parts.add(f.getPath());
-            }
-        }
-        parts.sort(null);
+        List<Path> parts = files.dataFiles(table);
         long rows = 0;
         MessageType projection = null;
         for (Path p : parts) {
