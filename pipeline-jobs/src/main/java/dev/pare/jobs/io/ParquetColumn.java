@@ -282,6 +282,14 @@ final class ParquetColumn {
             if (dictionary == null) {
                 throw new IOException(column + ": a dictionary-encoded page without a dictionary page");
             }
+            if (kind == Kind.FLOAT_LIST) {
+                try {
+                    lookUp(data, floatDict, floats, count);
+                } catch (IOException | RuntimeException e) {
+                    throw new IOException(column + ": " + e.getMessage(), e);
+                }
+                return;
+            }
             ids = ids.length >= count ? ids : new int[count];
             if (count > 0) {
                 int width = data.get() & 0xff;
@@ -290,7 +298,7 @@ final class ParquetColumn {
             int size = dictionary.getMaxId() + 1;
             for (int i = 0; i < count; i++) {
                 if (ids[i] < 0 || ids[i] >= size) {
-                    throw new IOException(column + ": dictionary id " + ids[i] + " outside the dictionary's " + size);
+                    throw new IOException(column + ": " + outsideDictionary(ids[i], size));
                 }
             }
             switch (kind) {
@@ -304,11 +312,7 @@ final class ParquetColumn {
                         ints[i] = intDict[ids[i]];
                     }
                 }
-                case FLOAT_LIST -> {
-                    for (int i = 0; i < count; i++) {
-                        floats[i] = floatDict[ids[i]];
-                    }
-                }
+                case FLOAT_LIST -> throw new IllegalStateException("float lists are looked up as they are decoded");
             }
             return;
         }
@@ -337,6 +341,80 @@ final class ParquetColumn {
                 case FLOAT_LIST -> floats[i] = reader.readFloat();
             }
         }
+    }
+
+    /**
+     * A dictionary-encoded page's {@code count} values ({@code in} at the ids' bit width, then the ids in
+     * the hybrid encoding) into {@code out}, each looked up in {@code dictionary} as its id is decoded, run
+     * by run: one pass over the page, where decoding the ids into an array, checking them and looking them up
+     * took three over arrays of the page's size. Ids of 8 bits (dictionaries of 129 to 256 values, as 8-bit
+     * pixels give) are read as bytes, without the bit unpacker.
+     */
+    static void lookUp(ByteBuffer in, float[] dictionary, float[] out, int count) throws IOException {
+        if (count == 0) {
+            return;
+        }
+        int width = in.get() & 0xff;
+        if (width == 0) {
+            // A dictionary of one value: every id is 0, and none is stored.
+            Arrays.fill(out, 0, count, dictionary[inside(0, dictionary)]);
+            return;
+        }
+        if (width > 32) {
+            throw new IOException("dictionary ids of " + width + " bits");
+        }
+        BytePacker packer = Packer.LITTLE_ENDIAN.newBytePacker(width);
+        int[] eight = new int[8];
+        int k = 0;
+        while (k < count) {
+            if (!in.hasRemaining()) {
+                throw new IOException("dictionary ids end after " + k + " of " + count + " values");
+            }
+            int header = unsignedVarInt(in);
+            if ((header & 1) == 0) {
+                int id = 0;
+                for (int i = 0; i < (width + 7) / 8; i++) {
+                    id |= (in.get() & 0xff) << (8 * i);
+                }
+                int m = Math.min(header >>> 1, count - k);
+                Arrays.fill(out, k, k + m, dictionary[inside(id, dictionary)]);
+                k += m;
+                continue;
+            }
+            int groups = header >>> 1;
+            if ((long) groups * width > in.remaining()) {
+                throw new IOException("a bit-packed run of " + groups + " groups overruns its page");
+            }
+            int m = Math.min(groups * 8, count - k);
+            if (width == 8 && in.hasArray()) {
+                byte[] bytes = in.array();
+                int from = in.arrayOffset() + in.position();
+                for (int i = 0; i < m; i++) {
+                    out[k + i] = dictionary[inside(bytes[from + i] & 0xff, dictionary)];
+                }
+            } else {
+                for (int g = 0; g * 8 < m; g++) {
+                    packer.unpack8Values(in, in.position() + g * width, eight, 0);
+                    for (int i = 0; i < Math.min(8, m - g * 8); i++) {
+                        out[k + g * 8 + i] = dictionary[inside(eight[i], dictionary)];
+                    }
+                }
+            }
+            k += m;
+            in.position(in.position() + groups * width);
+        }
+    }
+
+    /** {@code id}, when {@code dictionary} has it. */
+    private static int inside(int id, float[] dictionary) throws IOException {
+        if (id < 0 || id >= dictionary.length) {
+            throw new IOException(outsideDictionary(id, dictionary.length));
+        }
+        return id;
+    }
+
+    private static String outsideDictionary(int id, int size) {
+        return "dictionary id " + id + " outside the dictionary's " + size;
     }
 
     /**

@@ -369,6 +369,123 @@ class ParquetExampleScanTest {
     }
 
     @Test
+    void dictionaryIdsAreLookedUpAsParquetMrEncodesThem() throws IOException {
+        Random random = new Random(7);
+        for (int width = 1; width <= 12; width++) {
+            for (int size : new int[] {(1 << (width - 1)) + 1, 1 << width}) {
+                float[] dictionary = new float[size];
+                for (int i = 0; i < size; i++) {
+                    dictionary[i] = random.nextFloat() - 0.5f;
+                }
+                for (int n : new int[] {1, 7, 8, 9, 100, 1003}) {
+                    int[] ids = new int[n];
+                    float[] expected = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        // Runs (RLE) and noise (bit-packed groups), all inside the dictionary.
+                        ids[i] = (i / 13) % 2 == 0 ? (i / 26) % size : random.nextInt(size);
+                        expected[i] = dictionary[ids[i]];
+                    }
+                    byte[] page = dictionaryPage(width, ids);
+                    for (ByteBuffer in : List.of(ByteBuffer.wrap(page), direct(page))) {
+                        float[] out = new float[n + 1];
+                        out[n] = 42f;
+                        ParquetColumn.lookUp(in, dictionary, out, n);
+                        assertArrayEquals(expected, Arrays.copyOf(out, n), "width " + width + ", " + size + " values, "
+                                + n + " ids, " + (in.hasArray() ? "heap" : "direct"));
+                        assertEquals(42f, out[n]);
+                    }
+                }
+            }
+        }
+        // A dictionary of one value: no bits per id, nothing stored after the width.
+        float[] out = new float[3];
+        ParquetColumn.lookUp(ByteBuffer.wrap(new byte[] {0}), new float[] {2.5f}, out, 3);
+        assertArrayEquals(new float[] {2.5f, 2.5f, 2.5f}, out);
+        // An id past the dictionary's end is refused, in a bit-packed group and in a run, bytes or unpacked.
+        int[] noise = new int[40];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = i * 37 % 150;
+        }
+        noise[17] = 200;
+        int[] run = new int[40];
+        Arrays.fill(run, 200);
+        for (int[] ids : List.of(noise, run)) {
+            for (int width : new int[] {8, 9}) {
+                for (ByteBuffer in : List.of(ByteBuffer.wrap(dictionaryPage(width, ids)), direct(dictionaryPage(width,
+                        ids)))) {
+                    IOException e = assertThrows(IOException.class,
+                            () -> ParquetColumn.lookUp(in, new float[150], new float[40], 40));
+                    assertEquals("dictionary id 200 outside the dictionary's 150", e.getMessage());
+                }
+            }
+        }
+        // Ids that end before the values do.
+        byte[] cut = Arrays.copyOf(dictionaryPage(8, noise), 10);
+        assertThrows(IOException.class, () -> ParquetColumn.lookUp(ByteBuffer.wrap(cut), new float[256],
+                new float[40], 40));
+    }
+
+    /** A dictionary-encoded page's values: the ids' bit width, then the ids in the hybrid encoding. */
+    private static byte[] dictionaryPage(int width, int[] ids) throws IOException {
+        RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(width, 64, 1 << 16,
+                new HeapByteBufferAllocator());
+        for (int id : ids) {
+            encoder.writeInt(id);
+        }
+        byte[] encoded = encoder.toBytes().toByteArray();
+        byte[] page = new byte[encoded.length + 1];
+        page[0] = (byte) width;
+        System.arraycopy(encoded, 0, page, 1, encoded.length);
+        return page;
+    }
+
+    private static ByteBuffer direct(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.allocateDirect(bytes.length);
+        in.put(bytes).flip();
+        return in;
+    }
+
+    @Test
+    void featuresOfOneAndOf256ValuesReadFromTheirDictionariesAsSparkReadsThem() throws IOException {
+        // 8-bit pixels (k / 255), as Fashion-MNIST's: 256 dictionary values, ids of 8 bits read as bytes; and
+        // features of a single value: ids of no bits.
+        MessageType type = MessageTypeParser.parseMessageType(REQUIRED_ELEMENTS);
+        for (int levels : new int[] {256, 1}) {
+            String path = dir.resolve("pixels" + levels + ".parquet").toString();
+            Random random = new Random(levels);
+            SimpleGroupFactory groups = new SimpleGroupFactory(type);
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(path))
+                    .withType(type).withConf(new Configuration()).withCompressionCodec(CompressionCodecName.ZSTD)
+                    .withDictionaryEncoding(true).withPageSize(4096).withDictionaryPageSize(64 * 1024)
+                    .withRowGroupSize(64 * 1024).build()) {
+                for (int r = 0; r < 300; r++) {
+                    Group g = groups.newGroup().append("id", (long) r);
+                    Group list = g.addGroup("features");
+                    for (int k = 0; k < 784; k++) {
+                        // Background runs of zeros between bright noise, as an image's rows.
+                        int level = levels == 1 || k % 28 < 6 ? 0 : random.nextInt(levels);
+                        list.addGroup("list").append("element", level / 255f);
+                    }
+                    g.append("label", r % 10);
+                    w.write(g);
+                }
+            }
+            var footer = org.apache.parquet.hadoop.ParquetFileReader.readFooter(new Configuration(),
+                    new org.apache.hadoop.fs.Path(path));
+            for (var block : footer.getBlocks()) {
+                var chunk = block.getColumns().get(1);
+                assertTrue(chunk.hasDictionaryPage() && !chunk.getEncodings().contains(
+                        org.apache.parquet.column.Encoding.PLAIN), "no fallback to plain: " + chunk.getEncodings());
+            }
+            Dataset<Row> df = spark.read().parquet(path).select("id", "features", "label");
+            assertTrue(readByPare(df));
+            List<String> expected = rows(df, "spark");
+            assertEquals(300, expected.size());
+            assertEquals(expected, rows(df, "pare"), levels + " values");
+        }
+    }
+
+    @Test
     void decodingAloneCountsTheFloatsAndSeesTheLastOfEachBatch() throws IOException {
         String path = write("decode.parquet", REQUIRED_ELEMENTS, 30, 0, true, WriterVersion.PARQUET_2_0,
                 CompressionCodecName.SNAPPY, true, false);
