@@ -278,16 +278,80 @@ public final class Distiller {
         return copy;
     }
 
-    /** Accuracy and loss of {@code net} on {@code data}, in batches. */
+    /**
+     * Accuracy and loss of {@code net} on {@code data}, in batches, on as many threads as the machine has
+     * cores ({@link #evaluate(MultiLayerNetwork, ExampleArrays, int, int, int)}).
+     */
     public static ClassificationMetrics evaluate(MultiLayerNetwork net, ExampleArrays data, int numClasses,
                                                  int batchSize) {
-        ClassificationMetrics m = new ClassificationMetrics(numClasses);
-        ForwardPass.Buffers buffers = new ForwardPass.Buffers();
-        for (int from = 0; from < data.size(); from += batchSize) {
-            int to = Math.min(data.size(), from + batchSize);
-            float[] logits = ForwardPass.logitsRowMajor(net, buffers.features(data, from, to), buffers);
-            m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
+        return evaluate(net, data, numClasses, batchSize, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * Accuracy and loss of {@code net} on {@code data}, in batches of {@code batchSize}, spread over up to
+     * {@code threads} threads, each with its own clone of {@code net} (a DL4J network keeps per-call state).
+     * Each batch's metrics are merged in batch order: the result is the same, bit for bit, on any number
+     * of threads. One thread runs {@code net} itself on the calling thread.
+     */
+    public static ClassificationMetrics evaluate(MultiLayerNetwork net, ExampleArrays data, int numClasses,
+                                                 int batchSize, int threads) {
+        if (batchSize < 1 || threads < 1) {
+            throw new IllegalArgumentException("batchSize and threads must be positive, were " + batchSize + ", "
+                    + threads);
         }
+        int batches = (data.size() + batchSize - 1) / batchSize;
+        ClassificationMetrics[] parts = new ClassificationMetrics[batches];
+        int workers = Math.min(threads, batches);
+        if (workers <= 1) {
+            ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+            for (int b = 0; b < batches; b++) {
+                parts[b] = evaluateBatch(net, data, numClasses, batchSize, b, buffers);
+            }
+        } else {
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers,
+                    r -> {
+                        Thread t = new Thread(r, "pare-evaluate");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            try {
+                List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+                for (int w = 0; w < workers; w++) {
+                    MultiLayerNetwork copy = net.clone();
+                    running.add(pool.submit(() -> {
+                        ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+                        for (int b = next.getAndIncrement(); b < batches; b = next.getAndIncrement()) {
+                            parts[b] = evaluateBatch(copy, data, numClasses, batchSize, b, buffers);
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : running) {
+                    f.get();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while evaluating", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        ClassificationMetrics m = new ClassificationMetrics(numClasses);
+        for (ClassificationMetrics part : parts) {
+            m.merge(part);
+        }
+        return m;
+    }
+
+    private static ClassificationMetrics evaluateBatch(MultiLayerNetwork net, ExampleArrays data, int numClasses,
+                                                       int batchSize, int batch, ForwardPass.Buffers buffers) {
+        int from = batch * batchSize;
+        int to = Math.min(data.size(), from + batchSize);
+        float[] logits = ForwardPass.logitsRowMajor(net, buffers.features(data, from, to), buffers);
+        ClassificationMetrics m = new ClassificationMetrics(numClasses);
+        m.add(logits, java.util.Arrays.copyOfRange(data.labels(), from, to), null);
         return m;
     }
 }

@@ -170,4 +170,43 @@ class DistillerTest {
         assertEquals(test.size(), m.count());
         assertEquals((double) correct / test.size(), m.accuracy(), 0.0);
     }
+    @Test
+    void evaluateGivesTheSameMetricsOnAnyNumberOfThreadsAndTheLossFromTheLogits() {
+        MultiLayerNetwork cnn = dev.pare.common.TinyNets.cnn(11, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        ExampleArrays images = dev.pare.common.TinyNets.examples(12, 203, 72, CLASSES, 0);
+        for (var c : List.of(java.util.Map.entry(teacher, test), java.util.Map.entry(cnn, images))) {
+            MultiLayerNetwork net = c.getKey();
+            ExampleArrays data = c.getValue();
+            float[][] logits = ForwardPass.logits(net, data.featureRange(0, data.size())).toFloatMatrix();
+            double loss = 0;
+            int correct = 0;
+            for (int r = 0; r < data.size(); r++) {
+                int best = 0;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int k = 0; k < CLASSES; k++) {
+                    max = Math.max(max, logits[r][k]);
+                    best = logits[r][k] > logits[r][best] ? k : best;
+                }
+                double sum = 0;
+                for (int k = 0; k < CLASSES; k++) {
+                    sum += Math.exp(logits[r][k] - max);
+                }
+                loss += max + Math.log(sum) - logits[r][data.labels()[r]];
+                correct += best == data.labels()[r] ? 1 : 0;
+            }
+            var one = Distiller.evaluate(net, data, CLASSES, 7, 1);
+            assertEquals(data.size(), one.count());
+            assertEquals((double) correct / data.size(), one.accuracy(), 0.0);
+            assertEquals(loss / data.size(), one.meanLoss(), 1e-6);
+            for (int threads : new int[] {2, 3, 64}) {
+                var m = Distiller.evaluate(net, data, CLASSES, 7, threads);
+                assertEquals(one.count(), m.count());
+                assertEquals(one.accuracy(), m.accuracy(), 0.0);
+                assertEquals(Double.doubleToRawLongBits(one.meanLoss()), Double.doubleToRawLongBits(m.meanLoss()),
+                        threads + " threads");
+                assertArrayEquals(one.perClassAccuracy(), m.perClassAccuracy(), 0.0);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Distiller.evaluate(teacher, test, CLASSES, 7, 0));
+    }
 }
