@@ -270,7 +270,7 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
                             + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
                             + " reused arrays"), scoreWarmUp));
             for (int bs : new int[] {1000, 128}) {
-                // One thread, as the peer's forward pass by default (compare-pytorch.sh: PEER_THREADS = OMP_NUM_THREADS).
+                // One thread, as the peer's forward by default (compare-pytorch.sh: PEER_THREADS = OMP_NUM_THREADS).
                 Runnable forward = () -> Distiller.evaluate(teacher, testArrays, CLASSES, bs, 1);
                 int[] forwardWarmUp = warmUp(forward, 2, 1.0);
                 compute.set("forwardBs" + bs, withWarmUp(rate(testArrays.size(), bs, COMPUTE_REPEATS, forward,
