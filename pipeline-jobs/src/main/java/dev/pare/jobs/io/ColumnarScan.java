@@ -65,6 +65,43 @@ public final class ColumnarScan {
     }
 
     /**
+     * The internal rows of {@code df} read on the calling thread with no Spark job, when {@link #of} finds
+     * its scan and Pare's reader reads it ({@link ParquetExampleScan}); empty otherwise. The rows come in
+     * partition order, as the tasks of {@link #rows} read them, and each is a view valid until the next:
+     * copy what is kept. Close the result when done.
+     */
+    public static Optional<DriverRows> onDriver(Dataset<Row> df, long featureLength) {
+        return Scans.planned(df.sparkSession(), featureLength, () -> of(df.queryExecution().executedPlan())
+                .flatMap(c -> ParquetExampleScan.onDriver(c.scan()).map(b -> new DriverRows(b, c.ordinals()))));
+    }
+
+    /** A scan's rows read on the driver ({@link #onDriver}). */
+    public static final class DriverRows implements Iterator<InternalRow>, AutoCloseable {
+        private final ParquetExampleScan.FileBatches batches;
+        private final BatchRows rows;
+
+        private DriverRows(ParquetExampleScan.FileBatches batches, int[] ordinals) {
+            this.batches = batches;
+            this.rows = new BatchRows(batches, ordinals);
+        }
+
+        @Override
+        public boolean hasNext() {
+            return rows.hasNext();
+        }
+
+        @Override
+        public InternalRow next() {
+            return rows.next();
+        }
+
+        @Override
+        public void close() {
+            batches.close();
+        }
+    }
+
+    /**
      * The scan under {@code plan} and, for each of {@code plan}'s output columns, the index of the
      * scan column it is; empty when {@code plan} computes anything else or its scan does not produce
      * column batches.

@@ -130,6 +130,26 @@ public final class ParquetExampleScan {
      */
     public static Optional<JavaRDD<ColumnarBatch>> batches(FileSourceScanExec scan) {
         SparkContext sc = scan.relation().sparkSession().sparkContext();
+        return reading(scan).map(r -> new BatchRdd(sc, scan.inputRDD().partitions(), r).toJavaRDD());
+    }
+
+    /**
+     * The column batches of every partition of {@code scan}, in partition order, read on the calling thread
+     * with no Spark job: what the tasks of {@link #batches} read. Empty where {@link #batches} is; close the
+     * result when done.
+     */
+    static Optional<FileBatches> onDriver(FileSourceScanExec scan) {
+        return reading(scan).map(r -> {
+            List<PartitionedFile> files = new ArrayList<>();
+            for (Partition p : scan.inputRDD().partitions()) {
+                files.addAll(java.util.Arrays.asList(((FilePartition) p).files()));
+            }
+            return new FileBatches(files.toArray(new PartitionedFile[0]), r, null);
+        });
+    }
+
+    /** How this reader reads {@code scan}; empty when it does not (as {@link #batches} says). */
+    private static Optional<Reading> reading(FileSourceScanExec scan) {
         // The session's settings start as the context's: pare's spark.conf section sets both.
         if (!enabled(scan.relation().sparkSession().conf().get(SETTING, null))) {
             return Optional.empty();
@@ -142,12 +162,10 @@ public final class ParquetExampleScan {
         if (conf.ignoreCorruptFiles() || conf.ignoreMissingFiles() || conf.parquetFieldIdReadEnabled()) {
             return Optional.empty();
         }
-        Partition[] partitions = scan.inputRDD().partitions();
         Configuration hadoop = scan.relation().sparkSession().sessionState()
                 .newHadoopConfWithOptions(scan.relation().options());
-        Reading reading = new Reading(columns.get(), conf.parquetVectorizedReaderBatchSize(), conf.caseSensitiveAnalysis(),
-                new SerializableConfiguration(hadoop));
-        return Optional.of(new BatchRdd(sc, partitions, reading).toJavaRDD());
+        return Optional.of(new Reading(columns.get(), conf.parquetVectorizedReaderBatchSize(),
+                conf.caseSensitiveAnalysis(), new SerializableConfiguration(hadoop)));
     }
 
     /** True for {@code pare} and unset, false for {@code spark}. */
@@ -237,7 +255,10 @@ public final class ParquetExampleScan {
         }
     }
 
-    /** The column batches of a partition's files, in order, at most {@code batchRows} rows each. */
+    /**
+     * The column batches of a partition's files, in order, at most {@code batchRows} rows each; with a null
+     * task context (read on the driver), no input metrics.
+     */
     static final class FileBatches implements Iterator<ColumnarBatch>, AutoCloseable {
         private final PartitionedFile[] files;
         private final Reading reading;
@@ -324,7 +345,9 @@ public final class ParquetExampleScan {
                 throw failure(e);
             }
             chunkRead += n;
-            context.taskMetrics().inputMetrics().incRecordsRead(n);
+            if (context != null) {
+                context.taskMetrics().inputMetrics().incRecordsRead(n);
+            }
             return new ColumnarBatch(out, n);
         }
 
@@ -373,7 +396,9 @@ public final class ParquetExampleScan {
                     bytes += c.getTotalSize();
                 }
             }
-            context.taskMetrics().inputMetrics().incBytesRead(bytes);
+            if (context != null) {
+                context.taskMetrics().inputMetrics().incBytesRead(bytes);
+            }
             chunkRows = pages.getRowCount();
             chunkRead = 0;
             rowIndexOffset = pages.getRowIndexOffset().orElse(-1L);

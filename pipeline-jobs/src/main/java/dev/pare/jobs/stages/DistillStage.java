@@ -21,6 +21,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.common.sparsity.CubicSchedule;
 import dev.pare.common.sparsity.MaskSet;
 import dev.pare.common.surgery.GradualMasks;
+import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.ParameterAveragingEpochs;
@@ -168,7 +169,9 @@ public final class DistillStage implements Stage {
         // the training table is read once and never shuffled for the join.
         Dataset<Row> joined = ctx.train().join(dist.enabled() ? narrow : broadcast(narrow), "id")
                 .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS));
-        ExampleArrays test = Rows.collectInIdOrder(ctx.test(), width);
+        Dataset<Row> testTable = ctx.test();
+        ExampleArrays test = (onDriver(ctx, "data.test") ? Rows.readInIdOrder(testTable, width)
+                : java.util.Optional.<ExampleArrays>empty()).orElseGet(() -> Rows.collectInIdOrder(testTable, width));
 
         HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
@@ -223,7 +226,9 @@ public final class DistillStage implements Stage {
                 details.put("averagingFrequency", dist.averagingFrequency());
             }
         } else {
-            Subset rows = subset(joined, width, classes);
+            Dataset<Row> trainTable = ctx.train();
+            Subset rows = (onDriver(ctx, "data.train") ? subsetOnDriver(ids, scores, trainTable, width, classes)
+                    : java.util.Optional.<Subset>empty()).orElseGet(() -> subset(joined, width, classes));
             ExampleArrays train = rows.train();
             float[] logits = rows.logits();
             subset = train.size();
@@ -260,14 +265,116 @@ public final class DistillStage implements Stage {
         details.set("epochs", Json.MAPPER.valueToTree(result.epochs()));
     }
 
+    /**
+     * Tables of up to this many feature values (rows × feature length: 250k Fashion-MNIST rows, about a second of
+     * decoding on one thread) are read on the driver ({@link #subsetOnDriver}, {@link Rows#readInIdOrder}) when
+     * the driver gets their rows anyway; larger ones by Spark's tasks, in parallel.
+     */
+    static final long DRIVER_VALUES = 250_000L * 784;
+
+    private static boolean onDriver(RunContext ctx, String role) throws java.io.IOException {
+        return ctx.rows(role) * ctx.featureLength() <= DRIVER_VALUES;
+    }
+
     /** The selected examples and their teacher logits, in id order. */
-    private record Subset(ExampleArrays train, float[] logits) {}
+    record Subset(ExampleArrays train, float[] logits) {}
+
+    /**
+     * The subset as {@link #subset} collects it (the selected ids joined with their teacher logits and their
+     * training rows, in id order), read on the driver with no Spark job: the three tables through Pare's
+     * reader ({@link ColumnarScan#onDriver}), the training table once. Empty, for the Spark route, when the
+     * reader does not read one of them or an id repeats in one (where a join would repeat rows).
+     */
+    static java.util.Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train,
+                                                     int width, int classes) {
+        long[] selected;
+        var idRows = ColumnarScan.onDriver(ids.select(col("id")), 1);
+        if (idRows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try (var rows = idRows.get()) {
+            long[] read = new long[1024];
+            int n = 0;
+            while (rows.hasNext()) {
+                if (n == read.length) {
+                    read = java.util.Arrays.copyOf(read, 2 * n);
+                }
+                read[n++] = rows.next().getLong(0);
+            }
+            selected = java.util.Arrays.copyOf(read, n);
+        }
+        java.util.Arrays.sort(selected);
+        for (int i = 1; i < selected.length; i++) {
+            if (selected[i] == selected[i - 1]) {
+                return java.util.Optional.empty();
+            }
+        }
+        float[][] logits = new float[selected.length][];
+        var logitRows = ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes);
+        if (logitRows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try (var rows = logitRows.get()) {
+            while (rows.hasNext()) {
+                InternalRow r = rows.next();
+                int at = java.util.Arrays.binarySearch(selected, r.getLong(0));
+                if (at >= 0) {
+                    if (logits[at] != null) {
+                        return java.util.Optional.empty();
+                    }
+                    // Named as the Spark route names it: column 3 of the joined rows.
+                    logits[at] = Rows.floats(r, 1, "3", classes, selected[at]);
+                }
+            }
+        }
+        float[][] features = new float[selected.length][];
+        int[] labels = new int[selected.length];
+        var trainRows = ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
+                col(ExampleTable.LABEL)), width);
+        if (trainRows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try (var rows = trainRows.get()) {
+            while (rows.hasNext()) {
+                InternalRow r = rows.next();
+                int at = java.util.Arrays.binarySearch(selected, r.getLong(0));
+                if (at >= 0) {
+                    if (features[at] != null) {
+                        return java.util.Optional.empty();
+                    }
+                    features[at] = Rows.features(r, 1, width, selected[at]);
+                    labels[at] = r.getInt(2);
+                }
+            }
+        }
+        // An inner join: the selected ids with both their logits and their training row.
+        int n = 0;
+        for (int i = 0; i < selected.length; i++) {
+            n += logits[i] != null && features[i] != null ? 1 : 0;
+        }
+        long[] keptIds = new long[n];
+        int[] keptLabels = new int[n];
+        float[] keptFeatures = new float[n * width];
+        float[] keptLogits = new float[n * classes];
+        int k = 0;
+        for (int i = 0; i < selected.length; i++) {
+            if (logits[i] != null && features[i] != null) {
+                keptIds[k] = selected[i];
+                keptLabels[k] = labels[i];
+                System.arraycopy(features[i], 0, keptFeatures, k * width, width);
+                System.arraycopy(logits[i], 0, keptLogits, k * classes, classes);
+                k++;
+            }
+        }
+        return java.util.Optional.of(new Subset(new ExampleArrays(keptIds, keptFeatures, width, keptLabels),
+                keptLogits));
+    }
 
     /**
      * The joined rows (id, features, label, logits) in id order, so the driver arrays do not depend on
      * partitioning; collected as Spark's internal rows (a float[] per row, no boxing).
      */
-    private static Subset subset(Dataset<Row> joined, int width, int classes) {
+    static Subset subset(Dataset<Row> joined, int width, int classes) {
         List<InternalRow> rows = Rows.collectInternalInIdOrder(joined, width);
         ExampleArrays train = Rows.takeInternal(rows.iterator(), rows.size(), width);
         float[] logits = new float[rows.size() * classes];
