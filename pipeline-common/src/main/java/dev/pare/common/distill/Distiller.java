@@ -9,6 +9,11 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -308,15 +313,15 @@ public final class Distiller {
                 parts[b] = evaluateBatch(net, data, numClasses, batchSize, b, buffers);
             }
         } else {
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers,
+            AtomicInteger next = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(workers,
                     r -> {
                         Thread t = new Thread(r, "pare-evaluate");
                         t.setDaemon(true);
                         return t;
                     });
             try {
-                List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+                List<Future<?>> running = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {
                     MultiLayerNetwork copy = net.clone();
                     running.add(pool.submit(() -> {
@@ -326,13 +331,13 @@ public final class Distiller {
                         }
                     }));
                 }
-                for (java.util.concurrent.Future<?> f : running) {
+                for (Future<?> f : running) {
                     f.get();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while evaluating", e);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             } finally {
                 pool.shutdownNow();

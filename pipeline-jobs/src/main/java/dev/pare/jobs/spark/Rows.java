@@ -7,9 +7,12 @@ import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -63,8 +66,8 @@ public final class Rows {
         if (n == max) {
             return new ExampleArrays(ids, features, width, labels);
         }
-        return new ExampleArrays(java.util.Arrays.copyOf(ids, n), java.util.Arrays.copyOf(features, n * width), width,
-                java.util.Arrays.copyOf(labels, n));
+        return new ExampleArrays(Arrays.copyOf(ids, n), Arrays.copyOf(features, n * width), width,
+                Arrays.copyOf(labels, n));
     }
 
     /** Column {@code column} of {@code row} (an array of {@code width} floats) as a fresh array. */
@@ -98,10 +101,10 @@ public final class Rows {
      * empty where it does not. No task to schedule, no rows to serialize and collect: the 10k test rows of a
      * distill stage took a 1.3 s job in a fresh JVM.
      */
-    public static java.util.Optional<ExampleArrays> readInIdOrder(Dataset<Row> examples, int width) {
-        java.util.Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(exampleColumns(examples), width);
+    public static Optional<ExampleArrays> readInIdOrder(Dataset<Row> examples, int width) {
+        Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(exampleColumns(examples), width);
         if (scan.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         List<float[]> features = new ArrayList<>();
         long[] ids = new long[1024];
@@ -111,8 +114,8 @@ public final class Rows {
             while (rows.hasNext()) {
                 InternalRow r = rows.next();
                 if (n == ids.length) {
-                    ids = java.util.Arrays.copyOf(ids, 2 * n);
-                    labels = java.util.Arrays.copyOf(labels, 2 * n);
+                    ids = Arrays.copyOf(ids, 2 * n);
+                    labels = Arrays.copyOf(labels, 2 * n);
                 }
                 ids[n] = r.getLong(0);
                 features.add(features(r, 1, width, ids[n]));
@@ -121,7 +124,7 @@ public final class Rows {
             }
         }
         long[] order = ids;
-        int[] byId = java.util.stream.IntStream.range(0, n).boxed()
+        int[] byId = IntStream.range(0, n).boxed()
                 .sorted(Comparator.comparingLong(i -> order[i])).mapToInt(Integer::intValue).toArray();
         long[] sortedIds = new long[n];
         int[] sortedLabels = new int[n];
@@ -131,7 +134,7 @@ public final class Rows {
             sortedLabels[k] = labels[byId[k]];
             System.arraycopy(features.get(byId[k]), 0, sortedFeatures, k * width, width);
         }
-        return java.util.Optional.of(new ExampleArrays(sortedIds, sortedFeatures, width, sortedLabels));
+        return Optional.of(new ExampleArrays(sortedIds, sortedFeatures, width, sortedLabels));
     }
 
     /** {@link #collectInternal}, sorted on the driver by column 0 (a long id, unique). */

@@ -32,9 +32,11 @@ import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import dev.pare.jobs.stage.StageRunner;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -171,7 +173,7 @@ public final class DistillStage implements Stage {
                 .select(col(ExampleTable.ID), col(ExampleTable.FEATURES), col(ExampleTable.LABEL), col(ScoreJob.LOGITS));
         Dataset<Row> testTable = ctx.test();
         ExampleArrays test = (onDriver(ctx, "data.test") ? Rows.readInIdOrder(testTable, width)
-                : java.util.Optional.<ExampleArrays>empty()).orElseGet(() -> Rows.collectInIdOrder(testTable, width));
+                : Optional.<ExampleArrays>empty()).orElseGet(() -> Rows.collectInIdOrder(testTable, width));
 
         HiddenStates hidden = hiddenStates(ctx, student, pruned);
         DistillEngine engine;
@@ -228,7 +230,7 @@ public final class DistillStage implements Stage {
         } else {
             Dataset<Row> trainTable = ctx.train();
             Subset rows = (onDriver(ctx, "data.train") ? subsetOnDriver(ids, scores, trainTable, width, classes)
-                    : java.util.Optional.<Subset>empty()).orElseGet(() -> subset(joined, width, classes));
+                    : Optional.<Subset>empty()).orElseGet(() -> subset(joined, width, classes));
             ExampleArrays train = rows.train();
             float[] logits = rows.logits();
             subset = train.size();
@@ -285,42 +287,42 @@ public final class DistillStage implements Stage {
      * reader ({@link ColumnarScan#onDriver}), the training table once. Empty, for the Spark route, when the
      * reader does not read one of them or an id repeats in one (where a join would repeat rows).
      */
-    static java.util.Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train,
+    static Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train,
                                                      int width, int classes) {
         long[] selected;
         var idRows = ColumnarScan.onDriver(ids.select(col("id")), 1);
         if (idRows.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (var rows = idRows.get()) {
             long[] read = new long[1024];
             int n = 0;
             while (rows.hasNext()) {
                 if (n == read.length) {
-                    read = java.util.Arrays.copyOf(read, 2 * n);
+                    read = Arrays.copyOf(read, 2 * n);
                 }
                 read[n++] = rows.next().getLong(0);
             }
-            selected = java.util.Arrays.copyOf(read, n);
+            selected = Arrays.copyOf(read, n);
         }
-        java.util.Arrays.sort(selected);
+        Arrays.sort(selected);
         for (int i = 1; i < selected.length; i++) {
             if (selected[i] == selected[i - 1]) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
         }
         float[][] logits = new float[selected.length][];
         var logitRows = ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes);
         if (logitRows.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (var rows = logitRows.get()) {
             while (rows.hasNext()) {
                 InternalRow r = rows.next();
-                int at = java.util.Arrays.binarySearch(selected, r.getLong(0));
+                int at = Arrays.binarySearch(selected, r.getLong(0));
                 if (at >= 0) {
                     if (logits[at] != null) {
-                        return java.util.Optional.empty();
+                        return Optional.empty();
                     }
                     // Named as the Spark route names it: column 3 of the joined rows.
                     logits[at] = Rows.floats(r, 1, "3", classes, selected[at]);
@@ -332,15 +334,15 @@ public final class DistillStage implements Stage {
         var trainRows = ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
                 col(ExampleTable.LABEL)), width);
         if (trainRows.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (var rows = trainRows.get()) {
             while (rows.hasNext()) {
                 InternalRow r = rows.next();
-                int at = java.util.Arrays.binarySearch(selected, r.getLong(0));
+                int at = Arrays.binarySearch(selected, r.getLong(0));
                 if (at >= 0) {
                     if (features[at] != null) {
-                        return java.util.Optional.empty();
+                        return Optional.empty();
                     }
                     features[at] = Rows.features(r, 1, width, selected[at]);
                     labels[at] = r.getInt(2);
@@ -366,7 +368,7 @@ public final class DistillStage implements Stage {
                 k++;
             }
         }
-        return java.util.Optional.of(new Subset(new ExampleArrays(keptIds, keptFeatures, width, keptLabels),
+        return Optional.of(new Subset(new ExampleArrays(keptIds, keptFeatures, width, keptLabels),
                 keptLogits));
     }
 
