@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
@@ -285,11 +286,13 @@ public final class Distiller {
 
     /**
      * Accuracy and loss of {@code net} on {@code data}, in batches, on as many threads as the machine has
-     * cores ({@link #evaluate(MultiLayerNetwork, ExampleArrays, int, int, int)}).
+     * cores on ND4J's CPU backend, one on a GPU ({@link #evaluate(MultiLayerNetwork, ExampleArrays, int, int, int)}).
      */
     public static ClassificationMetrics evaluate(MultiLayerNetwork net, ExampleArrays data, int numClasses,
                                                  int batchSize) {
-        return evaluate(net, data, numClasses, batchSize, Runtime.getRuntime().availableProcessors());
+        // CUDA backends keep one thread: ND4J may bind a new thread to another GPU than the network's arrays.
+        int threads = Nd4j.getEnvironment().isCPU() ? Runtime.getRuntime().availableProcessors() : 1;
+        return evaluate(net, data, numClasses, batchSize, threads);
     }
 
     /**
@@ -314,12 +317,11 @@ public final class Distiller {
             }
         } else {
             AtomicInteger next = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(workers,
-                    r -> {
-                        Thread t = new Thread(r, "pare-evaluate");
-                        t.setDaemon(true);
-                        return t;
-                    });
+            ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+                Thread t = new Thread(r, "pare-evaluate");
+                t.setDaemon(true);
+                return t;
+            });
             try {
                 List<Future<?>> running = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {

@@ -37,6 +37,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ObjIntConsumer;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -278,6 +279,33 @@ public final class DistillStage implements Stage {
         return ctx.rows(role) * ctx.featureLength() <= DRIVER_VALUES;
     }
 
+    /**
+     * Hands each row of {@code scan} whose id (column 0) is in {@code selected} (sorted) to {@code take}, with
+     * the id's index there; false, having read what it read, when Pare's reader does not read the table or
+     * a selected id repeats in it.
+     */
+    private static boolean eachSelected(Optional<ColumnarScan.DriverRows> scan, long[] selected,
+                                        ObjIntConsumer<InternalRow> take) {
+        if (scan.isEmpty()) {
+            return false;
+        }
+        boolean[] seen = new boolean[selected.length];
+        try (ColumnarScan.DriverRows rows = scan.get()) {
+            while (rows.hasNext()) {
+                InternalRow r = rows.next();
+                int at = Arrays.binarySearch(selected, r.getLong(0));
+                if (at >= 0) {
+                    if (seen[at]) {
+                        return false;
+                    }
+                    seen[at] = true;
+                    take.accept(r, at);
+                }
+            }
+        }
+        return true;
+    }
+
     /** The selected examples and their teacher logits, in id order. */
     record Subset(ExampleArrays train, float[] logits) {}
 
@@ -287,8 +315,8 @@ public final class DistillStage implements Stage {
      * reader ({@link ColumnarScan#onDriver}), the training table once. Empty, for the Spark route, when the
      * reader does not read one of them or an id repeats in one (where a join would repeat rows).
      */
-    static Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train,
-                                                     int width, int classes) {
+    static Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train, int width,
+                                           int classes) {
         long[] selected;
         var idRows = ColumnarScan.onDriver(ids.select(col("id")), 1);
         if (idRows.isEmpty()) {
@@ -312,42 +340,19 @@ public final class DistillStage implements Stage {
             }
         }
         float[][] logits = new float[selected.length][];
-        var logitRows = ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes);
-        if (logitRows.isEmpty()) {
+        // Named as the Spark route names it: column 3 of the joined rows.
+        if (!eachSelected(ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes), selected,
+                (r, at) -> logits[at] = Rows.floats(r, 1, "3", classes, selected[at]))) {
             return Optional.empty();
-        }
-        try (var rows = logitRows.get()) {
-            while (rows.hasNext()) {
-                InternalRow r = rows.next();
-                int at = Arrays.binarySearch(selected, r.getLong(0));
-                if (at >= 0) {
-                    if (logits[at] != null) {
-                        return Optional.empty();
-                    }
-                    // Named as the Spark route names it: column 3 of the joined rows.
-                    logits[at] = Rows.floats(r, 1, "3", classes, selected[at]);
-                }
-            }
         }
         float[][] features = new float[selected.length][];
         int[] labels = new int[selected.length];
-        var trainRows = ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
-                col(ExampleTable.LABEL)), width);
-        if (trainRows.isEmpty()) {
-            return Optional.empty();
-        }
-        try (var rows = trainRows.get()) {
-            while (rows.hasNext()) {
-                InternalRow r = rows.next();
-                int at = Arrays.binarySearch(selected, r.getLong(0));
-                if (at >= 0) {
-                    if (features[at] != null) {
-                        return Optional.empty();
-                    }
+        if (!eachSelected(ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
+                col(ExampleTable.LABEL)), width), selected, (r, at) -> {
                     features[at] = Rows.features(r, 1, width, selected[at]);
                     labels[at] = r.getInt(2);
-                }
-            }
+                })) {
+            return Optional.empty();
         }
         // An inner join: the selected ids with both their logits and their training row.
         int n = 0;
@@ -368,8 +373,7 @@ public final class DistillStage implements Stage {
                 k++;
             }
         }
-        return Optional.of(new Subset(new ExampleArrays(keptIds, keptFeatures, width, keptLabels),
-                keptLogits));
+        return Optional.of(new Subset(new ExampleArrays(keptIds, keptFeatures, width, keptLabels), keptLogits));
     }
 
     /**
