@@ -47,9 +47,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * {@code distill}: offline KD of the pruned student on the selected subset with the teacher logits
- * from {@code score-data}. On the driver by default; with {@code distill.distributed.enabled}
- * data-parallel on the executors ({@link ParameterAveragingEpochs}), the training rows never leaving
- * them. Writes {@code checkpoints/}, {@code metrics.jsonl} and {@code student/model.zip} +
+ * from {@code score-data}. On the driver by default, which reads the subset and the test split itself
+ * when they are small ({@link #DRIVER_VALUES}); with {@code distill.distributed.enabled} data-parallel on
+ * the executors ({@link ParameterAveragingEpochs}), the training rows never leaving them. Writes {@code checkpoints/}, {@code metrics.jsonl} and {@code student/model.zip} +
  * {@code student/masks.bin}. Resumable: a killed run restarted with {@code --resume} continues from
  * its last epoch checkpoint.
  */
