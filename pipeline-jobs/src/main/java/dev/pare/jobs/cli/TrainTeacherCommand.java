@@ -79,8 +79,11 @@ final class TrainTeacherCommand implements Callable<Integer> {
             int classes = cfg.data().numClasses();
             ExampleTable.validate(train, "data.train", cfg.data().train(), width, classes);
             ExampleTable.validate(test, "data.test", cfg.data().test(), width, classes);
-            ExampleArrays trainArrays = Rows.collectInIdOrder(train, width);
-            ExampleArrays testArrays = Rows.collectInIdOrder(test, width);
+            // Both come to the driver whole: read there where Pare's reader reads them (no job, no maxResultSize).
+            ExampleArrays trainArrays = Rows.readInIdOrder(train, width)
+                    .orElseGet(() -> Rows.collectInIdOrder(train, width));
+            ExampleArrays testArrays = Rows.readInIdOrder(test, width)
+                    .orElseGet(() -> Rows.collectInIdOrder(test, width));
             System.out.printf("train-teacher: %s on %d examples, %d epochs, batch %d, Adam %.4g, seed %d%n",
                     arch.configName(), trainArrays.size(), tt.epochs(), tt.batchSize(), tt.learningRate(), cfg.seed());
             long t0 = System.nanoTime();
