@@ -49,9 +49,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * {@code distill}: offline KD of the pruned student on the selected subset with the teacher logits
  * from {@code score-data}. On the driver by default, which reads the subset and the test split itself
  * when they are small ({@link #DRIVER_VALUES}); with {@code distill.distributed.enabled} data-parallel on
- * the executors ({@link ParameterAveragingEpochs}), the training rows never leaving them. Writes {@code checkpoints/}, {@code metrics.jsonl} and {@code student/model.zip} +
- * {@code student/masks.bin}. Resumable: a killed run restarted with {@code --resume} continues from
- * its last epoch checkpoint.
+ * the executors ({@link ParameterAveragingEpochs}), the training rows never leaving them. Writes
+ * {@code checkpoints/}, {@code metrics.jsonl} and {@code student/model.zip} + {@code student/masks.bin}.
+ * Resumable: a killed run restarted with {@code --resume} continues from its last epoch checkpoint.
  */
 public final class DistillStage implements Stage {
     public static final String FOLDER = "distill";
@@ -280,27 +280,21 @@ public final class DistillStage implements Stage {
     }
 
     /**
-     * Hands each row of {@code scan} whose id (column 0) is in {@code selected} (sorted) to {@code take}, with
-     * the id's index there; false, having read what it read, when Pare's reader does not read the table or
-     * a selected id repeats in it.
+     * Hands each row of {@code rows} whose id (column 0) is in {@code selected} (sorted) to {@code take}, with
+     * the id's index there; false, having read what it read, when a selected id repeats in it.
      */
-    private static boolean eachSelected(Optional<ColumnarScan.DriverRows> scan, long[] selected,
+    private static boolean eachSelected(ColumnarScan.DriverRows rows, long[] selected,
                                         ObjIntConsumer<InternalRow> take) {
-        if (scan.isEmpty()) {
-            return false;
-        }
         boolean[] seen = new boolean[selected.length];
-        try (ColumnarScan.DriverRows rows = scan.get()) {
-            while (rows.hasNext()) {
-                InternalRow r = rows.next();
-                int at = Arrays.binarySearch(selected, r.getLong(0));
-                if (at >= 0) {
-                    if (seen[at]) {
-                        return false;
-                    }
-                    seen[at] = true;
-                    take.accept(r, at);
+        while (rows.hasNext()) {
+            InternalRow r = rows.next();
+            int at = Arrays.binarySearch(selected, r.getLong(0));
+            if (at >= 0) {
+                if (seen[at]) {
+                    return false;
                 }
+                seen[at] = true;
+                take.accept(r, at);
             }
         }
         return true;
@@ -317,46 +311,54 @@ public final class DistillStage implements Stage {
      */
     static Optional<Subset> subsetOnDriver(Dataset<Row> ids, Dataset<Row> scores, Dataset<Row> train, int width,
                                            int classes) {
-        long[] selected;
-        var idRows = ColumnarScan.onDriver(ids.select(col("id")), 1);
-        if (idRows.isEmpty()) {
-            return Optional.empty();
-        }
-        try (var rows = idRows.get()) {
-            long[] read = new long[1024];
-            int n = 0;
-            while (rows.hasNext()) {
-                if (n == read.length) {
-                    read = Arrays.copyOf(read, 2 * n);
-                }
-                read[n++] = rows.next().getLong(0);
+        // All three planned first: none is read when one is not Pare's to read.
+        List<Optional<ColumnarScan.DriverRows>> scans = List.of(ColumnarScan.onDriver(ids.select(col("id")), 1),
+                ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes),
+                ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
+                        col(ExampleTable.LABEL)), width));
+        try {
+            if (scans.stream().anyMatch(Optional::isEmpty)) {
+                return Optional.empty();
             }
-            selected = Arrays.copyOf(read, n);
+            return joinOnDriver(scans.get(0).get(), scans.get(1).get(), scans.get(2).get(), width, classes);
+        } finally {
+            scans.forEach(scan -> scan.ifPresent(ColumnarScan.DriverRows::close));
         }
-        Arrays.sort(selected);
-        for (int i = 1; i < selected.length; i++) {
-            if (selected[i] == selected[i - 1]) {
+    }
+
+    private static Optional<Subset> joinOnDriver(ColumnarScan.DriverRows idRows, ColumnarScan.DriverRows logitRows,
+                                                 ColumnarScan.DriverRows trainRows, int width, int classes) {
+        long[] selected = new long[1024];
+        int count = 0;
+        while (idRows.hasNext()) {
+            if (count == selected.length) {
+                selected = Arrays.copyOf(selected, 2 * count);
+            }
+            selected[count++] = idRows.next().getLong(0);
+        }
+        long[] sorted = Arrays.copyOf(selected, count);
+        Arrays.sort(sorted);
+        for (int i = 1; i < sorted.length; i++) {
+            if (sorted[i] == sorted[i - 1]) {
                 return Optional.empty();
             }
         }
-        float[][] logits = new float[selected.length][];
+        float[][] logits = new float[sorted.length][];
         // Named as the Spark route names it: column 3 of the joined rows.
-        if (!eachSelected(ColumnarScan.onDriver(scores.select(col("id"), col(ScoreJob.LOGITS)), classes), selected,
-                (r, at) -> logits[at] = Rows.floats(r, 1, "3", classes, selected[at]))) {
+        if (!eachSelected(logitRows, sorted, (r, at) -> logits[at] = Rows.floats(r, 1, "3", classes, sorted[at]))) {
             return Optional.empty();
         }
-        float[][] features = new float[selected.length][];
-        int[] labels = new int[selected.length];
-        if (!eachSelected(ColumnarScan.onDriver(train.select(col(ExampleTable.ID), col(ExampleTable.FEATURES),
-                col(ExampleTable.LABEL)), width), selected, (r, at) -> {
-                    features[at] = Rows.features(r, 1, width, selected[at]);
-                    labels[at] = r.getInt(2);
-                })) {
+        float[][] features = new float[sorted.length][];
+        int[] labels = new int[sorted.length];
+        if (!eachSelected(trainRows, sorted, (r, at) -> {
+            features[at] = Rows.features(r, 1, width, sorted[at]);
+            labels[at] = r.getInt(2);
+        })) {
             return Optional.empty();
         }
         // An inner join: the selected ids with both their logits and their training row.
         int n = 0;
-        for (int i = 0; i < selected.length; i++) {
+        for (int i = 0; i < sorted.length; i++) {
             n += logits[i] != null && features[i] != null ? 1 : 0;
         }
         long[] keptIds = new long[n];
@@ -364,9 +366,9 @@ public final class DistillStage implements Stage {
         float[] keptFeatures = new float[n * width];
         float[] keptLogits = new float[n * classes];
         int k = 0;
-        for (int i = 0; i < selected.length; i++) {
+        for (int i = 0; i < sorted.length; i++) {
             if (logits[i] != null && features[i] != null) {
-                keptIds[k] = selected[i];
+                keptIds[k] = sorted[i];
                 keptLabels[k] = labels[i];
                 System.arraycopy(features[i], 0, keptFeatures, k * width, width);
                 System.arraycopy(logits[i], 0, keptLogits, k * classes, classes);
