@@ -301,18 +301,15 @@ final class ParquetColumn {
                     throw new IOException(column + ": " + outsideDictionary(ids[i], size));
                 }
             }
-            switch (kind) {
-                case LONG -> {
-                    for (int i = 0; i < count; i++) {
-                        longs[i] = longDict[ids[i]];
-                    }
+            // Float lists were looked up above.
+            if (kind == Kind.LONG) {
+                for (int i = 0; i < count; i++) {
+                    longs[i] = longDict[ids[i]];
                 }
-                case INT -> {
-                    for (int i = 0; i < count; i++) {
-                        ints[i] = intDict[ids[i]];
-                    }
+            } else {
+                for (int i = 0; i < count; i++) {
+                    ints[i] = intDict[ids[i]];
                 }
-                case FLOAT_LIST -> throw new IllegalStateException("float lists are looked up as they are decoded");
             }
             return;
         }
@@ -372,19 +369,12 @@ final class ParquetColumn {
             }
             int header = unsignedVarInt(in);
             if ((header & 1) == 0) {
-                int id = 0;
-                for (int i = 0; i < (width + 7) / 8; i++) {
-                    id |= (in.get() & 0xff) << (8 * i);
-                }
                 int m = Math.min(header >>> 1, count - k);
-                Arrays.fill(out, k, k + m, dictionary[inside(id, dictionary)]);
+                Arrays.fill(out, k, k + m, dictionary[inside(runValue(in, width), dictionary)]);
                 k += m;
                 continue;
             }
-            int groups = header >>> 1;
-            if ((long) groups * width > in.remaining()) {
-                throw new IOException("a bit-packed run of " + groups + " groups overruns its page");
-            }
+            int groups = packedGroups(in, header, width);
             int m = Math.min(groups * 8, count - k);
             if (width == 8 && in.hasArray()) {
                 byte[] bytes = in.array();
@@ -485,11 +475,7 @@ final class ParquetColumn {
         if ((header & 1) != 0 || header >>> 1 < n) {
             return -1;
         }
-        int value = 0;
-        for (int i = 0; i < (bitWidth + 7) / 8; i++) {
-            value |= (b.get() & 0xff) << (8 * i);
-        }
-        return value;
+        return runValue(b, bitWidth);
     }
 
     /**
@@ -510,7 +496,6 @@ final class ParquetColumn {
             return n;
         }
         BytePacker packer = Packer.LITTLE_ENDIAN.newBytePacker(bitWidth);
-        int byteWidth = (bitWidth + 7) / 8;
         int k = 0;
         int found = 0;
         int[] last = null;
@@ -520,12 +505,8 @@ final class ParquetColumn {
             }
             int header = unsignedVarInt(in);
             if ((header & 1) == 0) {
-                int count = header >>> 1;
-                int value = 0;
-                for (int i = 0; i < byteWidth; i++) {
-                    value |= (in.get() & 0xff) << (8 * i);
-                }
-                int m = Math.min(count, n - k);
+                int value = runValue(in, bitWidth);
+                int m = Math.min(header >>> 1, n - k);
                 if (!zeros) {
                     Arrays.fill(out, k, k + m, value);
                 } else if (value == 0) {
@@ -535,10 +516,7 @@ final class ParquetColumn {
                 }
                 k += m;
             } else {
-                int groups = header >>> 1;
-                if (groups * bitWidth > in.remaining()) {
-                    throw new IOException("a bit-packed run of " + groups + " groups overruns its page");
-                }
+                int groups = packedGroups(in, header, bitWidth);
                 for (int g = 0; g < groups && k < n; g++) {
                     if (k + 8 <= n && !zeros) {
                         packer.unpack8Values(in, in.position() + g * bitWidth, out, k);
@@ -565,6 +543,24 @@ final class ParquetColumn {
             }
         }
         return zeros ? found : n;
+    }
+
+    /** The value of a run of one value (its header read): {@code bitWidth} rounded up to bytes, little-endian. */
+    private static int runValue(ByteBuffer in, int bitWidth) {
+        int value = 0;
+        for (int i = 0; i < (bitWidth + 7) / 8; i++) {
+            value |= (in.get() & 0xff) << (8 * i);
+        }
+        return value;
+    }
+
+    /** The groups of 8 values of a bit-packed run with {@code header}, refused when they overrun the page. */
+    private static int packedGroups(ByteBuffer in, int header, int bitWidth) throws IOException {
+        int groups = header >>> 1;
+        if ((long) groups * bitWidth > in.remaining()) {
+            throw new IOException("a bit-packed run of " + groups + " groups overruns its page");
+        }
+        return groups;
     }
 
     private static int unsignedVarInt(ByteBuffer in) throws IOException {

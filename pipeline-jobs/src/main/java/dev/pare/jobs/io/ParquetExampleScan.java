@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -142,7 +143,7 @@ public final class ParquetExampleScan {
         return reading(scan).map(r -> {
             List<PartitionedFile> files = new ArrayList<>();
             for (Partition p : scan.inputRDD().partitions()) {
-                files.addAll(java.util.Arrays.asList(((FilePartition) p).files()));
+                files.addAll(Arrays.asList(((FilePartition) p).files()));
             }
             return new FileBatches(files.toArray(new PartitionedFile[0]), r, null);
         });
@@ -250,7 +251,7 @@ public final class ParquetExampleScan {
 
         @Override
         public Seq<String> getPreferredLocations(Partition split) {
-            return JavaConverters.asScalaBuffer(java.util.Arrays.asList(((FilePartition) split).preferredLocations()))
+            return JavaConverters.asScalaBuffer(Arrays.asList(((FilePartition) split).preferredLocations()))
                     .toSeq();
         }
     }
@@ -499,7 +500,7 @@ public final class ParquetExampleScan {
             String[] path = d.getPath();
             int elementDef = -1;
             for (int k = 0; k < path.length; k++) {
-                String[] prefix = java.util.Arrays.copyOf(path, k + 1);
+                String[] prefix = Arrays.copyOf(path, k + 1);
                 if (schema.getType(prefix).isRepetition(Type.Repetition.REPEATED)) {
                     elementDef = schema.getMaxDefinitionLevel(prefix);
                     break;
