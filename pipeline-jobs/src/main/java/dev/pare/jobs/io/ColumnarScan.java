@@ -85,6 +85,11 @@ public final class ColumnarScan {
             this.rows = new BatchRows(batches, ordinals);
         }
 
+        /** The number of files the scan reads (a file split in several partitions counts once). */
+        public int files() {
+            return batches.files();
+        }
+
         @Override
         public boolean hasNext() {
             return rows.hasNext();

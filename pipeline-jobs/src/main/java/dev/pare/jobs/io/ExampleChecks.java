@@ -36,6 +36,7 @@ public final class ExampleChecks implements Serializable {
     private final Offenders badLabel = new Offenders();
     private final Offenders nonFinite = new Offenders();
     private final AscendingIdRuns ids = new AscendingIdRuns();
+    private CountedIds counted;
 
     public ExampleChecks(long featureLength, int numClasses) {
         this.featureLength = featureLength;
@@ -135,6 +136,58 @@ public final class ExampleChecks implements Serializable {
      */
     public boolean idsProvenUnique() {
         return ids.provesUnique();
+    }
+
+    /**
+     * The ids of the same table counted by another read of its id column (calibrate's ranking reads every
+     * id): {@link ExampleTable#judge} uses them instead of counting in a Spark job of its own, when they are
+     * as many as the rows checked.
+     */
+    public void countedIds(CountedIds ids) {
+        this.counted = ids;
+    }
+
+    /** What {@link #countedIds(CountedIds)} gave; null when nothing did. */
+    public CountedIds countedIds() {
+        return counted;
+    }
+
+    /**
+     * A table's ids counted: how many were read, how many distinct values they hold, and the smallest id
+     * that repeats with the number of times it appears (both 0 when none repeats), as SQL's
+     * {@code count(DISTINCT id)} and {@code groupBy(id).count().filter("count > 1").orderBy(id).first()} say.
+     */
+    public record CountedIds(long ids, long distinct, long firstRepeated, long times) implements Serializable {
+        /**
+         * The counts of {@code ids[0..n)} in any order; the array is sorted in place unless its ids ascend
+         * strictly, which proves them distinct in one pass.
+         */
+        public static CountedIds of(long[] ids, int n) {
+            boolean ascending = true;
+            for (int i = 1; i < n && ascending; i++) {
+                ascending = ids[i - 1] < ids[i];
+            }
+            if (ascending) {
+                return new CountedIds(n, n, 0, 0);
+            }
+            java.util.Arrays.sort(ids, 0, n);
+            long distinct = 0;
+            long first = 0;
+            long times = 0;
+            for (int i = 0; i < n; ) {
+                int j = i + 1;
+                while (j < n && ids[j] == ids[i]) {
+                    j++;
+                }
+                distinct++;
+                if (j - i > 1 && times == 0) {
+                    first = ids[i];
+                    times = j - i;
+                }
+                i = j;
+            }
+            return new CountedIds(n, distinct, first, times);
+        }
     }
 
     /**

@@ -185,18 +185,29 @@ public final class ExampleTable {
         }
         // Ids are counted for an otherwise valid table only: it has no null id (count(DISTINCT) skips nulls).
         if (problems.isEmpty() && !checks.idsProvenUnique()) {
-            long distinct = reading(role, uri, () -> df.select(ID).agg(countDistinct(ID)).first().getLong(0));
-            if (distinct != rows) {
-                Row dup = reading(role, uri,
-                        () -> df.select(ID).groupBy(ID).count().filter("count > 1").orderBy(ID).first());
-                problems.add((rows - distinct) + " duplicate id(s) (first: id " + dup.get(0) + " appears "
-                        + dup.get(1) + " times): ids must be unique");
+            ExampleChecks.CountedIds ids = checks.countedIds();
+            if (ids == null || ids.ids() != rows) {
+                ids = countIds(df, role, uri, rows);
+            }
+            if (ids.distinct() != rows) {
+                problems.add((rows - ids.distinct()) + " duplicate id(s) (first: id " + ids.firstRepeated()
+                        + " appears " + ids.times() + " times): ids must be unique");
             }
         }
         if (!problems.isEmpty()) {
             throw new BadInputException(where + ": " + String.join("; ", problems));
         }
         return new Summary(rows, featureLength);
+    }
+
+    /** The {@code rows} ids of {@code df} counted in Spark jobs: the distinct ids, then the first repeated, if any. */
+    private static ExampleChecks.CountedIds countIds(Dataset<Row> df, String role, String uri, long rows) {
+        long distinct = reading(role, uri, () -> df.select(ID).agg(countDistinct(ID)).first().getLong(0));
+        if (distinct == rows) {
+            return new ExampleChecks.CountedIds(rows, distinct, 0, 0);
+        }
+        Row dup = reading(role, uri, () -> df.select(ID).groupBy(ID).count().filter("count > 1").orderBy(ID).first());
+        return new ExampleChecks.CountedIds(rows, distinct, dup.getLong(0), dup.getLong(1));
     }
 
     /**

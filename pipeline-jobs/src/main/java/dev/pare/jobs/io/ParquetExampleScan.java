@@ -298,6 +298,11 @@ public final class ParquetExampleScan {
             }
         }
 
+        /** The number of distinct files among the splits read. */
+        int files() {
+            return (int) Arrays.stream(files).map(PartitionedFile::toPath).distinct().count();
+        }
+
         @Override
         public boolean hasNext() {
             try {

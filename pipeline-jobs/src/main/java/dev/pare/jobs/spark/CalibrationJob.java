@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.spark.Partitioner;
 import org.apache.spark.ShuffleDependency;
@@ -58,7 +59,7 @@ import scala.reflect.ClassTag$;
 public final class CalibrationJob {
     /** The description of every Spark job of {@link #run} (Spark UI, REST API, event log). */
     public static final String JOB_DESCRIPTION = "pare calibrate: teacher statistics per shard";
-    /** The description of the sample's ranking job ({@link #smallest}). */
+    /** The description of the sample's ranking job, when it runs as one ({@link #rank}). */
     static final String RANKING_DESCRIPTION = "pare calibrate: ranking the sample's keys";
 
     private CalibrationJob() {}
@@ -73,7 +74,7 @@ public final class CalibrationJob {
      * what else ran in the session before. ({@code repartitionByRange} would not do: Spark draws its
      * range bounds from a sample seeded by the RDD's id, the number of RDDs the session made before.)
      *
-     * <p>The ranking reads only the ids ({@link #smallest}): the driver gets the {@code samples}
+     * <p>The ranking reads only the ids ({@link #rank}): the driver gets the {@code samples}
      * smallest keys, and keeps the shards' first keys. One pass over the table then keeps the sampled
      * rows and sends each, once, to its shard: the features are shuffled once, and only the sample's.
      *
@@ -102,8 +103,12 @@ public final class CalibrationJob {
         }
         final long s = Seeds.derive(seed, "calibration-sample", 0);
         final int p = shards;
-        RankKey[] ranked = smallest(train, samples, s);
+        Ranking ranking = rank(train, samples, s, checks != null, DRIVER_IDS, DRIVER_FILES);
+        RankKey[] ranked = ranking.smallest();
         SparkContext sc = train.sparkSession().sparkContext();
+        if (checks != null && ranking.ids() != null) {
+            checks.countedIds(ranking.ids());
+        }
         if (ranked.length == 0) {
             // The ranking read every row's id: the table is empty.
             return new Sample(JavaSparkContext.fromSparkContext(sc).parallelize(List.<Example>of(), p), null, null,
@@ -214,27 +219,74 @@ public final class CalibrationJob {
         }
     }
 
+    /** Up to this many ids, the ranking reads them on the driver ({@link #rank}): 32 MiB of ids, counted for the checks. */
+    static final long DRIVER_IDS = 4L << 20;
+    /** Up to this many files, the ranking reads them on the driver ({@link #rank}), one after the other. */
+    static final int DRIVER_FILES = 64;
+
     /**
-     * The {@code samples} smallest {@link RankKey}s of the table (shard 0), in order: the ids read from
-     * the scan's column batches ({@link ColumnarScan}), each partition's smallest kept as they come,
-     * merged in a tree ({@code treeAggregate}). Spark SQL's {@code orderBy(key, id).limit(samples)} does
-     * the same in two stages and generated code: on Fashion-MNIST's 60k rows, 1.6-2.1 s of a calibrate
-     * stage in {@code local[2]} against 0.3 s, most of it planning and compiling the query.
+     * The {@code samples} smallest {@link RankKey}s of the table (shard 0), in order, and with
+     * {@code countIds} the table's ids counted ({@link ExampleChecks.CountedIds}) when the driver read
+     * them. The ids are read from the scan's column batches ({@link ColumnarScan}): on the driver with no
+     * Spark job where Pare's reader reads the scan, it has at most {@code maxFiles} files and at most
+     * {@code maxRows} rows (a larger table is read up to that many, then ranked by the job); otherwise in
+     * a job, each partition's smallest kept as they come, merged in a tree ({@code treeAggregate}). Both
+     * give the same keys. Spark SQL's {@code orderBy(key, id).limit(samples)} does the same in two stages
+     * and generated code: on Fashion-MNIST's 60k rows, 1.6-2.1 s of a calibrate stage in {@code local[2]}
+     * against 0.3 s for the job, most of it planning and compiling the query; the job itself took 0.53 s of
+     * a cold stage.
      */
-    static RankKey[] smallest(Dataset<Row> train, int samples, long seed) {
-        JavaRDD<InternalRow> ids = ColumnarScan.rows(train.select(col(ExampleTable.ID)), 1);
+    static Ranking rank(Dataset<Row> train, int samples, long seed, boolean countIds, long maxRows, int maxFiles) {
+        Dataset<Row> ids = train.select(col(ExampleTable.ID));
+        Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(ids, 1);
+        if (scan.isPresent()) {
+            try (ColumnarScan.DriverRows rows = scan.get()) {
+                if (rows.files() <= maxFiles) {
+                    Optional<Ranking> ranking = rankOnDriver(rows, samples, seed, countIds, maxRows);
+                    if (ranking.isPresent()) {
+                        return ranking.get();
+                    }
+                }
+            }
+        }
         org.apache.spark.SparkContext sc = train.sparkSession().sparkContext();
         String description = sc.getLocalProperty("spark.job.description");
         sc.setJobDescription(RANKING_DESCRIPTION);
         try {
-            return ids.treeAggregate(new SmallestKeys(samples), (keys, row) -> {
+            return new Ranking(ColumnarScan.rows(ids, 1).treeAggregate(new SmallestKeys(samples), (keys, row) -> {
                 long id = row.getLong(0);
                 return keys.add(RankKey.key(id, seed), id);
-            }, SmallestKeys::merge, 2).sorted();
+            }, SmallestKeys::merge, 2).sorted(), null);
         } finally {
             sc.setJobDescription(description);
         }
     }
+
+    /** The ranking of {@code rows}' ids; empty when there are more than {@code maxRows}. */
+    private static Optional<Ranking> rankOnDriver(Iterator<InternalRow> rows, int samples, long seed,
+                                                  boolean countIds, long maxRows) {
+        SmallestKeys keys = new SmallestKeys(samples);
+        long[] ids = countIds ? new long[1024] : null;
+        int n = 0;
+        while (rows.hasNext()) {
+            if (n >= maxRows) {
+                return Optional.empty();
+            }
+            long id = rows.next().getLong(0);
+            keys.add(RankKey.key(id, seed), id);
+            if (ids != null) {
+                if (n == ids.length) {
+                    ids = java.util.Arrays.copyOf(ids, (int) Math.min(2L * n, maxRows));
+                }
+                ids[n] = id;
+            }
+            n++;
+        }
+        return Optional.of(new Ranking(keys.sorted(), ids == null ? null : ExampleChecks.CountedIds.of(ids, n)));
+    }
+
+    /** {@link #rank}'s result: the smallest keys, and the counted ids (null when not counted). */
+    record Ranking(RankKey[] smallest, ExampleChecks.CountedIds ids) {}
 
     /**
      * The {@code limit} smallest (key, id) pairs added so far: pairs are appended to a buffer of twice

@@ -202,4 +202,19 @@ class ExampleChecksTest {
                 () -> c.merge(new ExampleChecks(WIDTH + 1, CLASSES)));
         assertTrue(e.getMessage().contains("feature length 4"), e.getMessage());
     }
+
+    @Test
+    void countedIdsAreTheDistinctIdsAndTheSmallestRepeatedOne() {
+        // Sorted: 1, 3, 3, 3, 5, 5, 8: 4 distinct; 3 is the smallest repeated id (3 times), 5 repeats too.
+        long[] ids = {5, 3, 8, 5, 1, 3, 3, 99};
+        assertEquals(new ExampleChecks.CountedIds(7, 4, 3, 3), ExampleChecks.CountedIds.of(ids, 7),
+                "the first 7 ids only");
+        assertEquals(new ExampleChecks.CountedIds(2, 1, -4, 2), ExampleChecks.CountedIds.of(new long[] {-4, -4}, 2));
+        assertEquals(new ExampleChecks.CountedIds(3, 3, 0, 0), ExampleChecks.CountedIds.of(new long[] {9, -1, 4}, 3));
+        long[] ascending = {-7, 0, 12, 13};
+        assertEquals(new ExampleChecks.CountedIds(4, 4, 0, 0), ExampleChecks.CountedIds.of(ascending, 4));
+        assertEquals(new ExampleChecks.CountedIds(0, 0, 0, 0), ExampleChecks.CountedIds.of(new long[0], 0));
+        // Equal neighbours do not ascend strictly.
+        assertEquals(new ExampleChecks.CountedIds(3, 2, 2, 2), ExampleChecks.CountedIds.of(new long[] {1, 2, 2}, 3));
+    }
 }

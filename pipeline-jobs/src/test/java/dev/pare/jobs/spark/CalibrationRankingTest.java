@@ -1,0 +1,218 @@
+package dev.pare.jobs.spark;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pare.jobs.io.BadInputException;
+import dev.pare.jobs.io.ColumnarScan;
+import dev.pare.jobs.io.ExampleChecks;
+import dev.pare.jobs.io.ExampleTable;
+import dev.pare.jobs.io.ParquetExampleScan;
+import dev.pare.jobs.support.LocalSpark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Calibrate's ranking of the sample's keys ({@link CalibrationJob#rank}) read on the driver gives the keys
+ * of the Spark job and of Spark SQL's {@code orderBy(xxhash64(id, seed), id)}, with no job, and counts the
+ * ids as {@code count(DISTINCT id)} does.
+ */
+class CalibrationRankingTest {
+    private static final int WIDTH = 3;
+    private static final int CLASSES = 4;
+    private static final long SEED = 21L;
+    private static final StructType EXAMPLES = new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("label", DataTypes.IntegerType, false);
+    private static SparkSession spark;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() {
+        spark = LocalSpark.start();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        LocalSpark.stop(spark);
+    }
+
+    @AfterEach
+    void clearSettings() {
+        spark.conf().unset(ParquetExampleScan.SETTING);
+    }
+
+    private static Row row(long id) {
+        return RowFactory.create(id, new Float[] {id / 4f, 1f, -2f}, (int) (id % CLASSES));
+    }
+
+    /** {@code ids} in a shuffled order, written as {@code files} files and read back as a file scan. */
+    private static Dataset<Row> table(String name, List<Long> ids, int files) {
+        List<Row> rows = new ArrayList<>();
+        ids.forEach(id -> rows.add(row(id)));
+        Collections.shuffle(rows, new Random(name.hashCode()));
+        String path = dir.resolve(name).toString();
+        spark.createDataFrame(rows, EXAMPLES).repartition(files).write().mode("overwrite").parquet(path);
+        return spark.read().parquet(path);
+    }
+
+    private static List<Long> range(long from, long to) {
+        List<Long> ids = new ArrayList<>();
+        for (long id = from; id < to; id++) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /** What {@code body} returns, and the number of Spark jobs it started. */
+    private record Counted<T>(T value, int jobs) {}
+
+    private static <T> Counted<T> countingJobs(Supplier<T> body) {
+        AtomicInteger jobs = new AtomicInteger();
+        SparkListener counter = new SparkListener() {
+            @Override
+            public void onJobStart(SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        };
+        spark.sparkContext().addSparkListener(counter);
+        try {
+            T value = body.get();
+            spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
+            return new Counted<>(value, jobs.get());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(e);
+        } finally {
+            spark.sparkContext().removeSparkListener(counter);
+        }
+    }
+
+    /** The {@code samples} ids of smallest (xxhash64(id, seed), id), by Spark SQL. */
+    private static List<Long> bySql(Dataset<Row> table, int samples, long seed) {
+        return table.withColumn("k", xxhash64(col("id"), lit(seed))).orderBy("k", "id").limit(samples)
+                .select("id").as(Encoders.LONG()).collectAsList();
+    }
+
+    private static List<Long> ids(CalibrationJob.RankKey[] keys) {
+        List<Long> ids = new ArrayList<>();
+        for (CalibrationJob.RankKey k : keys) {
+            ids.add(k.id());
+        }
+        return ids;
+    }
+
+    @Test
+    void theDriverRanksAsTheJobAndSparkSqlDoWithNoJob() {
+        Dataset<Row> table = table("unique", range(1000, 1500), 3);
+        try (ColumnarScan.DriverRows rows = ColumnarScan.onDriver(table.select("id"), 1).orElseThrow()) {
+            assertEquals(3, rows.files());
+        }
+        for (int samples : new int[] {1, 37, 499, 500, 640}) {
+            Counted<CalibrationJob.Ranking> driver = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
+                    CalibrationJob.DRIVER_IDS, CalibrationJob.DRIVER_FILES));
+            assertEquals(0, driver.jobs(), "no Spark job for " + samples + " samples");
+            Counted<CalibrationJob.Ranking> job = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
+                    0, CalibrationJob.DRIVER_FILES));
+            assertEquals(1, job.jobs(), "past the bound on rows, the ranking is a job");
+            assertArrayEquals(job.value().smallest(), driver.value().smallest(), samples + " samples");
+            assertEquals(Math.min(samples, 500), driver.value().smallest().length);
+            assertEquals(bySql(table, samples, SEED), ids(driver.value().smallest()), samples + " samples");
+            assertEquals(new ExampleChecks.CountedIds(500, 500, 0, 0), driver.value().ids());
+            assertNull(job.value().ids(), "the job does not count the ids");
+        }
+        assertNull(CalibrationJob.rank(table, 10, SEED, false, 500, 3).ids(), "ids counted only when asked");
+    }
+
+    @Test
+    void theDriverReadsUpToItsBoundsOfRowsAndFiles() {
+        Dataset<Row> table = table("bounds", range(0, 200), 3);
+        CalibrationJob.RankKey[] expected = CalibrationJob.rank(table, 50, SEED, false, 0, 64).smallest();
+        Counted<CalibrationJob.Ranking> all = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 200, 3));
+        assertEquals(0, all.jobs(), "200 rows and 3 files are within bounds of 200 rows and 3 files");
+        assertArrayEquals(expected, all.value().smallest());
+        Counted<CalibrationJob.Ranking> rows = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 199, 3));
+        assertEquals(1, rows.jobs(), "one row too many");
+        assertArrayEquals(expected, rows.value().smallest());
+        Counted<CalibrationJob.Ranking> files = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 200, 2));
+        assertEquals(1, files.jobs(), "one file too many");
+        assertArrayEquals(expected, files.value().smallest());
+        // Scans Pare's reader does not read are ranked by the job.
+        spark.conf().set(ParquetExampleScan.SETTING, "spark");
+        Counted<CalibrationJob.Ranking> spark = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true,
+                CalibrationJob.DRIVER_IDS, CalibrationJob.DRIVER_FILES));
+        assertEquals(1, spark.jobs(), "Spark's reader");
+        assertArrayEquals(expected, spark.value().smallest());
+    }
+
+    @Test
+    void anEmptyTableRanksNothing() {
+        Dataset<Row> empty = table("empty", List.of(), 1);
+        CalibrationJob.Ranking ranking = CalibrationJob.rank(empty, 5, SEED, true, CalibrationJob.DRIVER_IDS,
+                CalibrationJob.DRIVER_FILES);
+        assertEquals(0, ranking.smallest().length);
+        assertEquals(new ExampleChecks.CountedIds(0, 0, 0, 0), ranking.ids());
+    }
+
+    @Test
+    void theSampleChecksCountRepeatedIdsAsSparkSqlDoesWithoutItsJobs() {
+        // Ids 0..299 shuffled, with 41 twice and 7 three times: 303 rows, 300 distinct, the first repeated 7.
+        List<Long> ids = range(0, 300);
+        ids.addAll(List.of(41L, 7L, 7L));
+        Dataset<Row> table = table("repeated", ids, 4);
+        String uri = dir.resolve("repeated").toString();
+        CalibrationJob.Sample sample = CalibrationJob.sample(table, WIDTH, 50, 2, SEED, CLASSES);
+        ExampleChecks checks = sample.checks();
+        assertEquals(303, checks.rows());
+        assertTrue(!checks.idsProvenUnique(), "shuffled ids are not proven unique by their runs");
+        assertEquals(new ExampleChecks.CountedIds(303, 300, 7, 3), checks.countedIds());
+        Counted<String> judged = countingJobs(() -> assertThrows(BadInputException.class,
+                () -> ExampleTable.judge(checks, table, "data.train", uri)).getMessage());
+        assertEquals(0, judged.jobs(), "the judgement counts no ids in Spark jobs");
+        String bySpark = assertThrows(BadInputException.class,
+                () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage();
+        assertEquals(bySpark, judged.value());
+        assertEquals("data.train (" + uri + "): 3 duplicate id(s) (first: id 7 appears 3 times): ids must be unique",
+                judged.value());
+
+        // Unique shuffled ids pass with no job either; counts of another table's size are not used.
+        Dataset<Row> unique = table("shuffled", range(0, 300), 4);
+        ExampleChecks fine = CalibrationJob.sample(unique, WIDTH, 50, 2, SEED, CLASSES).checks();
+        assertNotNull(fine.countedIds());
+        Counted<ExampleTable.Summary> passed = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train", uri));
+        assertEquals(0, passed.jobs());
+        assertEquals(300, passed.value().rows());
+        fine.countedIds(new ExampleChecks.CountedIds(299, 299, 0, 0));
+        Counted<ExampleTable.Summary> recounted = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train",
+                uri));
+        assertTrue(recounted.jobs() > 0, "counted ids of 299 rows are not the 300 rows' count");
+        assertEquals(300, recounted.value().rows());
+    }
+}
