@@ -7,6 +7,7 @@ import dev.pare.common.config.PareConfig;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -140,8 +141,7 @@ public final class ExampleTable {
      * {@code featureLength}, label in {@code [0, numClasses)}, no NaN/Inf feature; and that ids
      * are unique and the table is not empty. Throws naming the first offending row id (the
      * smallest). The pass is {@link ExampleChecks} over internal rows; the ids are proven unique in
-     * the same pass when the table is in id order, and otherwise counted in a second job that
-     * reads the id column alone.
+     * the same pass when the table is in id order, and otherwise counted as {@link #judge} says.
      */
     public static Summary validate(Dataset<Row> df, String role, String uri, long featureLength, int numClasses) {
         return judge(reading(role, uri, () -> check(df, featureLength, numClasses)), df, role, uri);
@@ -151,7 +151,9 @@ public final class ExampleTable {
      * What {@link #validate} concludes from the checks of every row of {@code df}, made by {@link #validate}'s
      * own pass or by another pass that reads every row anyway (calibrate's sample): the summary, or a
      * {@link BadInputException} naming each problem and its first row. When the pass could not prove the ids
-     * unique ({@link ExampleChecks#idsProvenUnique}), they are counted in a job that reads the id column alone.
+     * unique ({@link ExampleChecks#idsProvenUnique}), they are counted: by the checks' own count
+     * ({@link ExampleChecks#countedIds()}) when it covers the rows checked, else from the id column read on the
+     * driver ({@link DriverIds}) when the table is small, else in Spark jobs that read the id column alone.
      */
     public static Summary judge(ExampleChecks checks, Dataset<Row> df, String role, String uri) {
         long featureLength = checks.featureLength();
@@ -187,7 +189,10 @@ public final class ExampleTable {
         if (problems.isEmpty() && !checks.idsProvenUnique()) {
             ExampleChecks.CountedIds ids = checks.countedIds();
             if (ids == null || ids.ids() != rows) {
-                ids = countIds(df, role, uri, rows);
+                Optional<long[]> read = rows > DriverIds.MAX_IDS ? Optional.empty()
+                        : reading(role, uri, () -> DriverIds.read(df.select(ID), DriverIds.MAX_IDS, DriverIds.MAX_FILES));
+                ids = read.map(all -> ExampleChecks.CountedIds.of(all, all.length))
+                        .filter(counted -> counted.ids() == rows).orElseGet(() -> countIds(df, role, uri, rows));
             }
             if (ids.distinct() != rows) {
                 problems.add((rows - ids.distinct()) + " duplicate id(s) (first: id " + ids.firstRepeated()

@@ -10,6 +10,7 @@ import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ColumnarScan;
+import dev.pare.jobs.io.DriverIds;
 import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Scans;
@@ -103,7 +104,7 @@ public final class CalibrationJob {
         }
         final long s = Seeds.derive(seed, "calibration-sample", 0);
         final int p = shards;
-        Ranking ranking = rank(train, samples, s, checks != null, DRIVER_IDS, DRIVER_FILES);
+        Ranking ranking = rank(train, samples, s, checks != null, DriverIds.MAX_IDS, DriverIds.MAX_FILES);
         RankKey[] ranked = ranking.smallest();
         SparkContext sc = train.sparkSession().sparkContext();
         if (checks != null && ranking.ids() != null) {
@@ -219,35 +220,27 @@ public final class CalibrationJob {
         }
     }
 
-    /** Up to this many ids, the ranking reads them on the driver ({@link #rank}): 32 MiB of ids, counted for the checks. */
-    static final long DRIVER_IDS = 4L << 20;
-    /** Up to this many files, the ranking reads them on the driver ({@link #rank}), one after the other. */
-    static final int DRIVER_FILES = 64;
-
     /**
      * The {@code samples} smallest {@link RankKey}s of the table (shard 0), in order, and with
      * {@code countIds} the table's ids counted ({@link ExampleChecks.CountedIds}) when the driver read
      * them. The ids are read from the scan's column batches ({@link ColumnarScan}): on the driver with no
-     * Spark job where Pare's reader reads the scan, it has at most {@code maxFiles} files and at most
-     * {@code maxRows} rows (a larger table is read up to that many, then ranked by the job); otherwise in
-     * a job, each partition's smallest kept as they come, merged in a tree ({@code treeAggregate}). Both
-     * give the same keys. Spark SQL's {@code orderBy(key, id).limit(samples)} does the same in two stages
-     * and generated code: on Fashion-MNIST's 60k rows, 1.6-2.1 s of a calibrate stage in {@code local[2]}
-     * against 0.3 s for the job, most of it planning and compiling the query; the job itself took 0.53 s of
-     * a cold stage.
+     * Spark job where {@link DriverIds#read} reads them within {@code maxRows} and {@code maxFiles};
+     * otherwise in a job, each partition's smallest kept as they come, merged in a tree
+     * ({@code treeAggregate}). Both give the same keys. Spark SQL's {@code orderBy(key, id).limit(samples)}
+     * does the same in two stages and generated code: on Fashion-MNIST's 60k rows, 1.6-2.1 s of a calibrate
+     * stage in {@code local[2]} against 0.3 s for the job, most of it planning and compiling the query; the
+     * job itself took 0.53-0.60 s of a cold stage, the driver's read 0.3 s.
      */
     static Ranking rank(Dataset<Row> train, int samples, long seed, boolean countIds, long maxRows, int maxFiles) {
         Dataset<Row> ids = train.select(col(ExampleTable.ID));
-        Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(ids, 1);
-        if (scan.isPresent()) {
-            try (ColumnarScan.DriverRows rows = scan.get()) {
-                if (rows.files() <= maxFiles) {
-                    Optional<Ranking> ranking = rankOnDriver(rows, samples, seed, countIds, maxRows);
-                    if (ranking.isPresent()) {
-                        return ranking.get();
-                    }
-                }
+        Optional<long[]> read = DriverIds.read(ids, maxRows, maxFiles);
+        if (read.isPresent()) {
+            long[] all = read.get();
+            SmallestKeys keys = new SmallestKeys(samples);
+            for (long id : all) {
+                keys.add(RankKey.key(id, seed), id);
             }
+            return new Ranking(keys.sorted(), countIds ? ExampleChecks.CountedIds.of(all, all.length) : null);
         }
         org.apache.spark.SparkContext sc = train.sparkSession().sparkContext();
         String description = sc.getLocalProperty("spark.job.description");
@@ -260,29 +253,6 @@ public final class CalibrationJob {
         } finally {
             sc.setJobDescription(description);
         }
-    }
-
-    /** The ranking of {@code rows}' ids; empty when there are more than {@code maxRows}. */
-    private static Optional<Ranking> rankOnDriver(Iterator<InternalRow> rows, int samples, long seed,
-                                                  boolean countIds, long maxRows) {
-        SmallestKeys keys = new SmallestKeys(samples);
-        long[] ids = countIds ? new long[1024] : null;
-        int n = 0;
-        while (rows.hasNext()) {
-            if (n >= maxRows) {
-                return Optional.empty();
-            }
-            long id = rows.next().getLong(0);
-            keys.add(RankKey.key(id, seed), id);
-            if (ids != null) {
-                if (n == ids.length) {
-                    ids = java.util.Arrays.copyOf(ids, (int) Math.min(2L * n, maxRows));
-                }
-                ids[n] = id;
-            }
-            n++;
-        }
-        return Optional.of(new Ranking(keys.sorted(), ids == null ? null : ExampleChecks.CountedIds.of(ids, n)));
     }
 
     /** {@link #rank}'s result: the smallest keys, and the counted ids (null when not counted). */

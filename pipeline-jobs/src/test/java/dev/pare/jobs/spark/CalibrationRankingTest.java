@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.ColumnarScan;
+import dev.pare.jobs.io.DriverIds;
 import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.ParquetExampleScan;
@@ -137,10 +138,10 @@ class CalibrationRankingTest {
         }
         for (int samples : new int[] {1, 37, 499, 500, 640}) {
             Counted<CalibrationJob.Ranking> driver = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
-                    CalibrationJob.DRIVER_IDS, CalibrationJob.DRIVER_FILES));
+                    DriverIds.MAX_IDS, DriverIds.MAX_FILES));
             assertEquals(0, driver.jobs(), "no Spark job for " + samples + " samples");
             Counted<CalibrationJob.Ranking> job = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
-                    0, CalibrationJob.DRIVER_FILES));
+                    0, DriverIds.MAX_FILES));
             assertEquals(1, job.jobs(), "past the bound on rows, the ranking is a job");
             assertArrayEquals(job.value().smallest(), driver.value().smallest(), samples + " samples");
             assertEquals(Math.min(samples, 500), driver.value().smallest().length);
@@ -167,7 +168,7 @@ class CalibrationRankingTest {
         // Scans Pare's reader does not read are ranked by the job.
         spark.conf().set(ParquetExampleScan.SETTING, "spark");
         Counted<CalibrationJob.Ranking> spark = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true,
-                CalibrationJob.DRIVER_IDS, CalibrationJob.DRIVER_FILES));
+                DriverIds.MAX_IDS, DriverIds.MAX_FILES));
         assertEquals(1, spark.jobs(), "Spark's reader");
         assertArrayEquals(expected, spark.value().smallest());
     }
@@ -175,44 +176,62 @@ class CalibrationRankingTest {
     @Test
     void anEmptyTableRanksNothing() {
         Dataset<Row> empty = table("empty", List.of(), 1);
-        CalibrationJob.Ranking ranking = CalibrationJob.rank(empty, 5, SEED, true, CalibrationJob.DRIVER_IDS,
-                CalibrationJob.DRIVER_FILES);
+        CalibrationJob.Ranking ranking = CalibrationJob.rank(empty, 5, SEED, true, DriverIds.MAX_IDS,
+                DriverIds.MAX_FILES);
         assertEquals(0, ranking.smallest().length);
         assertEquals(new ExampleChecks.CountedIds(0, 0, 0, 0), ranking.ids());
     }
 
     @Test
-    void theSampleChecksCountRepeatedIdsAsSparkSqlDoesWithoutItsJobs() {
+    void repeatedIdsAreCountedAsSparkSqlCountsThemWithoutItsJobs() {
         // Ids 0..299 shuffled, with 41 twice and 7 three times: 303 rows, 300 distinct, the first repeated 7.
         List<Long> ids = range(0, 300);
         ids.addAll(List.of(41L, 7L, 7L));
         Dataset<Row> table = table("repeated", ids, 4);
         String uri = dir.resolve("repeated").toString();
-        CalibrationJob.Sample sample = CalibrationJob.sample(table, WIDTH, 50, 2, SEED, CLASSES);
-        ExampleChecks checks = sample.checks();
+        String expected = "data.train (" + uri + "): 3 duplicate id(s) (first: id 7 appears 3 times): ids must be"
+                + " unique";
+        spark.conf().set(ParquetExampleScan.SETTING, "spark");
+        Counted<String> bySql = countingJobs(() -> assertThrows(BadInputException.class,
+                () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage());
+        assertEquals(expected, bySql.value());
+        assertTrue(bySql.jobs() > 1, "Spark's reader: the checks' job, then count(DISTINCT id) in jobs");
+        spark.conf().unset(ParquetExampleScan.SETTING);
+
+        // Calibrate's sample pass: the ranking counted the ids it read.
+        ExampleChecks checks = CalibrationJob.sample(table, WIDTH, 50, 2, SEED, CLASSES).checks();
         assertEquals(303, checks.rows());
         assertTrue(!checks.idsProvenUnique(), "shuffled ids are not proven unique by their runs");
         assertEquals(new ExampleChecks.CountedIds(303, 300, 7, 3), checks.countedIds());
         Counted<String> judged = countingJobs(() -> assertThrows(BadInputException.class,
                 () -> ExampleTable.judge(checks, table, "data.train", uri)).getMessage());
         assertEquals(0, judged.jobs(), "the judgement counts no ids in Spark jobs");
-        String bySpark = assertThrows(BadInputException.class,
-                () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage();
-        assertEquals(bySpark, judged.value());
-        assertEquals("data.train (" + uri + "): 3 duplicate id(s) (first: id 7 appears 3 times): ids must be unique",
-                judged.value());
+        assertEquals(expected, judged.value());
+        // A check of its own: its pass, then the ids read on the driver.
+        Counted<String> validated = countingJobs(() -> assertThrows(BadInputException.class,
+                () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage());
+        assertEquals(1, validated.jobs(), "the checks' pass only");
+        assertEquals(expected, validated.value());
+    }
 
-        // Unique shuffled ids pass with no job either; counts of another table's size are not used.
+    @Test
+    void countsOfAnotherSizeAreNotUsed() {
         Dataset<Row> unique = table("shuffled", range(0, 300), 4);
+        String uri = dir.resolve("shuffled").toString();
         ExampleChecks fine = CalibrationJob.sample(unique, WIDTH, 50, 2, SEED, CLASSES).checks();
-        assertNotNull(fine.countedIds());
+        assertEquals(new ExampleChecks.CountedIds(300, 300, 0, 0), fine.countedIds());
         Counted<ExampleTable.Summary> passed = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train", uri));
         assertEquals(0, passed.jobs());
         assertEquals(300, passed.value().rows());
+        // Counts of 299 ids say nothing of 300 rows: the ids are read again, on the driver or by Spark's jobs.
         fine.countedIds(new ExampleChecks.CountedIds(299, 299, 0, 0));
+        Counted<ExampleTable.Summary> reread = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train", uri));
+        assertEquals(0, reread.jobs());
+        assertEquals(300, reread.value().rows());
+        spark.conf().set(ParquetExampleScan.SETTING, "spark");
         Counted<ExampleTable.Summary> recounted = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train",
                 uri));
-        assertTrue(recounted.jobs() > 0, "counted ids of 299 rows are not the 300 rows' count");
+        assertTrue(recounted.jobs() > 0, "Spark's reader: counted in jobs");
         assertEquals(300, recounted.value().rows());
     }
 }
