@@ -65,10 +65,10 @@ public final class ExampleTable {
         }
         Dataset<Row> df;
         try {
-            df = spark.read().parquet(path.toString());
+            df = ParquetTables.read(spark, files, path);
             df.schema();
         } catch (Exception e) {
-            // Spark reads the footers in a job: a corrupt file surfaces as a (checked) SparkException.
+            // Spark's inference reads a footer in a job: a corrupt file surfaces as a (checked) SparkException.
             throw new BadInputException(role + ": " + path + " is not a readable Parquet table: " + readFailure(e), e);
         }
         StructType schema = df.schema();

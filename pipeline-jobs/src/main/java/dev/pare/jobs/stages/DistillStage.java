@@ -24,6 +24,7 @@ import dev.pare.common.surgery.GradualMasks;
 import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Json;
+import dev.pare.jobs.io.ParquetTables;
 import dev.pare.jobs.spark.ParameterAveragingEpochs;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.ScoreJob;
@@ -161,10 +162,10 @@ public final class DistillStage implements Stage {
         }
 
         // subset ⋈ scores ⋈ train: (id, features, label, teacher logits)
-        Dataset<Row> ids = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE).toString());
-        Dataset<Row> scores = ctx.spark().read().parquet(
-                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE).toString());
+        Dataset<Row> ids = ParquetTables.read(ctx.spark(), ctx.files(),
+                new Path(StageDir.finished(ctx.runDir(), SelectDataStage.FOLDER), SelectDataStage.TABLE));
+        Dataset<Row> scores = ParquetTables.read(ctx.spark(), ctx.files(),
+                new Path(StageDir.finished(ctx.runDir(), ScoreDataStage.FOLDER), ScoreDataStage.TABLE));
         PareConfig.Distill d = cfg.distill();
         PareConfig.Distributed dist = d.distributed();
         Dataset<Row> narrow = ids.select("id").join(scores.select(col("id"), col(ScoreJob.LOGITS)), "id");

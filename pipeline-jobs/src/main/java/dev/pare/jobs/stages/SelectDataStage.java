@@ -19,6 +19,7 @@ import dev.pare.common.datapruning.SelectionBudgets;
 import dev.pare.common.datapruning.SelectionMethod;
 import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.Json;
+import dev.pare.jobs.io.ParquetTables;
 import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
@@ -233,13 +234,13 @@ public final class SelectDataStage implements Stage {
             onDriver.writeKept(ctx.files(), kept, out, ctx.config().spark().conf());
             summary = onDriver.summary(kept, sel.histogramBins());
         } else {
-            Dataset<Row> scores = ctx.spark().read().parquet(scoresPath.toString());
+            Dataset<Row> scores = ParquetTables.read(ctx.spark(), ctx.files(), scoresPath);
             if (!java.util.Arrays.asList(scores.columns()).contains(sel.score().configName())) {
                 throw missingScore(scoresPath, sel.score().configName());
             }
             total = scores.count();
             select(scores, sel, ctx.config().seed(), keptCount(total, sel.fraction())).write().parquet(out.toString());
-            Dataset<Row> kept = ctx.spark().read().parquet(out.toString());
+            Dataset<Row> kept = ParquetTables.read(ctx.spark(), ctx.files(), out);
             summary = summary(scores, kept, sel.score().configName(), sel.histogramBins());
         }
         ObjectNode report = Json.object();
