@@ -189,8 +189,8 @@ public final class ExampleTable {
         if (problems.isEmpty() && !checks.idsProvenUnique()) {
             ExampleChecks.CountedIds ids = checks.countedIds();
             if (ids == null || ids.ids() != rows) {
-                Optional<long[]> read = rows > DriverIds.MAX_IDS ? Optional.empty()
-                        : reading(role, uri, () -> DriverIds.read(df.select(ID), DriverIds.MAX_IDS, DriverIds.MAX_FILES));
+                Optional<long[]> read = rows > DriverIds.MAX_IDS ? Optional.empty() : reading(role, uri,
+                        () -> DriverIds.read(df.select(ID), DriverIds.MAX_IDS, DriverIds.MAX_FILES));
                 ids = read.map(all -> ExampleChecks.CountedIds.of(all, all.length))
                         .filter(counted -> counted.ids() == rows).orElseGet(() -> countIds(df, role, uri, rows));
             }

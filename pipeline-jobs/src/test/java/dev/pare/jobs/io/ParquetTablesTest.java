@@ -24,7 +24,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A Parquet table's schema read on the driver ({@link ParquetTables}) is the one Spark's inference gives, with no job. */
+/**
+ * A Parquet table's schema read on the driver ({@link ParquetTables}) is the one Spark's inference gives, with
+ * no job.
+ */
 class ParquetTablesTest {
     private static final StructType WIDE = new StructType()
             .add("id", DataTypes.LongType, false)
@@ -97,7 +100,8 @@ class ParquetTablesTest {
         String table = written("wide", 3);
         String part = java.nio.file.Files.list(Path.of(table)).filter(f -> f.getFileName().toString().endsWith(
                 ".parquet")).sorted().findFirst().orElseThrow().toString();
-        for (String path : List.of(table, part, LocalSpark.sample("train.parquet"), LocalSpark.sample("test.parquet"))) {
+        for (String path : List.of(table, part, LocalSpark.sample("train.parquet"),
+                LocalSpark.sample("test.parquet"))) {
             StructType inferred = spark.read().parquet(path).schema();
             assertEquals(Optional.of(inferred), onDriver(path), path);
             StructType[] read = new StructType[1];
