@@ -3,15 +3,13 @@ package dev.pare.jobs.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.jobs.support.JobCount;
 import dev.pare.jobs.support.LocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -71,23 +69,15 @@ class ParquetTablesTest {
     }
 
     /** The number of Spark jobs started while the schema of {@link ParquetTables#read} is taken. */
-    private static int jobs(String path, StructType[] schema) throws Exception {
-        AtomicInteger jobs = new AtomicInteger();
-        SparkListener counter = new SparkListener() {
-            @Override
-            public void onJobStart(SparkListenerJobStart start) {
-                jobs.incrementAndGet();
+    private static int jobs(String path, StructType[] schema) {
+        return JobCount.of(spark, () -> {
+            try {
+                schema[0] = ParquetTables.read(spark, files, new org.apache.hadoop.fs.Path(path)).schema();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-        };
-        spark.sparkContext().addSparkListener(counter);
-        try {
-            Dataset<Row> df = ParquetTables.read(spark, files, new org.apache.hadoop.fs.Path(path));
-            schema[0] = df.schema();
-            spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
-            return jobs.get();
-        } finally {
-            spark.sparkContext().removeSparkListener(counter);
-        }
+            return schema[0];
+        }).jobs();
     }
 
     private static Optional<StructType> onDriver(String path) throws Exception {

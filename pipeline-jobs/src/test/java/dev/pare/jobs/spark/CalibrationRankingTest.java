@@ -16,16 +16,13 @@ import dev.pare.jobs.io.DriverIds;
 import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.ParquetExampleScan;
+import dev.pare.jobs.support.JobCount;
 import dev.pare.jobs.support.LocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -93,29 +90,6 @@ class CalibrationRankingTest {
         return ids;
     }
 
-    /** What {@code body} returns, and the number of Spark jobs it started. */
-    private record Counted<T>(T value, int jobs) {}
-
-    private static <T> Counted<T> countingJobs(Supplier<T> body) {
-        AtomicInteger jobs = new AtomicInteger();
-        SparkListener counter = new SparkListener() {
-            @Override
-            public void onJobStart(SparkListenerJobStart start) {
-                jobs.incrementAndGet();
-            }
-        };
-        spark.sparkContext().addSparkListener(counter);
-        try {
-            T value = body.get();
-            spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
-            return new Counted<>(value, jobs.get());
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError(e);
-        } finally {
-            spark.sparkContext().removeSparkListener(counter);
-        }
-    }
-
     /** The {@code samples} ids of smallest (xxhash64(id, seed), id), by Spark SQL. */
     private static List<Long> bySql(Dataset<Row> table, int samples, long seed) {
         return table.withColumn("k", xxhash64(col("id"), lit(seed))).orderBy("k", "id").limit(samples)
@@ -137,10 +111,10 @@ class CalibrationRankingTest {
             assertEquals(3, rows.files());
         }
         for (int samples : new int[] {1, 37, 499, 500, 640}) {
-            Counted<CalibrationJob.Ranking> driver = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
+            JobCount<CalibrationJob.Ranking> driver = JobCount.of(spark, () -> CalibrationJob.rank(table, samples, SEED, true,
                     DriverIds.MAX_IDS, DriverIds.MAX_FILES));
             assertEquals(0, driver.jobs(), "no Spark job for " + samples + " samples");
-            Counted<CalibrationJob.Ranking> job = countingJobs(() -> CalibrationJob.rank(table, samples, SEED, true,
+            JobCount<CalibrationJob.Ranking> job = JobCount.of(spark, () -> CalibrationJob.rank(table, samples, SEED, true,
                     0, DriverIds.MAX_FILES));
             assertEquals(1, job.jobs(), "past the bound on rows, the ranking is a job");
             assertArrayEquals(job.value().smallest(), driver.value().smallest(), samples + " samples");
@@ -156,21 +130,21 @@ class CalibrationRankingTest {
     void theDriverReadsUpToItsBoundsOfRowsAndFiles() {
         Dataset<Row> table = table("bounds", range(0, 200), 3);
         CalibrationJob.RankKey[] expected = CalibrationJob.rank(table, 50, SEED, false, 0, 64).smallest();
-        Counted<CalibrationJob.Ranking> all = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 200, 3));
+        JobCount<CalibrationJob.Ranking> all = JobCount.of(spark, () -> CalibrationJob.rank(table, 50, SEED, true, 200, 3));
         assertEquals(0, all.jobs(), "200 rows and 3 files are within bounds of 200 rows and 3 files");
         assertArrayEquals(expected, all.value().smallest());
-        Counted<CalibrationJob.Ranking> rows = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 199, 3));
+        JobCount<CalibrationJob.Ranking> rows = JobCount.of(spark, () -> CalibrationJob.rank(table, 50, SEED, true, 199, 3));
         assertEquals(1, rows.jobs(), "one row too many");
         assertArrayEquals(expected, rows.value().smallest());
-        Counted<CalibrationJob.Ranking> files = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true, 200, 2));
+        JobCount<CalibrationJob.Ranking> files = JobCount.of(spark, () -> CalibrationJob.rank(table, 50, SEED, true, 200, 2));
         assertEquals(1, files.jobs(), "one file too many");
         assertArrayEquals(expected, files.value().smallest());
         // Scans Pare's reader does not read are ranked by the job.
         spark.conf().set(ParquetExampleScan.SETTING, "spark");
-        Counted<CalibrationJob.Ranking> spark = countingJobs(() -> CalibrationJob.rank(table, 50, SEED, true,
+        JobCount<CalibrationJob.Ranking> sparks = JobCount.of(spark, () -> CalibrationJob.rank(table, 50, SEED, true,
                 DriverIds.MAX_IDS, DriverIds.MAX_FILES));
-        assertEquals(1, spark.jobs(), "Spark's reader");
-        assertArrayEquals(expected, spark.value().smallest());
+        assertEquals(1, sparks.jobs(), "Spark's reader");
+        assertArrayEquals(expected, sparks.value().smallest());
     }
 
     @Test
@@ -192,7 +166,7 @@ class CalibrationRankingTest {
         String expected = "data.train (" + uri + "): 3 duplicate id(s) (first: id 7 appears 3 times): ids must be"
                 + " unique";
         spark.conf().set(ParquetExampleScan.SETTING, "spark");
-        Counted<String> bySql = countingJobs(() -> assertThrows(BadInputException.class,
+        JobCount<String> bySql = JobCount.of(spark, () -> assertThrows(BadInputException.class,
                 () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage());
         assertEquals(expected, bySql.value());
         assertTrue(bySql.jobs() > 1, "Spark's reader: the checks' job, then count(DISTINCT id) in jobs");
@@ -203,12 +177,12 @@ class CalibrationRankingTest {
         assertEquals(303, checks.rows());
         assertTrue(!checks.idsProvenUnique(), "shuffled ids are not proven unique by their runs");
         assertEquals(new ExampleChecks.CountedIds(303, 300, 7, 3), checks.countedIds());
-        Counted<String> judged = countingJobs(() -> assertThrows(BadInputException.class,
+        JobCount<String> judged = JobCount.of(spark, () -> assertThrows(BadInputException.class,
                 () -> ExampleTable.judge(checks, table, "data.train", uri)).getMessage());
         assertEquals(0, judged.jobs(), "the judgement counts no ids in Spark jobs");
         assertEquals(expected, judged.value());
         // A check of its own: its pass, then the ids read on the driver.
-        Counted<String> validated = countingJobs(() -> assertThrows(BadInputException.class,
+        JobCount<String> validated = JobCount.of(spark, () -> assertThrows(BadInputException.class,
                 () -> ExampleTable.validate(table, "data.train", uri, WIDTH, CLASSES)).getMessage());
         assertEquals(1, validated.jobs(), "the checks' pass only");
         assertEquals(expected, validated.value());
@@ -220,16 +194,16 @@ class CalibrationRankingTest {
         String uri = dir.resolve("shuffled").toString();
         ExampleChecks fine = CalibrationJob.sample(unique, WIDTH, 50, 2, SEED, CLASSES).checks();
         assertEquals(new ExampleChecks.CountedIds(300, 300, 0, 0), fine.countedIds());
-        Counted<ExampleTable.Summary> passed = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train", uri));
+        JobCount<ExampleTable.Summary> passed = JobCount.of(spark, () -> ExampleTable.judge(fine, unique, "data.train", uri));
         assertEquals(0, passed.jobs());
         assertEquals(300, passed.value().rows());
         // Counts of 299 ids say nothing of 300 rows: the ids are read again, on the driver or by Spark's jobs.
         fine.countedIds(new ExampleChecks.CountedIds(299, 299, 0, 0));
-        Counted<ExampleTable.Summary> reread = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train", uri));
+        JobCount<ExampleTable.Summary> reread = JobCount.of(spark, () -> ExampleTable.judge(fine, unique, "data.train", uri));
         assertEquals(0, reread.jobs());
         assertEquals(300, reread.value().rows());
         spark.conf().set(ParquetExampleScan.SETTING, "spark");
-        Counted<ExampleTable.Summary> recounted = countingJobs(() -> ExampleTable.judge(fine, unique, "data.train",
+        JobCount<ExampleTable.Summary> recounted = JobCount.of(spark, () -> ExampleTable.judge(fine, unique, "data.train",
                 uri));
         assertTrue(recounted.jobs() > 0, "Spark's reader: counted in jobs");
         assertEquals(300, recounted.value().rows());
