@@ -90,6 +90,11 @@ public final class ColumnarScan {
             return batches.files();
         }
 
+        /** The number of rows the scan reads, from the files' footers, before any row is read. */
+        public long rows() {
+            return batches.rows();
+        }
+
         @Override
         public boolean hasNext() {
             return rows.hasNext();

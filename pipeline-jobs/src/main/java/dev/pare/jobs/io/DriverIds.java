@@ -20,8 +20,8 @@ public final class DriverIds {
 
     /**
      * The ids of {@code ids} (one long column) in reading order; empty when Pare's reader does not read its
-     * scan, or the scan has more than {@code maxFiles} files or more than {@code maxRows} rows (read up to
-     * that many first). A null id reads as the column vector holds it, as a job's {@code getLong} would.
+     * scan, or the scan has more than {@code maxFiles} files or more than {@code maxRows} rows (counted from
+     * the files' footers before any id is read). A null id reads as the column vector holds it, as a job's {@code getLong} would.
      */
     public static Optional<long[]> read(Dataset<Row> ids, long maxRows, int maxFiles) {
         Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(ids, 1);
@@ -29,7 +29,7 @@ public final class DriverIds {
             return Optional.empty();
         }
         try (ColumnarScan.DriverRows rows = scan.get()) {
-            if (rows.files() > maxFiles) {
+            if (rows.files() > maxFiles || rows.rows() > maxRows) {
                 return Optional.empty();
             }
             long[] out = new long[(int) Math.min(1024, Math.max(1, maxRows))];

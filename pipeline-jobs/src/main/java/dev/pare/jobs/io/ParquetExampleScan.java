@@ -261,6 +261,8 @@ public final class ParquetExampleScan {
      * task context (read on the driver), no input metrics.
      */
     static final class FileBatches implements Iterator<ColumnarBatch>, AutoCloseable {
+        /** The footers {@link #rows} reads at a time. */
+        static final int FOOTER_THREADS = 8;
         private final PartitionedFile[] files;
         private final Reading reading;
         private final TaskContext context;
@@ -301,6 +303,55 @@ public final class ParquetExampleScan {
         /** The number of distinct files among the splits read. */
         int files() {
             return (int) Arrays.stream(files).map(PartitionedFile::toPath).distinct().count();
+        }
+
+        /**
+         * The number of rows the splits read: the rows of the row groups each split's range selects, as
+         * reading does, from the files' footers (read {@value #FOOTER_THREADS} at a time: on object stores each
+         * is a round trip), before any page is read.
+         */
+        long rows() {
+            if (files.length == 0) {
+                return 0;
+            }
+            Configuration conf = reading.conf().value();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                    Math.min(FOOTER_THREADS, files.length), r -> {
+                        Thread t = new Thread(r, "pare-footer-rows");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            try {
+                List<java.util.concurrent.Future<Long>> counts = new ArrayList<>();
+                for (PartitionedFile f : files) {
+                    counts.add(pool.submit(() -> splitRows(f, conf)));
+                }
+                long total = 0;
+                for (java.util.concurrent.Future<Long> c : counts) {
+                    total += c.get();
+                }
+                return total;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof UncheckedIOException u ? u
+                        : new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading Parquet footers", e);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        private static long splitRows(PartitionedFile f, Configuration conf) {
+            Path p = f.toPath();
+            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf),
+                    HadoopReadOptions.builder(conf, p).withRange(f.start(), f.start() + f.length()).build())) {
+                return r.getRecordCount();
+            } catch (IOException | RuntimeException e) {
+                throw new UncheckedIOException(new IOException("Encountered error while reading file "
+                        + new Path(p.toString()).toUri() + ": " + e.getMessage() + " (Pare's Parquet reader; "
+                        + SETTING + "=spark reads with Spark's)", e));
+            }
         }
 
         @Override

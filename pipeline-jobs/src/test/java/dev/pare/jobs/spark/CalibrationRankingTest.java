@@ -17,11 +17,19 @@ import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.support.JobCount;
 import dev.pare.jobs.support.LocalSpark;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -144,6 +152,51 @@ class CalibrationRankingTest {
                 DriverIds.MAX_IDS, DriverIds.MAX_FILES));
         assertEquals(1, sparks.jobs(), "Spark's reader");
         assertArrayEquals(expected, sparks.value().smallest());
+    }
+
+    @Test
+    void rowsPastTheBoundAreCountedFromTheFootersBeforeAnyIdIsRead() throws Exception {
+        // One file of several row groups (Parquet checks their size every 100 rows at the least), split in
+        // several partitions: each split counts its row groups.
+        String path = dir.resolve("groups").toString();
+        List<Row> rows = new ArrayList<>();
+        range(0, 1000).forEach(id -> rows.add(row(id)));
+        spark.createDataFrame(rows, EXAMPLES).coalesce(1).write().mode("overwrite")
+                .option("parquet.block.size", 512).option("parquet.page.size", 256).parquet(path);
+        Path file;
+        try (var listing = Files.list(dir.resolve("groups"))) {
+            file = listing.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+        }
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
+            assertTrue(r.getRowGroups().size() > 2, "several row groups: " + r.getRowGroups().size());
+        }
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "600");
+        spark.conf().set("spark.sql.files.openCostInBytes", "0");
+        try {
+            Dataset<Row> table = spark.read().parquet(path);
+            try (ColumnarScan.DriverRows scan = ColumnarScan.onDriver(table.select("id"), 1).orElseThrow()) {
+                assertTrue(table.select("id").rdd().getNumPartitions() > 1, "the file is split");
+                assertEquals(1, scan.files());
+                assertEquals(1000, scan.rows());
+            }
+            assertEquals(1000, DriverIds.read(table.select("id"), 1000, 1).orElseThrow().length);
+
+            // The pages zeroed, the footer kept: past the bound the ids are never read, within it reading fails.
+            byte[] bytes = Files.readAllBytes(file);
+            int footer = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            Arrays.fill(bytes, 4, bytes.length - 8 - footer, (byte) 0);
+            Files.write(file, bytes);
+            Files.delete(file.resolveSibling("." + file.getFileName() + ".crc")); // Hadoop's checksum of the old bytes
+            Dataset<Row> zeroed = spark.read().parquet(path);
+            assertTrue(DriverIds.read(zeroed.select("id"), 999, 1).isEmpty(), "one row past the bound");
+            UncheckedIOException e = assertThrows(UncheckedIOException.class,
+                    () -> DriverIds.read(zeroed.select("id"), 1000, 1));
+            assertTrue(e.getMessage().contains(file.getFileName().toString()), e.getMessage());
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+            spark.conf().unset("spark.sql.files.openCostInBytes");
+        }
     }
 
     @Test
