@@ -11,10 +11,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -45,27 +42,36 @@ public final class ExampleTable {
      * (e.g. {@code data.train}) for messages.
      */
     public static Dataset<Row> read(SparkSession spark, Files files, String uri, String role, PareConfig.Data d) {
+        return read(spark, list(files, uri, role), role, d);
+    }
+
+    /**
+     * {@code uri}'s path as {@link Files#listing} finds it: refused as bad input when it does not exist or
+     * cannot be listed.
+     */
+    public static Files.Listing list(Files files, String uri, String role) {
         Path path = files.path(uri);
-        boolean exists;
-        boolean hasData;
+        Optional<Files.Listing> listing;
         try {
-            exists = files.exists(path);
-            hasData = exists && hasDataFile(files.fs(path), path);
+            listing = files.listing(path);
         } catch (IOException e) {
             throw new BadInputException(role + ": input " + path + " is not readable: " + e.getMessage(), e);
         } catch (BadInputException e) {
             throw e.in(role);
         }
-        if (!exists) {
-            throw new BadInputException(role + ": input " + path + " does not exist");
-        }
-        if (!hasData) {
+        return listing.orElseThrow(() -> new BadInputException(role + ": input " + path + " does not exist"));
+    }
+
+    /** As above, for the table {@link #list} found. */
+    public static Dataset<Row> read(SparkSession spark, Files.Listing listing, String role, PareConfig.Data d) {
+        Path path = listing.path();
+        if (!listing.hasDataFile()) {
             throw new BadInputException(role + ": " + path + " holds no Parquet files (only folders and hidden or"
                     + " '_' files): an unfinished or failed export?");
         }
         Dataset<Row> df;
         try {
-            df = ParquetTables.read(spark, files, path);
+            df = ParquetTables.read(spark, listing);
             df.schema();
         } catch (Exception e) {
             // Spark's inference reads a footer in a job: a corrupt file surfaces as a (checked) SparkException.
@@ -84,26 +90,6 @@ public final class ExampleTable {
                 col(quote(d.idColumn())).cast(DataTypes.LongType).as(ID),
                 col(quote(d.featuresColumn())).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(FEATURES),
                 col(quote(d.labelColumn())).cast(DataTypes.IntegerType).as(LABEL));
-    }
-
-    /**
-     * True when {@code path} is a file, or a folder holding a file Spark would read: none of the names
-     * below {@code path} starts with '_' or '.' (Spark skips {@code _SUCCESS}, {@code .crc} files and
-     * {@code _temporary/}).
-     */
-    private static boolean hasDataFile(FileSystem fs, Path path) throws IOException {
-        if (fs.getFileStatus(path).isFile()) {
-            return true;
-        }
-        String root = fs.makeQualified(path).toUri().getPath();
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
-        while (it.hasNext()) {
-            String below = it.next().getPath().toUri().getPath().substring(root.length());
-            if (java.util.Arrays.stream(below.split("/")).allMatch(n -> n.isEmpty() || Files.isDataName(n))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String quote(String column) {

@@ -6,11 +6,12 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.UnsupportedFileSystemException;
 
 /**
@@ -148,21 +149,79 @@ public final class Files {
         }
     }
 
-    /** Total bytes and file count under {@code p} (a file or a folder). */
-    public ContentSummary summary(Path p) throws IOException {
-        return fs(p).getContentSummary(p);
-    }
-
-    /** Latest modification time of {@code p} or of any file under it. */
-    public long lastModified(Path p) throws IOException {
+    /**
+     * What a command needs to know of an input table's path, from one status call and, for a folder, one
+     * recursive listing (a round trip per page on object stores, where the checks that need it used to list
+     * the folder three times): whether Spark would find data in it, its first data file, its size and file
+     * count, and its latest modification. Empty when {@code p} does not exist.
+     */
+    public java.util.Optional<Listing> listing(Path p) throws IOException {
         FileSystem fs = fs(p);
-        long latest = fs.getFileStatus(p).getModificationTime();
-        if (fs.getFileStatus(p).isDirectory()) {
-            var it = fs.listFiles(p, true);
-            while (it.hasNext()) {
-                latest = Math.max(latest, it.next().getModificationTime());
+        FileStatus root;
+        try {
+            root = fs.getFileStatus(p);
+        } catch (java.io.FileNotFoundException e) {
+            return java.util.Optional.empty();
+        }
+        if (root.isFile()) {
+            return java.util.Optional.of(new Listing(p, root, true, root, false, root.getLen(), 1,
+                    root.getModificationTime()));
+        }
+        String prefix = fs.makeQualified(root.getPath()).toUri().getPath();
+        prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        long bytes = 0;
+        long count = 0;
+        long latest = root.getModificationTime();
+        boolean hasData = false;
+        FileStatus first = null;
+        boolean nested = false;
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(p, true);
+        while (it.hasNext()) {
+            LocatedFileStatus f = it.next();
+            bytes += f.getLen();
+            count++;
+            latest = Math.max(latest, f.getModificationTime());
+            String below = f.getPath().toUri().getPath();
+            below = below.startsWith(prefix) ? below.substring(prefix.length()) : f.getPath().getName();
+            String[] names = below.split("/");
+            hasData |= java.util.Arrays.stream(names).allMatch(n -> n.isEmpty() || isDataName(n));
+            String top = names[0];
+            if (top.startsWith("_metadata") || top.startsWith("_common_metadata")) {
+                nested = true;
+            } else if (!skippedBySpark(top)) {
+                if (names.length > 1) {
+                    nested = true;
+                } else if (first == null) {
+                    first = f;
+                }
             }
         }
-        return latest;
+        return java.util.Optional.of(new Listing(p, root, hasData, first, nested, bytes, count, latest));
+    }
+
+    /** Names Spark's file listing leaves out ({@code HadoopFSUtils.shouldFilterOutPathName}), summary files aside. */
+    static boolean skippedBySpark(String name) {
+        return (name.startsWith("_") && !name.contains("=")) || name.startsWith(".") || name.endsWith("._COPYING_");
+    }
+
+    /**
+     * An input path as {@link #listing} found it.
+     *
+     * @param hasDataFile the path is a file, or a folder holding a file none of whose names below the folder
+     *     starts with '_' or '.' ({@link #isDataName})
+     * @param firstDataFile the path itself when it is a file, else the first file directly in the folder, in
+     *     listing order, that Spark's listing keeps; null when there is none
+     * @param nested the folder holds what makes Spark's schema inference look further than one file: data
+     *     below a subfolder (partitions), or summary files ({@code _metadata}, {@code _common_metadata})
+     * @param bytes the size of every file under the path, hidden ones included
+     * @param files the number of those files
+     * @param lastModified the latest modification time of the path and of the files under it
+     */
+    public record Listing(Path path, FileStatus status, boolean hasDataFile, FileStatus firstDataFile, boolean nested,
+                          long bytes, long files, long lastModified) {
+        /** {@code path|bytes|files|lastModified}: the table as the records of its checks and the stages' identities name it. */
+        public String describe() {
+            return path + "|" + bytes + "|" + files + "|" + lastModified;
+        }
     }
 }

@@ -1,12 +1,10 @@
 package dev.pare.jobs.io;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.Footer;
 import org.apache.spark.sql.Dataset;
@@ -33,43 +31,31 @@ public final class ParquetTables {
 
     /** {@code spark.read().parquet(path)}, its schema read on the driver where {@link #schemaOnDriver} reads it. */
     public static Dataset<Row> read(SparkSession spark, Files files, Path path) throws IOException {
-        Optional<StructType> schema = schemaOnDriver(spark, files.fs(path), path);
-        return schema.isPresent() ? spark.read().schema(schema.get()).parquet(path.toString())
-                : spark.read().parquet(path.toString());
+        Files.Listing listing = files.listing(path)
+                .orElseThrow(() -> new java.io.FileNotFoundException("no such file or folder: " + path));
+        return read(spark, listing);
+    }
+
+    /** As above, for a path as {@link Files#listing} found it. */
+    public static Dataset<Row> read(SparkSession spark, Files.Listing listing) throws IOException {
+        Optional<StructType> schema = schemaOnDriver(spark, listing);
+        String path = listing.path().toString();
+        return schema.isPresent() ? spark.read().schema(schema.get()).parquet(path) : spark.read().parquet(path);
     }
 
     /**
-     * The schema Spark infers for the Parquet table at {@code path}, read on the calling thread from the file
-     * Spark's inference reads: the path itself when it is a file, else the folder's first data file in
-     * listing order, all fields nullable as Spark makes them. Empty where Spark's inference must run (above), or
-     * the folder holds no data file.
+     * The schema Spark infers for the Parquet table {@code listing} found, read on the calling thread from the
+     * file Spark's inference reads: the path itself when it is a file, else the folder's first data file in
+     * listing order ({@link Files.Listing#firstDataFile}), all fields nullable as Spark makes them. Empty where
+     * Spark's inference must run (above), or the folder holds no data file.
      */
-    static Optional<StructType> schemaOnDriver(SparkSession spark, FileSystem fs, Path path) throws IOException {
+    static Optional<StructType> schemaOnDriver(SparkSession spark, Files.Listing listing) throws IOException {
         SQLConf conf = spark.sessionState().conf();
-        if (conf.isParquetSchemaMergingEnabled() || conf.ignoreCorruptFiles() || conf.ignoreMissingFiles()) {
+        if (conf.isParquetSchemaMergingEnabled() || conf.ignoreCorruptFiles() || conf.ignoreMissingFiles()
+                || listing.nested() || listing.firstDataFile() == null) {
             return Optional.empty();
         }
-        FileStatus file = fs.getFileStatus(path);
-        if (file.isDirectory()) {
-            List<FileStatus> data = new ArrayList<>();
-            for (FileStatus f : fs.listStatus(path)) {
-                String name = f.getPath().getName();
-                if (name.startsWith("_metadata") || name.startsWith("_common_metadata")) {
-                    return Optional.empty();
-                }
-                if (skipped(name)) {
-                    continue;
-                }
-                if (f.isDirectory()) {
-                    return Optional.empty();
-                }
-                data.add(f);
-            }
-            if (data.isEmpty()) {
-                return Optional.empty();
-            }
-            file = data.get(0);
-        }
+        FileStatus file = listing.firstDataFile();
         Configuration hadoop = spark.sessionState().newHadoopConf();
         List<Footer> footers = JavaConverters.seqAsJavaList(ParquetFileFormat$.MODULE$.readParquetFootersInParallel(
                 hadoop, JavaConverters.asScalaBuffer(List.of(file)).toSeq(), false));
@@ -78,10 +64,5 @@ public final class ParquetTables {
                 conf.legacyParquetNanosAsLong());
         // Nullable, as Spark makes every file source's data schema (HadoopFsRelation's dataSchema.asNullable).
         return Optional.of(ParquetFileFormat$.MODULE$.readSchemaFromFooter(footers.get(0), converter).asNullable());
-    }
-
-    /** Names Spark's file listing leaves out ({@code HadoopFSUtils.shouldFilterOutPathName}), summary files aside. */
-    private static boolean skipped(String name) {
-        return (name.startsWith("_") && !name.contains("=")) || name.startsWith(".") || name.endsWith("._COPYING_");
     }
 }

@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
-import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -46,7 +45,8 @@ public final class RunContext implements AutoCloseable {
     private final Map<String, Dataset<Row>> unchecked = new HashMap<>();
     private final Map<String, ExampleTable.Summary> summaries = new HashMap<>();
     private final Map<Path, String> pendingChecks = new LinkedHashMap<>();
-    private final Map<String, String> described = new HashMap<>();
+    /** Input tables' paths as first listed by this command, by URI ({@link #listing}). */
+    private final Map<String, Files.Listing> listings = new HashMap<>();
 
     public RunContext(PareConfig config, Files files, Path runDir, String master, boolean force, boolean resume,
                       PrintStream out) {
@@ -152,7 +152,7 @@ public final class RunContext implements AutoCloseable {
         if (df == null) {
             df = unchecked.remove(role);
             if (df == null) {
-                df = ExampleTable.read(spark(), files, uri, role, config.data());
+                df = ExampleTable.read(spark(), listing(role, uri), role, config.data());
             }
             summaries.put(role, checked(role, uri, df, featureLength()));
             tables.put(role, df);
@@ -176,7 +176,7 @@ public final class RunContext implements AutoCloseable {
         df = unchecked.get(role);
         if (df == null) {
             String uri = config.data().train();
-            df = ExampleTable.read(spark(), files, uri, role, config.data());
+            df = ExampleTable.read(spark(), listing(role, uri), role, config.data());
             OptionalLong rows = force ? OptionalLong.empty() : recordedRows(role, uri, featureLength());
             if (rows.isPresent()) {
                 summaries.put(role, new ExampleTable.Summary(rows.getAsLong(), featureLength()));
@@ -331,32 +331,20 @@ public final class RunContext implements AutoCloseable {
 
     /**
      * {@code uri|bytes|files|lastModified} of an input, for stage hashes, provenance and the check
-     * records; listed once per command (two recursive listings, slow on object stores).
+     * records, from the command's one listing of it ({@link #listing}).
      *
      * @param role the config key it came from, for the message when it is missing
      */
     public String describe(String role, String uri) throws IOException {
-        String d = described.get(uri);
-        if (d == null) {
-            d = list(role, uri);
-            described.put(uri, d);
-        }
-        return d;
+        return listing(role, uri).describe();
     }
 
-    private String list(String role, String uri) throws IOException {
-        Path p = files.path(uri);
-        boolean exists;
-        try {
-            exists = files.exists(p);
-        } catch (BadInputException e) {
-            throw e.in(role);
-        }
-        if (!exists) {
-            throw new BadInputException(role + ": input " + p + " does not exist");
-        }
-        ContentSummary s = files.summary(p);
-        return p + "|" + s.getLength() + "|" + s.getFileCount() + "|" + files.lastModified(p);
+    /**
+     * {@code uri}'s path as this command first listed it ({@link Files#listing}): the table it reads and the
+     * one its records and stage identities describe are the same listing, and an object store is asked once.
+     */
+    private Files.Listing listing(String role, String uri) {
+        return listings.computeIfAbsent(uri, u -> ExampleTable.list(files, u, role));
     }
 
     @Override

@@ -81,7 +81,7 @@ class ParquetTablesTest {
 
     private static Optional<StructType> onDriver(String path) throws Exception {
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-        return ParquetTables.schemaOnDriver(spark, files.fs(p), p);
+        return ParquetTables.schemaOnDriver(spark, files.listing(p).orElseThrow());
     }
 
     @Test

@@ -187,7 +187,8 @@ class CalibrationRankingTest {
             int footer = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
             Arrays.fill(bytes, 4, bytes.length - 8 - footer, (byte) 0);
             Files.write(file, bytes);
-            Files.delete(file.resolveSibling("." + file.getFileName() + ".crc")); // Hadoop's checksum of the old bytes
+            // Hadoop's checksum of the old bytes, where its checksummed local file system wrote one.
+            Files.deleteIfExists(file.resolveSibling("." + file.getFileName() + ".crc"));
             Dataset<Row> zeroed = spark.read().parquet(path);
             assertTrue(DriverIds.read(zeroed.select("id"), 999, 1).isEmpty(), "one row past the bound");
             UncheckedIOException e = assertThrows(UncheckedIOException.class,
