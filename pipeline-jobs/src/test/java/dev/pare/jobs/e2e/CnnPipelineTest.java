@@ -8,14 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pare.common.model.Networks;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,18 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * of its filters and hidden neurons removed physically), shrunk to a small subset, one KD epoch.
  */
 @Tag("e2e")
-class CnnPipelineTest {
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
+class CnnPipelineTest extends SharedLocalSpark {
 
     @Test
     void structuredPruningGivesASmallerFasterStudent(@TempDir Path tmp) throws Exception {

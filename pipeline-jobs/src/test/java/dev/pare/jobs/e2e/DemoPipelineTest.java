@@ -10,13 +10,11 @@ import dev.pare.jobs.stages.CalibrateStage;
 import dev.pare.jobs.stages.ScoreDataStage;
 import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.RunOutputs;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,18 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * demo runs it. Tagged {@code e2e}: {@code mvn verify -DexcludedGroups=e2e} skips it.
  */
 @Tag("e2e")
-class DemoPipelineTest {
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
+class DemoPipelineTest extends SharedLocalSpark {
 
     private static String[] args(Path runDir, String... extra) {
         return LocalSpark.demoArgs("run", runDir, extra);

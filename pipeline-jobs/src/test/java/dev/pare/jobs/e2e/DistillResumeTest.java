@@ -9,6 +9,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.common.sparsity.MaskSet;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,10 +17,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -32,18 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code _tmp/distill/} holding {@code _HASH} and the epoch-1 checkpoint, nothing committed.
  */
 @Tag("e2e")
-class DistillResumeTest {
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
+class DistillResumeTest extends SharedLocalSpark {
 
     private static String[] run(Path runDir, String... extra) {
         String[] small = {"--set", "selection.fraction=0.2", "--set", "calibration.samples=512"};

@@ -9,12 +9,10 @@ import dev.pare.common.sparsity.MaskSet;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.RunOutputs;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,18 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in its provenance that it trained data-parallel, and its student has every pruned weight at zero.
  */
 @Tag("e2e")
-class DistributedDistillTest {
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
+class DistributedDistillTest extends SharedLocalSpark {
 
     @Test
     void runWithDistributedDistillationFinishesWithAZeroMaskedStudent(@TempDir Path tmp) throws Exception {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.common.config.PareConfig;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,12 +20,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,12 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
  * 7 rows (batches end inside row groups, as they do for wide rows), give the rows Spark's own
  * row-by-row reading gives, value for value; plans that compute go through Spark's rows.
  */
-class ColumnarScanTest {
+class ColumnarScanTest extends SharedLocalSpark {
     private static final int WIDTH = 24;
     private static final int ROWS_PER_FILE = 700;
     private static final String BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
 
-    private static SparkSession spark;
     @TempDir
     static Path dir;
     private static String canonical;
@@ -50,15 +47,9 @@ class ColumnarScanTest {
 
     @BeforeAll
     static void setUp() {
-        spark = LocalSpark.start();
         canonical = write("canonical.parquet", "id", "features", "label", DataTypes.FloatType);
         renamed = write("renamed.parquet", "example_id", "pixels", "class", DataTypes.FloatType);
         doubles = write("doubles.parquet", "id", "features", "label", DataTypes.DoubleType);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     @AfterEach

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.spark.CalibrationJob;
 import dev.pare.jobs.spark.Rows;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -18,11 +18,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * each laid out several ways: one partition, four in id order (the bad rows in different ones),
  * reversed, shuffled. The message must name the same counts and first ids in every layout.
  */
-class ExampleTableTest {
+class ExampleTableTest extends SharedLocalSpark {
     private static final int WIDTH = 4;
     private static final int CLASSES = 3;
     private static final StructType SCHEMA = new StructType()
@@ -38,17 +35,6 @@ class ExampleTableTest {
             .add(ExampleTable.FEATURES, DataTypes.createArrayType(DataTypes.FloatType, true), true)
             .add(ExampleTable.LABEL, DataTypes.IntegerType, true);
 
-    private static SparkSession spark;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
 
     /** Ids 100..139, features (id, 0.5, -0.5, 0) as floats, label id % 3: all valid. */
     private static List<Row> valid() {

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,14 +17,11 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and schema Spark SQL's own writer gives for the same rows, one file per partition, with the
  * session's codec and the dictionary setting.
  */
-class ParquetRowsTest {
-    private static SparkSession spark;
+class ParquetRowsTest extends SharedLocalSpark {
     @TempDir
     static Path dir;
 
@@ -44,16 +40,6 @@ class ParquetRowsTest {
             .add("loss", DataTypes.DoubleType, false)
             .add("note", DataTypes.StringType, true)
             .add("logits", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
 
     private static JavaRDD<InternalRow> rows() {
         return JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0, 1, 2), 3).flatMap(p -> {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.jobs.support.JobCount;
 import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,10 +13,8 @@ import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A Parquet table's schema read on the driver ({@link ParquetTables}) is the one Spark's inference gives, with
  * no job.
  */
-class ParquetTablesTest {
+class ParquetTablesTest extends SharedLocalSpark {
     private static final StructType WIDE = new StructType()
             .add("id", DataTypes.LongType, false)
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), true)
@@ -34,20 +33,13 @@ class ParquetTablesTest {
             .add("weights", DataTypes.createArrayType(DataTypes.DoubleType, true), true)
             .add("flag", DataTypes.BooleanType, true)
             .add("point", new StructType().add("x", DataTypes.ShortType).add("y", DataTypes.ByteType), true);
-    private static SparkSession spark;
     private static Files files;
     @TempDir
     static Path dir;
 
     @BeforeAll
     static void setUp() {
-        spark = LocalSpark.start();
         files = new Files(new Configuration());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     @AfterEach

@@ -14,7 +14,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.spark.ScoreJob;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +35,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.execution.FileSourceScanExec;
@@ -47,7 +46,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +60,7 @@ import scala.collection.JavaConverters;
  * in {@code local[2]} (2 slots). Spark's own splits read each file whole (2 or 3 tasks on 2 slots);
  * planned for compute, the scan has at least 2 tasks per slot, none much over a quarter of the rows.
  */
-class ScansTest {
+class ScansTest extends SharedLocalSpark {
     private static final int FILES = 3;
     private static final int ROWS_PER_FILE = 6_000;
     private static final int WIDTH = 64;
@@ -70,14 +68,12 @@ class ScansTest {
     private static final String OPEN_COST = "spark.sql.files.openCostInBytes";
     private static final String BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
 
-    private static SparkSession spark;
     @TempDir
     static Path dir;
     private static Path table;
 
     @BeforeAll
     static void setUp() {
-        spark = LocalSpark.start();
         StructType schema = new StructType()
                 .add(ExampleTable.ID, DataTypes.LongType, false)
                 .add(ExampleTable.FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false)
@@ -99,11 +95,6 @@ class ScansTest {
         table = dir.resolve("table.parquet");
         spark.createDataFrame(rows, schema).write().mode(SaveMode.Overwrite)
                 .option("parquet.block.size", 64 * 1024).parquet(table.toString());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     @AfterEach

@@ -23,6 +23,7 @@ import dev.pare.common.util.Seeds;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Paths;
 import java.util.EnumSet;
 import java.util.List;
@@ -31,9 +32,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -41,25 +40,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The distributed calibration pass against a plain driver-side computation on the same rows. */
-class CalibrationJobTest {
-    private static SparkSession spark;
+class CalibrationJobTest extends SharedLocalSpark {
     private static Dataset<Row> train;
     private static byte[] teacherBytes;
     private static MultiLayerNetwork teacher;
 
     @BeforeAll
     static void setUp() throws Exception {
-        spark = LocalSpark.start();
         PareConfig cfg = ConfigLoader.load(null, List.of());
         Files files = new Files(new Configuration());
         train = ExampleTable.read(spark, files, LocalSpark.sample("train.parquet"), "data.train", cfg.data());
         teacherBytes = java.nio.file.Files.readAllBytes(Paths.get(LocalSpark.sample("teacher-lenet300100.zip")));
         teacher = Networks.read(teacherBytes, "teacher", false);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     private static CalibrationJob.Settings norms(int batchSize) {

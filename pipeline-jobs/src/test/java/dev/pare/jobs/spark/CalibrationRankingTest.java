@@ -16,7 +16,7 @@ import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.support.JobCount;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,12 +34,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * of the Spark job and of Spark SQL's {@code orderBy(xxhash64(id, seed), id)}, with no job, and counts the
  * ids as {@code count(DISTINCT id)} does.
  */
-class CalibrationRankingTest {
+class CalibrationRankingTest extends SharedLocalSpark {
     private static final int WIDTH = 3;
     private static final int CLASSES = 4;
     private static final long SEED = 21L;
@@ -56,19 +53,8 @@ class CalibrationRankingTest {
             .add("id", DataTypes.LongType, false)
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
             .add("label", DataTypes.IntegerType, false);
-    private static SparkSession spark;
     @TempDir
     static Path dir;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
 
     @AfterEach
     void clearSettings() {

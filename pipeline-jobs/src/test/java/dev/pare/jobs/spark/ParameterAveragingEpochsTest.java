@@ -19,14 +19,13 @@ import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PrunedModel;
 import dev.pare.common.train.TeacherTrainer;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -34,7 +33,6 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
@@ -49,10 +47,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * blobs (not linearly separable), a 16-48-4 teacher, pruned by magnitude to 90% so that one-shot
  * accuracy collapses and distillation has something to recover.
  */
-class ParameterAveragingEpochsTest {
+class ParameterAveragingEpochsTest extends SharedLocalSpark {
     private static final int WIDTH = 16;
     private static final int CLASSES = 4;
-    private static SparkSession spark;
     private static PrunedModel pruned;
     private static ExampleArrays train;
     private static ExampleArrays test;
@@ -63,7 +60,6 @@ class ParameterAveragingEpochsTest {
 
     @BeforeAll
     static void setUp() {
-        spark = LocalSpark.start();
         double[][] centers = new double[2 * CLASSES][WIDTH];
         SplittableRandom rnd = new SplittableRandom(11);
         for (double[] c : centers) {
@@ -100,11 +96,6 @@ class ParameterAveragingEpochsTest {
                 .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
                 .add("label", DataTypes.IntegerType, false)
                 .add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false), false));
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     /** n examples; class k is blob 2k or 2k + 1 (seeded), unit-variance noise around the blob centre. */

@@ -11,7 +11,7 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.ScoreJob;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,12 +21,9 @@ import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The distill stage's tables read on the driver with no Spark job ({@link DistillStage#subsetOnDriver},
  * {@link Rows#readInIdOrder}) give what the Spark route collects, and hand-computed values.
  */
-class DriverReadsTest {
+class DriverReadsTest extends SharedLocalSpark {
     private static final int WIDTH = 4;
     private static final int CLASSES = 3;
     private static final StructType EXAMPLES = new StructType()
@@ -44,19 +41,8 @@ class DriverReadsTest {
     private static final StructType IDS = new StructType()
             .add("id", DataTypes.LongType, false)
             .add("label", DataTypes.IntegerType, false);
-    private static SparkSession spark;
     @TempDir
     static Path dir;
-
-    @BeforeAll
-    static void setUp() {
-        spark = LocalSpark.start();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
-    }
 
     @AfterEach
     void clearSettings() {

@@ -9,7 +9,7 @@ import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.datapruning.SelectionBudgets;
 import dev.pare.jobs.spark.ScoreJob;
-import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.SharedLocalSpark;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,23 +20,19 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every selector on a synthetic score table, against the same choice computed here in plain Java. */
-class SelectDataTest {
+class SelectDataTest extends SharedLocalSpark {
     private static final int N = 240;
-    private static SparkSession spark;
     private static Dataset<Row> scores;
     /** Rows as {id, label, el2n, loss, entropy, margin, grand}. */
     private static final List<double[]> ROWS = new ArrayList<>();
 
     @BeforeAll
     static void setUp() {
-        spark = LocalSpark.start();
         Random random = new Random(5);
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < N; i++) {
@@ -49,11 +45,6 @@ class SelectDataTest {
                     new Float[] {0f, 0f, 0f}));
         }
         scores = spark.createDataFrame(rows, ScoreJob.SCHEMA).repartition(3);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        LocalSpark.stop(spark);
     }
 
     private static PareConfig.Selection selection(String... sets) {
