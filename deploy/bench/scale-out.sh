@@ -63,8 +63,8 @@ for n in $workers; do
     echo "scale-out: $n worker(s): pare $stage -> $run_dir (log $work/$n-workers-$stage.log)" >&2
     t0=$(bench_now)
     rc=0
-    # --force: each stage checks the training table itself (as before run-directory check records), so that
-    # score-data's stage does not also carry the first scan's warm-up; the run directory is fresh anyway.
+    # --force: each stage checks the training table itself, in its own pass, as the first command on a run
+    # directory does (else score-data would take calibrate's record of the checks); the run directory is fresh.
     bench_submit "$url" "$n" "$stage" --run-dir "$run_dir" --force "${sets[@]}" > "$work/$n-workers-$stage.log" 2>&1 || rc=$?
     t1=$(bench_now)
     printf '%s\t1\t%s\t%s\t%s\t%s\n' "$n" "$stage" "$rc" "$(bench_seconds "$t0" "$t1")" "$run_dir" >> "$measurements"

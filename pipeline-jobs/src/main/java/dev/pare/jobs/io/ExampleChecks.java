@@ -43,8 +43,11 @@ public final class ExampleChecks implements Serializable {
         this.numClasses = numClasses;
     }
 
-    /** Checks one row: column 0 the id (long), 1 the features (array of float), 2 the label (int). */
-    public void add(InternalRow row) {
+    /**
+     * Checks one row: column 0 the id (long), 1 the features (array of float), 2 the label (int). True when the
+     * row passes every check (an id's repeats aside): a row a model can take.
+     */
+    public boolean add(InternalRow row) {
         rows++;
         boolean noId = row.isNullAt(0);
         long id = noId ? 0 : row.getLong(0);
@@ -60,15 +63,21 @@ public final class ExampleChecks implements Serializable {
         if (length != featureLength) {
             badLength.add(noId, id, length);
         }
+        boolean labelInRange = false;
         if (!noLabel) {
             int label = row.getInt(2);
-            if (label < 0 || label >= numClasses) {
+            labelInRange = label >= 0 && label < numClasses;
+            if (!labelInRange) {
                 badLabel.add(noId, id, label);
             }
         }
+        boolean finite = true;
         if (features != null && hasNonFinite(features, length)) {
             nonFinite.add(noId, id, 0);
+            finite = false;
         }
+        // features != null is implied: null features have length -1.
+        return !noId && labelInRange && length == featureLength && finite;
     }
 
     private static boolean hasNonFinite(ArrayData features, int length) {

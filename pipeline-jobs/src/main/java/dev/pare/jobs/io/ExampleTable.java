@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.Path;
@@ -230,11 +230,11 @@ public final class ExampleTable {
 
     /**
      * Runs {@code job} over table {@code uri}: a job that fails on a file it reads throws a
-     * {@link BadInputException} naming the file; any other failure propagates as it is.
+     * {@link BadInputException} naming the file; any other failure, checked or not, propagates as it is.
      */
-    public static <T> T reading(String role, String uri, Supplier<T> job) {
+    public static <T> T reading(String role, String uri, Callable<T> job) {
         try {
-            return job.get();
+            return job.call();
         } catch (Exception e) {
             if (!isReadFailure(e)) {
                 throw sneaky(e);

@@ -4,6 +4,7 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.datapruning.ExampleScores;
 import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.model.ForwardPass;
+import dev.pare.jobs.io.PartitionChecks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -65,15 +66,19 @@ public final class ScoreJob {
                                       int numClasses, int batchSize, ModelTime modelTime) {
         // internalCreateDataFrame is private[sql] in Scala, public to Java; its rows must match SCHEMA.
         return spark.internalCreateDataFrame(scoreRows(spark, examples, teacher, width, numClasses, batchSize,
-                modelTime).rdd(), SCHEMA, false);
+                modelTime, null).rdd(), SCHEMA, false);
     }
 
     /**
      * The rows of {@link #scores} as Spark's internal rows ({@link #SCHEMA}), for writers that take them
      * as they are ({@code dev.pare.jobs.io.ParquetRows}): no boxed {@code Float[]} logits converted back.
+     *
+     * @param checks null, or the checks every input row goes through on its way to the model ({@link
+     *     PartitionChecks#checked}: rows the model cannot take are left out), merged once the rows are written
      */
     public static JavaRDD<InternalRow> scoreRows(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher,
-                                                 int width, int numClasses, int batchSize, ModelTime modelTime) {
+                                                 int width, int numClasses, int batchSize, ModelTime modelTime,
+                                                 PartitionChecks checks) {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
@@ -83,7 +88,8 @@ public final class ScoreJob {
         JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
-            private final CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
+            private final CanonicalBatches batches = new CanonicalBatches(checks == null ? rows : checks.checked(rows),
+                    bs, w, footers);
             private List<InternalRow> buffer = List.of();
             private int next;
 

@@ -115,12 +115,6 @@ public final class RunContext implements AutoCloseable {
                 "train=" + describe("data.train", config.data().train()));
     }
 
-    /** Loads the teacher and validates the training table (before a stage writes anything). */
-    public void validateTeacherAndTrain() throws IOException {
-        teacher();
-        train();
-    }
-
     /** The teacher, read and checked against data.num-classes. */
     public MultiLayerNetwork teacher() throws IOException {
         if (teacher == null) {
@@ -222,7 +216,7 @@ public final class RunContext implements AutoCloseable {
      * Runs {@code job}, a pass over the training table: a job failing on a file it reads throws a
      * {@link BadInputException} naming the file ({@link ExampleTable#reading}).
      */
-    public <T> T readingTrain(java.util.function.Supplier<T> job) {
+    public <T> T readingTrain(java.util.concurrent.Callable<T> job) {
         return ExampleTable.reading("data.train", files.path(config.data().train()).toString(), job);
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.pare.jobs.support.JobCount;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -265,10 +266,13 @@ class BadInputTest {
         long victim = ids.get(17);
         String short783 = table("short-783", "SELECT id, IF(id = " + victim + ", slice(features, 1, 783), features)"
                 + " AS features, label FROM good");
-        Path runDir = tmp.resolve("run");
-        assertBadInput(pare(stage("calibrate", runDir, "--set", "data.train=" + short783)),
-                "data.train", short783, "1 row(s) whose feature length is not 784", "id " + victim + " has 783");
-        assertNothingWritten(runDir);
+        // calibrate and score-data check the rows in their own passes, which leave such rows out of the work.
+        for (String command : List.of("calibrate", "score-data")) {
+            Path runDir = tmp.resolve(command);
+            assertBadInput(pare(stage(command, runDir, "--set", "data.train=" + short783)),
+                    "data.train", short783, "1 row(s) whose feature length is not 784", "id " + victim + " has 783");
+            assertNothingWritten(runDir);
+        }
     }
 
     // ---------------------------------------------------------------- 5. labels out of range
@@ -277,10 +281,12 @@ class BadInputTest {
     void labelTenIsOutsideTheClasses(@TempDir Path tmp) throws IOException {
         long victim = ids.get(3);
         String label10 = table("label-10", "SELECT id, features, IF(id = " + victim + ", 10, label) AS label FROM good");
-        Path runDir = tmp.resolve("run");
-        assertBadInput(pare(stage("calibrate", runDir, "--set", "data.train=" + label10)),
-                "data.train", label10, "label outside [0, 10)", "id " + victim + " has label 10");
-        assertNothingWritten(runDir);
+        for (String command : List.of("calibrate", "score-data")) {
+            Path runDir = tmp.resolve(command);
+            assertBadInput(pare(stage(command, runDir, "--set", "data.train=" + label10)),
+                    "data.train", label10, "label outside [0, 10)", "id " + victim + " has label 10");
+            assertNothingWritten(runDir);
+        }
     }
 
     @Test
@@ -861,6 +867,18 @@ class BadInputTest {
     }
 
     // ---------------------------------------------------------------- 15. checks recorded per run directory
+
+    @Test
+    void scoreDataAloneChecksTheTableInItsScoringPass(@TempDir Path tmp) throws IOException {
+        Path runDir = tmp.resolve("run");
+        JobCount<Result> scored = JobCount.of(spark, () -> pareWithStdout(stage("score-data", runDir)));
+        assertEquals(0, scored.value().code(), scored.value().err());
+        assertEquals(1, scored.jobs(), "one pass over the table: the scores' write, which checks every row");
+        String recorded = Files.readString(runDir.resolve("_CHECKS/data.train.json"));
+        assertEquals(50, new com.fasterxml.jackson.databind.ObjectMapper().readTree(recorded).path("rows").asLong(),
+                recorded);
+        assertEquals(50, spark.read().parquet(runDir.resolve("example-scores/scores.parquet").toString()).count());
+    }
 
     @Test
     void aTableCheckedBeforeAFinishedStageIsNotReadAgainUntilItsFilesChange(@TempDir Path tmp) throws IOException {
