@@ -14,6 +14,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.spark.ScoreJob;
+import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -39,7 +40,6 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.execution.FileSourceScanExec;
 import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -74,10 +74,7 @@ class ScansTest extends SharedLocalSpark {
 
     @BeforeAll
     static void setUp() {
-        StructType schema = new StructType()
-                .add(ExampleTable.ID, DataTypes.LongType, false)
-                .add(ExampleTable.FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false)
-                .add(ExampleTable.LABEL, DataTypes.IntegerType, false);
+        StructType schema = LocalSpark.EXAMPLES;
         List<Integer> files = List.of(0, 1, 2);
         JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(files, FILES)
                 .flatMap(f -> {

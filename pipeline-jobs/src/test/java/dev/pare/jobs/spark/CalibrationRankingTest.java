@@ -16,6 +16,7 @@ import dev.pare.jobs.io.ExampleChecks;
 import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.support.JobCount;
+import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -34,8 +35,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,10 +48,6 @@ class CalibrationRankingTest extends SharedLocalSpark {
     private static final int WIDTH = 3;
     private static final int CLASSES = 4;
     private static final long SEED = 21L;
-    private static final StructType EXAMPLES = new StructType()
-            .add("id", DataTypes.LongType, false)
-            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-            .add("label", DataTypes.IntegerType, false);
     @TempDir
     static Path dir;
 
@@ -71,7 +66,7 @@ class CalibrationRankingTest extends SharedLocalSpark {
         ids.forEach(id -> rows.add(row(id)));
         Collections.shuffle(rows, new Random(name.hashCode()));
         String path = dir.resolve(name).toString();
-        spark.createDataFrame(rows, EXAMPLES).repartition(files).write().mode("overwrite").parquet(path);
+        spark.createDataFrame(rows, LocalSpark.EXAMPLES).repartition(files).write().mode("overwrite").parquet(path);
         return spark.read().parquet(path);
     }
 
@@ -147,7 +142,7 @@ class CalibrationRankingTest extends SharedLocalSpark {
         String path = dir.resolve("groups").toString();
         List<Row> rows = new ArrayList<>();
         range(0, 1000).forEach(id -> rows.add(row(id)));
-        spark.createDataFrame(rows, EXAMPLES).coalesce(1).write().mode("overwrite")
+        spark.createDataFrame(rows, LocalSpark.EXAMPLES).coalesce(1).write().mode("overwrite")
                 .option("parquet.block.size", 512).option("parquet.page.size", 256).parquet(path);
         Path file;
         try (var listing = Files.list(dir.resolve("groups"))) {

@@ -19,6 +19,7 @@ import dev.pare.common.sparsity.LayerMask;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PrunedModel;
 import dev.pare.common.train.TeacherTrainer;
+import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -91,10 +91,7 @@ class ParameterAveragingEpochsTest extends SharedLocalSpark {
             }
             list.add(RowFactory.create(train.ids()[r], f, train.labels()[r], z));
         }
-        rows = spark.createDataFrame(list, new StructType()
-                .add("id", DataTypes.LongType, false)
-                .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-                .add("label", DataTypes.IntegerType, false)
+        rows = spark.createDataFrame(list, LocalSpark.EXAMPLES
                 .add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false), false));
     }
 

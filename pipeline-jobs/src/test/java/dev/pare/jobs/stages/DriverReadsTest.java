@@ -11,6 +11,7 @@ import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.ScoreJob;
+import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,10 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DriverReadsTest extends SharedLocalSpark {
     private static final int WIDTH = 4;
     private static final int CLASSES = 3;
-    private static final StructType EXAMPLES = new StructType()
-            .add("id", DataTypes.LongType, false)
-            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-            .add("label", DataTypes.IntegerType, false);
     private static final StructType IDS = new StructType()
             .add("id", DataTypes.LongType, false)
             .add("label", DataTypes.IntegerType, false);
@@ -76,7 +73,7 @@ class DriverReadsTest extends SharedLocalSpark {
             rows.add(RowFactory.create(id, boxed(features(id)), (int) (id % CLASSES)));
         }
         Collections.shuffle(rows, new Random(4));
-        return written("train", spark.createDataFrame(rows, EXAMPLES).repartition(3));
+        return written("train", spark.createDataFrame(rows, LocalSpark.EXAMPLES).repartition(3));
     }
 
     private static Dataset<Row> written(String name, Dataset<Row> df) {

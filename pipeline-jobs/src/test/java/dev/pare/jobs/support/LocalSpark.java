@@ -3,12 +3,20 @@ package dev.pare.jobs.support;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * One local[2] Spark session per test class (as Spark's own SharedSparkSession): create it in
  * {@code @BeforeAll}, {@link #stop} it in {@code @AfterAll}. Pare commands run in-process reuse it.
  */
 public final class LocalSpark {
+    /** An example table's columns as Pare reads them: id, features and label, none nullable. */
+    public static final StructType EXAMPLES = new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("label", DataTypes.IntegerType, false);
+
     private LocalSpark() {}
 
     public static SparkSession start() {
