@@ -348,9 +348,7 @@ public final class ParquetExampleScan {
                     HadoopReadOptions.builder(conf, p).withRange(f.start(), f.start() + f.length()).build())) {
                 return r.getRecordCount();
             } catch (IOException | RuntimeException e) {
-                throw new UncheckedIOException(new IOException("Encountered error while reading file "
-                        + new Path(p.toString()).toUri() + ": " + e.getMessage() + " (Pare's Parquet reader; "
-                        + SETTING + "=spark reads with Spark's)", e));
+                throw readError(new Path(p.toString()).toUri().toString(), e);
             }
         }
 
@@ -413,7 +411,12 @@ public final class ParquetExampleScan {
                     && u.getMessage().contains("while reading file")) {
                 return u;
             }
-            return new UncheckedIOException(new IOException("Encountered error while reading file " + path + ": "
+            return readError(path, e);
+        }
+
+        /** {@code e} as it happened reading file {@code uri}, in the words Spark's readers use ("while reading file"). */
+        private static UncheckedIOException readError(String uri, Exception e) {
+            return new UncheckedIOException(new IOException("Encountered error while reading file " + uri + ": "
                     + e.getMessage() + " (Pare's Parquet reader; " + SETTING + "=spark reads with Spark's)", e));
         }
 
