@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.io.ParquetExampleScan;
+import dev.pare.jobs.io.PartitionChecks;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,14 @@ public final class ScanBenchmark implements Callable<Integer> {
     @Option(names = "--decode", description = "Time Pare's decoding of the features alone: one thread, no Spark job.")
     boolean decode;
 
+    @Option(names = "--checks", description = "Time Pare's reader with and without the example checks of a stage's"
+            + " pass (PartitionChecks), instead of the two readers.")
+    boolean checks;
+
+    @Option(names = "--classes", defaultValue = "10", description = "Labels' classes for --checks (default"
+            + " ${DEFAULT-VALUE}).")
+    int classes;
+
     public static void main(String[] args) {
         Bench.main(new ScanBenchmark(), args);
     }
@@ -70,14 +79,18 @@ public final class ScanBenchmark implements Callable<Integer> {
             doc.put("table", table);
             ObjectNode machine = Bench.machine(doc, master);
             Dataset<Row> df = spark.read().parquet(table).select("id", "features", "label");
-            String[] readers = {"pare", "spark"};
+            String[] readers = checks ? new String[] {"unchecked", "checked"} : new String[] {"pare", "spark"};
             List<List<Double>> seconds = List.of(new ArrayList<>(), new ArrayList<>());
             long[] checksums = new long[2];
             for (int round = -1; round < rounds; round++) {
                 for (int r = 0; r < readers.length; r++) {
-                    spark.conf().set(ParquetExampleScan.SETTING, readers[r]);
+                    spark.conf().set(ParquetExampleScan.SETTING, checks ? "pare" : readers[r]);
+                    PartitionChecks parts = checks && r == 1
+                            ? PartitionChecks.register(spark.sparkContext(), "checks", width, classes) : null;
                     long t0 = System.nanoTime();
-                    long sum = ColumnarScan.rows(df, width).mapPartitions(ScanBenchmark::checksum).reduce(Long::sum);
+                    long sum = ColumnarScan.rows(df, width)
+                            .mapPartitions(rows -> checksum(parts == null ? rows : parts.checked(rows)))
+                            .reduce(Long::sum);
                     double s = Bench.secondsSince(t0);
                     if (round >= 0) {
                         seconds.get(r).add(s);
@@ -85,8 +98,8 @@ public final class ScanBenchmark implements Callable<Integer> {
                     checksums[r] = sum;
                 }
                 if (checksums[0] != checksums[1]) {
-                    throw new IllegalStateException("the readers read other values: checksums " + checksums[0] + " and "
-                            + checksums[1]);
+                    throw new IllegalStateException((checks ? "the checks left rows out" : "the readers read other values")
+                            + ": checksums " + checksums[0] + " and " + checksums[1]);
                 }
             }
             ArrayNode results = doc.putArray("readers");
@@ -99,10 +112,11 @@ public final class ScanBenchmark implements Callable<Integer> {
                 medians[r] = Bench.median(seconds.get(r).stream().mapToDouble(Double::doubleValue).toArray());
                 o.put("medianSeconds", medians[r]);
             }
-            doc.put("sparkOverPare", medians[1] / medians[0]);
+            doc.put(checks ? "checkedOverUnchecked" : "sparkOverPare", medians[1] / medians[0]);
             doc.put("checksum", checksums[0]);
             doc.put("what", "seconds of one Spark job reading every row (id, features copied to a float[], label) of the"
-                    + " table through ColumnarScan, the readers alternating, after one untimed read each");
+                    + " table through ColumnarScan, " + (checks ? "with Pare's reader, its rows unchecked and checked"
+                    + " (PartitionChecks) alternating" : "the readers alternating") + ", after one untimed read each");
             Bench.finish(machine);
             System.out.println(doc.toPrettyString());
             return 0;

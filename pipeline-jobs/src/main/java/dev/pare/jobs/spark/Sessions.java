@@ -107,11 +107,13 @@ public final class Sessions {
 
     /**
      * The {@code spark.executor.extraJavaOptions} value: the config's or, failing that,
-     * {@code submitted}'s, with {@link PhysicalMemoryCheck#FLAG} added unless they set JavaCPP's
+     * {@code submitted}'s, with {@link JitThresholds#FLAGS} in front unless they set an option of tiered
+     * compilation, and {@link PhysicalMemoryCheck#FLAG} added unless they set JavaCPP's
      * {@code maxPhysicalBytes} themselves.
      */
     static String executorJavaOptions(Map<String, String> conf, SparkConf submitted) {
-        return PhysicalMemoryCheck.executorJavaOptions(effective(conf, submitted, EXECUTOR_JAVA_OPTIONS, ""));
+        return PhysicalMemoryCheck.executorJavaOptions(JitThresholds.executorJavaOptions(
+                effective(conf, submitted, EXECUTOR_JAVA_OPTIONS, "")));
     }
 
     /**
@@ -169,7 +171,8 @@ public final class Sessions {
         Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
         // A standalone driver waits for its executors before the first scan is planned for their slots.
         minRegisteredRatio(m, conf.conf(), submitted).ifPresent(v -> b.config(MIN_REGISTERED, v));
-        // Executor JVMs skip JavaCPP's read of /proc/self/statm on every native allocation, unless the user set it.
+        // Executor JVMs skip JavaCPP's read of /proc/self/statm on every native allocation, and take C2 later
+        // (JitThresholds), unless the user set those options.
         b.config(EXECUTOR_JAVA_OPTIONS, executorJavaOptions(conf.conf(), submitted));
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));

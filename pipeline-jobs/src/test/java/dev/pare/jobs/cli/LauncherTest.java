@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.pare.jobs.spark.JitThresholds;
 import dev.pare.jobs.support.LocalSpark;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,22 +24,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code deploy/pare}'s class-data sharing ({@code PARE_CDS}): {@code build} writes an archive of the
+ * {@code deploy/pare}'s JVM: its class-data sharing ({@code PARE_CDS}): {@code build} writes an archive of the
  * classes a command loaded, and a later command with the same classpath loads them from it; a failed
- * command writes none; a bad value or a classpath with a directory is refused. The command is a tiny
- * main class of its own jar ({@link Probe}), so that the archive is small and quick to write.
+ * command writes none; a bad value or a classpath with a directory is refused. Its JIT options
+ * ({@code PARE_JIT_OPTS}), as the JVM sees them. The command is a tiny main class of its own jar
+ * ({@link Probe}), so that the archive is small and quick to write.
  */
-class LauncherCdsTest {
+class LauncherTest {
     private static final Path ROOT = LocalSpark.repoRoot();
 
     @TempDir
     Path tmp;
 
-    /** What the launcher runs: prints its argument, or exits with status 3 when told to fail. */
+    /**
+     * What the launcher runs: prints its argument, or exits with status 3 when told to fail; told "jit", prints
+     * the JVM's values of the options {@link JitThresholds#FLAGS} sets, as {@code -XX:NAME=VALUE} options. Alone in
+     * its jar: it uses nothing else of the tests.
+     */
     public static final class Probe {
+        private static final List<String> JIT = List.of("Tier4InvocationThreshold", "Tier4MinInvocationThreshold",
+                "Tier4CompileThreshold", "Tier4BackEdgeThreshold");
+
         public static void main(String[] args) {
             if (args.length > 0 && args[0].equals("fail")) {
                 System.exit(3);
+            }
+            if (args.length > 0 && args[0].equals("jit")) {
+                HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+                System.out.println("jit " + JIT.stream().map(o -> "-XX:" + o + "=" + vm.getVMOption(o).getValue())
+                        .collect(java.util.stream.Collectors.joining(" ")));
+                return;
             }
             System.out.println("probe " + String.join(" ", args));
         }
@@ -58,6 +75,7 @@ class LauncherCdsTest {
         pb.environment().put("PARE_WORK", tmp.resolve("work").toString());
         pb.environment().put("PARE_MAIN", Probe.class.getName());
         pb.environment().remove("PARE_JAVA_OPTS");
+        pb.environment().remove("PARE_JIT_OPTS");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -155,6 +173,26 @@ class LauncherCdsTest {
         assertEquals(2, kept.size(), kept.toString());
         assertFalse(kept.contains(Path.of(archive)), "the oldest archive is removed: " + kept);
         assertTrue(third.output().contains("class-data archive "), third.output());
+    }
+
+    @Test
+    void theJvmTakesC2LaterUnlessPareJitOptsOrPareJavaOptsSayOtherwise() throws Exception {
+        String jar = probeJar().toString();
+        // The launcher's default is the executors' (JitThresholds), 10x the JVM's own.
+        Result standard = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), "jit");
+        assertEquals(0, standard.exit(), standard.output());
+        assertEquals("jit " + JitThresholds.FLAGS, standard.output().strip());
+        assertEquals("jit -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
+                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", standard.output().strip());
+        // Empty PARE_JIT_OPTS: HotSpot's defaults.
+        Result off = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JIT_OPTS", ""), "jit");
+        assertEquals("jit -XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600"
+                + " -XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000", off.output().strip());
+        // PARE_JAVA_OPTS comes after them: a value there wins.
+        Result own = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JAVA_OPTS",
+                "-Xmx1g -XX:Tier4InvocationThreshold=7000"), "jit");
+        assertEquals("jit -XX:Tier4InvocationThreshold=7000 -XX:Tier4MinInvocationThreshold=6000"
+                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", own.output().strip());
     }
 
     @Test
