@@ -57,6 +57,10 @@ SPARK_CONF = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
     # DL4J's OpenMP threads otherwise spin-wait and waste most of the CPU (README, Performance).
     "spark.executorEnv.OMP_WAIT_POLICY": "PASSIVE",
+    # The driver JVM of a stage is short-lived: C2 after 10x the JIT's default thresholds, as deploy/pare and
+    # the executors (README, Performance settings; Pare's JitThresholds.FLAGS). spark_conf may replace it.
+    "spark.driver.extraJavaOptions": "-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
+    " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000",
 }
 
 # The real data dependencies: each stage reads the finished folders of these (see the Stage classes).
