@@ -30,10 +30,12 @@ import picocli.CommandLine.Parameters;
  *
  * <p>With {@code --decode}, it times Pare's decoding alone instead: the features column of every file of
  * the table read by {@link ParquetExampleScan#decodeFloatLists} on one thread, no Spark job, in
- * nanoseconds per float.
+ * nanoseconds per float. With {@code --checks}, it times Pare's reader with and without the checks a stage's
+ * pass makes of every row ({@link PartitionChecks}), alternating, instead of the two readers (a table with
+ * rows the checks leave out fails the run: the checksums differ).
  *
  * <p>Usage: {@code PARE_MAIN=dev.pare.jobs.bench.ScanBenchmark deploy/pare TABLE [--rounds N] [--master M]
- * [--decode]}
+ * [--decode | --checks [--classes C]]}
  */
 @Command(name = "ScanBenchmark", mixinStandardHelpOptions = true,
         description = "Seconds to read an example table's rows: Pare's Parquet reader against Spark's.")
