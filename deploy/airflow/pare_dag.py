@@ -57,11 +57,16 @@ SPARK_CONF = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
     # DL4J's OpenMP threads otherwise spin-wait and waste most of the CPU (README, Performance).
     "spark.executorEnv.OMP_WAIT_POLICY": "PASSIVE",
-    # The driver JVM of a stage is short-lived: C2 after 10x the JIT's default thresholds, as deploy/pare and
-    # the executors (README, Performance settings; Pare's JitThresholds.FLAGS). spark_conf may replace it.
+}
+
+# The driver JVM of a stage that does not train is short-lived: C2 after 10x the JIT's default thresholds, as
+# deploy/pare gives those commands and Pare gives their executors (README, Performance settings; Pare's
+# JitThresholds.FLAGS). distill trains and keeps the JVM's own. spark_conf may replace it.
+JIT_DRIVER_CONF = {
     "spark.driver.extraJavaOptions": "-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
     " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000",
 }
+TRAINING_STAGES = {"distill"}
 
 # The real data dependencies: each stage reads the finished folders of these (see the Stage classes).
 STAGES = {
@@ -125,7 +130,7 @@ with DAG(
             java_class="dev.pare.jobs.cli.PareCli",
             application_args=stage_args(stage, S["config"], RUN_DIR),
             name=f"pare-{stage}-{{{{ ds }}}}",
-            conf={**SPARK_CONF, **S["spark_conf"]},
+            conf={**SPARK_CONF, **({} if stage in TRAINING_STAGES else JIT_DRIVER_CONF), **S["spark_conf"]},
             executor_cores=S["executor_cores"],
             executor_memory=S["executor_memory"],
             num_executors=S["num_executors"],

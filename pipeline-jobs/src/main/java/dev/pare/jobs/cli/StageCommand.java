@@ -21,8 +21,10 @@ abstract class StageCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PareConfig cfg = options.loadConfig();
+        Stage stage = stage();
         try (RunContext ctx = options.context(cfg, resume())) {
-            StageRunner.run(ctx, stage());
+            ctx.executorJitThresholds(!stage.trains());
+            StageRunner.run(ctx, stage);
         }
         return 0;
     }

@@ -52,8 +52,13 @@ public final class Sessions {
 
     /** Opens (or joins) a session; closing the handle stops it only if it was opened here. */
     public static Handle handle(PareConfig.Spark conf, String master) {
+        return handle(conf, master, false);
+    }
+
+    /** {@link #handle(PareConfig.Spark, String)}, with {@code jitThresholds} as in {@link #open(PareConfig.Spark, String, boolean)}. */
+    public static Handle handle(PareConfig.Spark conf, String master, boolean jitThresholds) {
         boolean owned = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
-        return new Handle(open(conf, master), owned);
+        return new Handle(open(conf, master, jitThresholds), owned);
     }
 
     /**
@@ -107,13 +112,13 @@ public final class Sessions {
 
     /**
      * The {@code spark.executor.extraJavaOptions} value: the config's or, failing that,
-     * {@code submitted}'s, with {@link JitThresholds#FLAGS} in front unless they set an option of tiered
-     * compilation, and {@link PhysicalMemoryCheck#FLAG} added unless they set JavaCPP's
+     * {@code submitted}'s, with {@link JitThresholds#FLAGS} in front when {@code jitThresholds} unless they set
+     * an option of tiered compilation, and {@link PhysicalMemoryCheck#FLAG} added unless they set JavaCPP's
      * {@code maxPhysicalBytes} themselves.
      */
-    static String executorJavaOptions(Map<String, String> conf, SparkConf submitted) {
-        return PhysicalMemoryCheck.executorJavaOptions(JitThresholds.executorJavaOptions(
-                effective(conf, submitted, EXECUTOR_JAVA_OPTIONS, "")));
+    static String executorJavaOptions(Map<String, String> conf, SparkConf submitted, boolean jitThresholds) {
+        String own = effective(conf, submitted, EXECUTOR_JAVA_OPTIONS, "");
+        return PhysicalMemoryCheck.executorJavaOptions(jitThresholds ? JitThresholds.executorJavaOptions(own) : own);
     }
 
     /**
@@ -147,6 +152,14 @@ public final class Sessions {
      *     {@code spark-submit} (where {@code spark.master} is already set) pass null
      */
     public static SparkSession open(PareConfig.Spark conf, String master) {
+        return open(conf, master, false);
+    }
+
+    /**
+     * {@link #open(PareConfig.Spark, String)}; with {@code jitThresholds}, the executors take the JIT's C2 later
+     * ({@link JitThresholds}), for a command whose tasks do not train.
+     */
+    public static SparkSession open(PareConfig.Spark conf, String master, boolean jitThresholds) {
         SparkSession.Builder b = SparkSession.builder().appName(conf.appName());
         String m = master != null ? master : System.getProperty("spark.master", conf.master());
         b.master(m);
@@ -171,9 +184,9 @@ public final class Sessions {
         Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
         // A standalone driver waits for its executors before the first scan is planned for their slots.
         minRegisteredRatio(m, conf.conf(), submitted).ifPresent(v -> b.config(MIN_REGISTERED, v));
-        // Executor JVMs skip JavaCPP's read of /proc/self/statm on every native allocation, and take C2 later
-        // (JitThresholds), unless the user set those options.
-        b.config(EXECUTOR_JAVA_OPTIONS, executorJavaOptions(conf.conf(), submitted));
+        // Executor JVMs skip JavaCPP's read of /proc/self/statm on every native allocation, and for a command
+        // that does not train take C2 later (JitThresholds), unless the user set those options.
+        b.config(EXECUTOR_JAVA_OPTIONS, executorJavaOptions(conf.conf(), submitted, jitThresholds));
         // Executors load ND4J as they start, not in their first model task.
         warmupPlugins(conf.conf(), submitted).ifPresent(v -> b.config(PLUGINS, v));
         // Under Kryo (spark.serializer), Pare's records and ND4J's arrays need registered serializers.

@@ -38,6 +38,7 @@ public final class RunContext implements AutoCloseable {
     private final PrintStream out;
     private final RunLock lock;
     private Sessions.Handle spark;
+    private boolean executorJit;
     private byte[] teacherBytes;
     private MultiLayerNetwork teacher;
     private final Map<String, Dataset<Row>> tables = new HashMap<>();
@@ -89,9 +90,21 @@ public final class RunContext implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Whether the executors of this command's session take the JIT's C2 later ({@code JitThresholds}): true for
+     * a command of a stage that does not train. False (the JVM's own thresholds) unless set before the session
+     * starts.
+     */
+    public synchronized void executorJitThresholds(boolean on) {
+        if (spark != null) {
+            throw new IllegalStateException("the Spark session has started: its executors' options are set");
+        }
+        executorJit = on;
+    }
+
     public synchronized SparkSession spark() {
         if (spark == null) {
-            spark = Sessions.handle(config.spark(), master);
+            spark = Sessions.handle(config.spark(), master, executorJit);
         }
         return spark.spark();
     }

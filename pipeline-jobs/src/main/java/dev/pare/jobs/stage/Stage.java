@@ -32,4 +32,13 @@ public interface Stage {
     default boolean resumable() {
         return false;
     }
+
+    /**
+     * Whether the stage trains a network epoch after epoch, on the driver or on the executors: its JVMs then keep
+     * the JIT's own thresholds, which a command of another stage raises ({@link
+     * dev.pare.jobs.spark.JitThresholds}).
+     */
+    default boolean trains() {
+        return false;
+    }
 }

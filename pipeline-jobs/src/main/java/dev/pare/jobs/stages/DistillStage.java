@@ -71,6 +71,11 @@ public final class DistillStage implements Stage {
     }
 
     @Override
+    public boolean trains() {
+        return true;
+    }
+
+    @Override
     public boolean resumable() {
         return true;
     }

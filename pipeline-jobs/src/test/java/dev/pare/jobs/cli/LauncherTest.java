@@ -37,9 +37,9 @@ class LauncherTest {
     Path tmp;
 
     /**
-     * What the launcher runs: prints its argument, or exits with status 3 when told to fail; told "jit", prints
-     * the JVM's values of the options {@link JitThresholds#FLAGS} sets, as {@code -XX:NAME=VALUE} options. Alone in
-     * its jar: it uses nothing else of the tests.
+     * What the launcher runs: prints its argument, or exits with status 3 when told to fail; with a "jit"
+     * argument, prints the JVM's values of the options {@link JitThresholds#FLAGS} sets, as {@code -XX:NAME=VALUE}
+     * options. Alone in its jar: it uses nothing else of the tests.
      */
     public static final class Probe {
         private static final List<String> JIT = List.of("Tier4InvocationThreshold", "Tier4MinInvocationThreshold",
@@ -49,7 +49,7 @@ class LauncherTest {
             if (args.length > 0 && args[0].equals("fail")) {
                 System.exit(3);
             }
-            if (args.length > 0 && args[0].equals("jit")) {
+            if (List.of(args).contains("jit")) {
                 HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                 System.out.println("jit " + JIT.stream().map(o -> "-XX:" + o + "=" + vm.getVMOption(o).getValue())
                         .collect(java.util.stream.Collectors.joining(" ")));
@@ -176,21 +176,32 @@ class LauncherTest {
     }
 
     @Test
-    void theJvmTakesC2LaterUnlessPareJitOptsOrPareJavaOptsSayOtherwise() throws Exception {
+    void shortStageCommandsTakeC2LaterUnlessPareJitOptsOrPareJavaOptsSayOtherwise() throws Exception {
         String jar = probeJar().toString();
-        // The launcher's default is the executors' (JitThresholds), 10x the JVM's own.
-        Result standard = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), "jit");
-        assertEquals(0, standard.exit(), standard.output());
-        assertEquals("jit " + JitThresholds.FLAGS, standard.output().strip());
+        String defaults = "jit -XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600"
+                + " -XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000";
+        // The commands of stages that do not train get the executors' options (JitThresholds), 10x HotSpot's own.
+        for (String command : List.of("calibrate", "score-data", "select-data", "prune", "evaluate", "report")) {
+            Result r = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), command, "jit");
+            assertEquals(0, r.exit(), r.output());
+            assertEquals("jit " + JitThresholds.FLAGS, r.output().strip(), command);
+        }
         assertEquals("jit -XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
-                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", standard.output().strip());
-        // Empty PARE_JIT_OPTS: HotSpot's defaults.
-        Result off = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JIT_OPTS", ""), "jit");
-        assertEquals("jit -XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600"
-                + " -XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000", off.output().strip());
+                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", "jit " + JitThresholds.FLAGS);
+        // Training commands, and anything else (a benchmark's arguments), keep HotSpot's.
+        for (String command : List.of("run", "distill", "train-teacher", "--help", "jit")) {
+            assertEquals(defaults, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), command, "jit").output().strip(),
+                    command);
+        }
+        // PARE_JIT_OPTS, when set, is every command's: empty for HotSpot's, or options of one's own.
+        assertEquals(defaults, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JIT_OPTS", ""), "calibrate",
+                "jit").output().strip());
+        assertEquals("jit -XX:Tier4InvocationThreshold=9000 -XX:Tier4MinInvocationThreshold=600"
+                + " -XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000", launch(Map.of("PARE_JAR", jar,
+                "PARE_CDS", "off", "PARE_JIT_OPTS", "-XX:Tier4InvocationThreshold=9000"), "distill", "jit").output().strip());
         // PARE_JAVA_OPTS comes after them: a value there wins.
         Result own = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JAVA_OPTS",
-                "-Xmx1g -XX:Tier4InvocationThreshold=7000"), "jit");
+                "-Xmx1g -XX:Tier4InvocationThreshold=7000"), "score-data", "jit");
         assertEquals("jit -XX:Tier4InvocationThreshold=7000 -XX:Tier4MinInvocationThreshold=6000"
                 + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", own.output().strip());
     }

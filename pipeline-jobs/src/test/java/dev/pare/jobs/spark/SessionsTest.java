@@ -70,39 +70,42 @@ class SessionsTest {
     void executorJvmsSkipJavaCppsPhysicalMemoryCheckUnlessTheUserSetsIt() {
         SparkConf none = new SparkConf(false);
         String flag = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
-        String jit = "-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
-                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000";
-        assertEquals(jit + " " + flag, Sessions.executorJavaOptions(Map.of(), none));
-        // Other options of the config, or else of spark-submit, are kept between them.
+        assertEquals(flag, Sessions.executorJavaOptions(Map.of(), none, false));
+        // Other options of the config, or else of spark-submit, are kept in front of it.
         SparkConf submitted = new SparkConf(false).set("spark.executor.extraJavaOptions", "-Xss4m");
-        assertEquals(jit + " -Xss4m " + flag, Sessions.executorJavaOptions(Map.of(), submitted));
-        assertEquals(jit + " -XX:+UseG1GC " + flag, Sessions.executorJavaOptions(
-                Map.of("spark.executor.extraJavaOptions", " -XX:+UseG1GC "), submitted));
+        assertEquals("-Xss4m " + flag, Sessions.executorJavaOptions(Map.of(), submitted, false));
+        assertEquals("-XX:+UseG1GC " + flag, Sessions.executorJavaOptions(
+                Map.of("spark.executor.extraJavaOptions", " -XX:+UseG1GC "), submitted, false));
         // A value of the user's, in either of the spellings JavaCPP reads, is left alone.
         for (String own : List.of("-Dorg.bytedeco.javacpp.maxphysicalbytes=10G -Xss4m",
                 "-Xss4m -Dorg.bytedeco.javacpp.maxPhysicalBytes=12g")) {
-            assertEquals(jit + " " + own, Sessions.executorJavaOptions(Map.of("spark.executor.extraJavaOptions", own),
-                    none));
-            assertEquals(jit + " " + own, Sessions.executorJavaOptions(Map.of(),
-                    new SparkConf(false).set("spark.executor.extraJavaOptions", own)));
+            assertEquals(own, Sessions.executorJavaOptions(Map.of("spark.executor.extraJavaOptions", own), none, false));
+            assertEquals(own, Sessions.executorJavaOptions(Map.of(),
+                    new SparkConf(false).set("spark.executor.extraJavaOptions", own), false));
         }
     }
 
     @Test
-    void executorJvmsTakeC2LaterUnlessTheUserTunesTieredCompilation() {
+    void executorsOfCommandsThatDoNotTrainTakeC2LaterUnlessTheUserTunesTieredCompilation() {
         SparkConf none = new SparkConf(false);
         String flag = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
-        assertEquals(JitThresholds.FLAGS + " " + flag, Sessions.executorJavaOptions(Map.of(), none));
+        String jit = "-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
+                + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000";
+        assertEquals(jit, JitThresholds.FLAGS);
+        assertEquals(jit + " " + flag, Sessions.executorJavaOptions(Map.of(), none, true));
+        // The user's other options stay between them.
+        assertEquals(jit + " -Xss4m " + flag, Sessions.executorJavaOptions(Map.of(),
+                new SparkConf(false).set("spark.executor.extraJavaOptions", "-Xss4m"), true));
         // Any option of tiered compilation, from the config or from spark-submit, leaves the JIT to the user.
         for (String own : List.of("-XX:TieredStopAtLevel=1", "-Xss4m -XX:+TieredCompilation",
                 "-XX:-TieredCompilation", "-XX:Tier4InvocationThreshold=7000 -Xss4m", "-XX:Tier3InvocationThreshold=100")) {
             assertEquals(own + " " + flag, Sessions.executorJavaOptions(Map.of("spark.executor.extraJavaOptions", own),
-                    none), own);
+                    none, true), own);
             assertEquals(own + " " + flag, Sessions.executorJavaOptions(Map.of(),
-                    new SparkConf(false).set("spark.executor.extraJavaOptions", own)), own);
+                    new SparkConf(false).set("spark.executor.extraJavaOptions", own), true), own);
         }
         // Options that merely mention the word elsewhere do not count.
-        assertEquals(JitThresholds.FLAGS + " -Dapp.Tier=gold " + flag, Sessions.executorJavaOptions(
-                Map.of("spark.executor.extraJavaOptions", "-Dapp.Tier=gold"), none));
+        assertEquals(jit + " -Dapp.Tier=gold " + flag, Sessions.executorJavaOptions(
+                Map.of("spark.executor.extraJavaOptions", "-Dapp.Tier=gold"), none, true));
     }
 }
