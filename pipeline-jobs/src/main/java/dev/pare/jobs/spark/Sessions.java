@@ -62,6 +62,17 @@ public final class Sessions {
     }
 
     /**
+     * Waits until no task of {@code spark}'s application runs, at most {@code timeoutMillis}, and says whether
+     * none does. When a job fails, Spark kills its other tasks and returns before they have stopped: one of them
+     * still writing into a stage's temporary folder would write after the stage removed it (a score-data run on a
+     * table with zeroed pages once left its {@code _tmp} folder so). Counts the tasks {@link RunningTasks} saw start,
+     * which {@link #open} registers.
+     */
+    public static boolean awaitNoRunningTasks(SparkSession spark, long timeoutMillis) throws InterruptedException {
+        return RunningTasks.of(spark.sparkContext()).awaitNone(spark.sparkContext(), timeoutMillis);
+    }
+
+    /**
      * The Hadoop configuration Spark builds for this command's session ({@code SparkHadoopUtil}, as
      * {@code SparkContext.hadoopConfiguration}): the {@code *-site.xml} files on the classpath, then
      * every {@code spark.hadoop.*} setting of {@code spark-submit} (system properties) and of the
@@ -206,6 +217,8 @@ public final class Sessions {
             throw e;
         }
         spark.sparkContext().setLogLevel("WARN");
+        // Counts running tasks from here on, for a failed stage's wait (awaitNoRunningTasks).
+        RunningTasks.of(spark.sparkContext());
         return spark;
     }
 }

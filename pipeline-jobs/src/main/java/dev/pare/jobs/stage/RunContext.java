@@ -102,6 +102,28 @@ public final class RunContext implements AutoCloseable {
         executorJit = on;
     }
 
+    /**
+     * After a failed stage, before its temporary folder is removed: waits up to a minute until no task of this
+     * command's session runs ({@link Sessions#awaitNoRunningTasks}). Nothing to wait for when no session started.
+     */
+    public void awaitRunningTasks() {
+        Sessions.Handle started;
+        synchronized (this) {
+            started = spark;
+        }
+        if (started == null) {
+            return;
+        }
+        try {
+            if (!Sessions.awaitNoRunningTasks(started.spark(), 60_000)) {
+                org.slf4j.LoggerFactory.getLogger(RunContext.class).warn(
+                        "tasks of the failed stage still run after a minute; its temporary folder is removed anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public synchronized SparkSession spark() {
         if (spark == null) {
             spark = Sessions.handle(config.spark(), master, executorJit);

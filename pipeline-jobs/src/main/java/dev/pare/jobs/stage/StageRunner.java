@@ -42,6 +42,10 @@ public final class StageRunner {
             ctx.out().printf("%-12s done in %.1f s -> %s%n", stage.name(), seconds, dir.finalDir());
             return new Outcome(stage.name(), false, seconds);
         } catch (Exception | Error e) {
+            if (!stage.resumable()) {
+                // A failed job's other tasks may still be writing into the folder about to be removed.
+                ctx.awaitRunningTasks();
+            }
             dir.abandon(stage.resumable());
             throw e;
         }
