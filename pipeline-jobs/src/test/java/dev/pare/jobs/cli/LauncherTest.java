@@ -180,8 +180,13 @@ class LauncherTest {
         String jar = probeJar().toString();
         String defaults = "jit -XX:Tier4InvocationThreshold=5000 -XX:Tier4MinInvocationThreshold=600"
                 + " -XX:Tier4CompileThreshold=15000 -XX:Tier4BackEdgeThreshold=40000";
-        // The commands of stages that do not train get the executors' options (JitThresholds), 10x HotSpot's own.
-        for (String command : List.of("calibrate", "score-data", "select-data", "prune", "evaluate", "report")) {
+        // The commands of stages that do not train get the executors' options (JitThresholds), 10x HotSpot's own:
+        // deploy/pare's list of them is the CLI's stage commands whose Stage#trains is false.
+        List<String> shortStages = PareCli.commandLine().getSubcommands().entrySet().stream()
+                .filter(e -> e.getValue().getCommand() instanceof StageCommand c && !c.stage().trains())
+                .map(java.util.Map.Entry::getKey).sorted().toList();
+        assertEquals(List.of("calibrate", "evaluate", "prune", "report", "score-data", "select-data"), shortStages);
+        for (String command : shortStages) {
             Result r = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), command, "jit");
             assertEquals(0, r.exit(), r.output());
             assertEquals("jit " + JitThresholds.FLAGS, r.output().strip(), command);
