@@ -82,7 +82,7 @@ public final class CalibrationJob {
      * @param samples the number of rows to draw; when the input has fewer, all are drawn
      */
     public static JavaRDD<Example> sample(Dataset<Row> train, int width, int samples, int shards, long seed) {
-        return draw(train, width, samples, shards, seed, null).rows();
+        return draw(train, width, samples, shards, seed, null, IN_MEMORY_SHARD_BYTES).rows();
     }
 
     /**
@@ -93,11 +93,34 @@ public final class CalibrationJob {
      * not sampled.
      */
     public static Sample sample(Dataset<Row> train, int width, int samples, int shards, long seed, int classes) {
-        return draw(train, width, samples, shards, seed, new ExampleChecks(width, classes));
+        return draw(train, width, samples, shards, seed, new ExampleChecks(width, classes), IN_MEMORY_SHARD_BYTES);
     }
 
-    /** The sample, and with {@code checks} (empty checks of the right length and classes) the rows' checks. */
-    private static Sample draw(Dataset<Row> train, int width, int samples, int shards, long seed, ExampleChecks checks) {
+    /**
+     * The largest shard, in estimated bytes of its records ({@link #shardBytes}), whose task puts its rows in key
+     * order itself ({@link #inKeyOrder}); a larger one goes through Spark's sort of the shuffle's reduce side,
+     * which spills to disk. The same order either way. Spark's sorter (an {@code ExternalSorter}, with its
+     * size estimates and spill checks) cost a fresh JVM's first statistics tasks more: LeNet-5 {@code calibrate}
+     * on 2048 samples, the statistics job 1.45-1.53 s against 1.23-1.38 s with the tasks' own sort (four
+     * alternating pairs). 64 MiB holds a 15,000-row shard of Fashion-MNIST's 784 floats.
+     */
+    static final long IN_MEMORY_SHARD_BYTES = 64L << 20;
+
+    /** Estimated heap bytes of a sampled row beyond its features: the key, the row, the pair and the array header. */
+    private static final long RECORD_BYTES = 112;
+
+    /** The estimated heap bytes of the records of the largest of {@code shards} shards of {@code rows} rows. */
+    static long shardBytes(long rows, int shards, int width) {
+        return (rows + shards - 1) / shards * (4L * width + RECORD_BYTES);
+    }
+
+    /**
+     * The sample, and with {@code checks} (empty checks of the right length and classes) the rows' checks; shards
+     * up to {@code inMemoryShardBytes} ({@link #shardBytes}) are put in key order by their tasks, larger ones by
+     * Spark's sorter.
+     */
+    static Sample draw(Dataset<Row> train, int width, int samples, int shards, long seed, ExampleChecks checks,
+                       long inMemoryShardBytes) {
         if (samples < 1 || shards < 1) {
             throw new IllegalArgumentException("samples and shards must be positive, were " + samples + ", " + shards);
         }
@@ -127,17 +150,48 @@ public final class CalibrationJob {
         final RankKey[] starts = firsts.toArray(new RankKey[0]);
         final PartitionChecks parts = checks == null ? null
                 : PartitionChecks.register(sc, "pare calibrate: the table's checks", width, checks.numClasses());
-        // repartitionAndSortWithinPartitions, with a serializer of its own for this shuffle whatever spark.serializer
-        // says (SampleSerializer): calibrating all 60k Fashion-MNIST rows in local[2] took 13.3 s (median of four)
+        // repartitionAndSortWithinPartitions (sorted by the shard's task or by Spark, below), with a serializer of
+        // its own for this shuffle whatever spark.serializer says (SampleSerializer): calibrating all 60k Fashion-MNIST rows in local[2] took 13.3 s (median of four)
         // against 14.1 s with Spark's Kryo and PareKryo's serializers, which had run 3-4% faster than Java's.
         RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width).mapPartitionsToPair(rows -> new SampledRows(
                 parts == null ? rows : parts.checked(rows), s, starts, last)).rdd();
-        ShuffledRDD<RankKey, Example, Example> sorted = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
+        ShuffledRDD<RankKey, Example, Example> shuffled = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
                 ClassTag$.MODULE$.apply(RankKey.class), ClassTag$.MODULE$.apply(Example.class),
                 ClassTag$.MODULE$.apply(Example.class));
-        sorted.setKeyOrdering(Ordering$.MODULE$.comparatorToOrdering(RankKey.ORDER));
-        sorted.setSerializer(new SampleSerializer());
-        return new Sample(sorted.toJavaRDD().map(Tuple2::_2), sorted, parts, checks);
+        shuffled.setSerializer(new SampleSerializer());
+        if (shardBytes(n, p, width) <= inMemoryShardBytes) {
+            return new Sample(shuffled.toJavaRDD().mapPartitions(CalibrationJob::inKeyOrder), shuffled, parts, checks);
+        }
+        shuffled.setKeyOrdering(Ordering$.MODULE$.comparatorToOrdering(RankKey.ORDER));
+        return new Sample(shuffled.toJavaRDD().map(Tuple2::_2), shuffled, parts, checks);
+    }
+
+    /**
+     * A shard's rows in key order: the shuffle delivers them in the order its blocks arrive, which varies. Each
+     * row is let go once returned, so the batches taken from the front do not double the task's memory.
+     */
+    static Iterator<Example> inKeyOrder(Iterator<Tuple2<RankKey, Example>> records) {
+        java.util.ArrayList<Tuple2<RankKey, Example>> shard = new java.util.ArrayList<>();
+        records.forEachRemaining(shard::add);
+        shard.sort((a, b) -> a._1().compareTo(b._1()));
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < shard.size();
+            }
+
+            @Override
+            public Example next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                Example e = shard.get(next)._2();
+                shard.set(next++, null);
+                return e;
+            }
+        };
     }
 
     /** The description of the sample's pass when {@link Sample#checks} runs it as a job of its own. */
@@ -165,6 +219,11 @@ public final class CalibrationJob {
         /** The sample's rows, in shards ({@link CalibrationJob#sample(Dataset, int, int, int, long)}). */
         public JavaRDD<Example> rows() {
             return rows;
+        }
+
+        /** Whether Spark's sorter puts the shards in key order (shards above {@link #IN_MEMORY_SHARD_BYTES}). */
+        boolean sortedBySpark() {
+            return shuffled != null && ((ShuffleDependency<?, ?, ?>) shuffled.dependencies().head()).keyOrdering().isDefined();
         }
 
         /**

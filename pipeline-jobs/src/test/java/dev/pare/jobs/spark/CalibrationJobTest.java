@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -312,6 +313,26 @@ class CalibrationJobTest extends SharedLocalSpark {
         // floor(rank * shards / n): 10 rows in 4 shards are 3 + 2 + 3 + 2.
         assertEquals(List.of(3, 2, 3, 2),
                 shardIds(CalibrationJob.sample(train, 784, 10, 4, 13L)).stream().map(List::size).toList());
+    }
+
+    @Test
+    void shardsSortedByTheirTasksOrBySparkHoldTheSameRowsInTheSameOrder() {
+        // 2000 rows in 4 shards: 500 rows of 784 floats and 112 bytes of records each, 1,624,000 bytes.
+        assertEquals(500L * (4 * 784 + 112), CalibrationJob.shardBytes(2000, 4, 784));
+        assertEquals(3L * (4 * 784 + 112), CalibrationJob.shardBytes(10, 4, 784), "the largest of 3 + 2 + 3 + 2 rows");
+        CalibrationJob.Sample byTasks = CalibrationJob.draw(train, 784, 2000, 4, 13L, null, 1_624_000);
+        CalibrationJob.Sample bySpark = CalibrationJob.draw(train, 784, 2000, 4, 13L, null, 1_623_999);
+        assertFalse(byTasks.sortedBySpark());
+        assertTrue(bySpark.sortedBySpark());
+        List<List<Long>> ids = shardIds(byTasks.rows());
+        assertEquals(outline(shardIds(bySpark.rows())), outline(ids));
+        assertEquals(shardIds(bySpark.rows()), ids);
+        assertEquals(List.of(500, 500, 500, 500), ids.stream().map(List::size).toList());
+        CalibrationJob.Settings settings = new CalibrationJob.Settings(784, 64, EnumSet.of(Statistic.INPUT_NORMS,
+                Statistic.GRADIENTS), 1, Long.MAX_VALUE, Precision.FLOAT);
+        assertEquals(CalibrationJob.run(spark, bySpark.rows(), teacherBytes, settings),
+                CalibrationJob.run(spark, byTasks.rows(), teacherBytes, settings), "float statistics, bit for bit");
+        assertFalse(CalibrationJob.sample(train, 784, 2000, 4, 13L, 10).sortedBySpark(), "the default bound");
     }
 
     @Test
