@@ -44,7 +44,6 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
-import org.apache.spark.util.SerializableConfiguration;
 import scala.collection.JavaConverters;
 import scala.collection.Seq;
 import scala.reflect.ClassTag$;
@@ -166,7 +165,7 @@ public final class ParquetExampleScan {
         Configuration hadoop = scan.relation().sparkSession().sessionState()
                 .newHadoopConfWithOptions(scan.relation().options());
         return Optional.of(new Reading(columns.get(), conf.parquetVectorizedReaderBatchSize(),
-                conf.caseSensitiveAnalysis(), new SerializableConfiguration(hadoop)));
+                conf.caseSensitiveAnalysis(), new BroadcastConf(scan.relation().sparkSession(), hadoop)));
     }
 
     /** True for {@code pare} and unset, false for {@code spark}. */
@@ -220,7 +219,7 @@ public final class ParquetExampleScan {
     }
 
     /** What a task needs to read its files. */
-    record Reading(List<Column> columns, int batchRows, boolean caseSensitive, SerializableConfiguration conf)
+    record Reading(List<Column> columns, int batchRows, boolean caseSensitive, BroadcastConf conf)
             implements Serializable {}
 
     /** The scan's partitions, each read by {@link FileBatches}. */

@@ -1,6 +1,7 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.data.ExampleArrays;
+import dev.pare.jobs.io.BroadcastConf;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -17,7 +18,6 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
-import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * Minibatches of a scan whose composition depends on the table's files alone, not on how the scan
@@ -67,10 +67,10 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
      */
     static final class Footers implements Function<String, long[]>, java.io.Serializable {
         private static final long serialVersionUID = 1L;
-        private final SerializableConfiguration conf;
+        private final BroadcastConf conf;
 
         Footers(SparkSession spark) {
-            this.conf = new SerializableConfiguration(spark.sessionState().newHadoopConf());
+            this.conf = new BroadcastConf(spark, spark.sessionState().newHadoopConf());
         }
 
         @Override

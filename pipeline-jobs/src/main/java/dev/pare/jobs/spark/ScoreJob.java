@@ -82,7 +82,7 @@ public final class ScoreJob {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
-        // The footers CanonicalBatches reads, with the Hadoop settings of file scans (in the closure: Java-serialized).
+        // The footers CanonicalBatches reads, with the Hadoop settings of file scans (a broadcast).
         final CanonicalBatches.Footers footers = new CanonicalBatches.Footers(spark);
         JavaRDD<InternalRow> in = Rows.internalPlaced(examples, width);
         JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
