@@ -130,7 +130,7 @@ public final class ParquetExampleScan {
      */
     public static Optional<JavaRDD<ColumnarBatch>> batches(FileSourceScanExec scan) {
         SparkContext sc = scan.relation().sparkSession().sparkContext();
-        return reading(scan).map(r -> new BatchRdd(sc, scan.inputRDD().partitions(), r).toJavaRDD());
+        return reading(scan, true).map(r -> new BatchRdd(sc, scan.inputRDD().partitions(), r).toJavaRDD());
     }
 
     /**
@@ -139,7 +139,7 @@ public final class ParquetExampleScan {
      * result when done.
      */
     static Optional<FileBatches> onDriver(FileSourceScanExec scan) {
-        return reading(scan).map(r -> {
+        return reading(scan, false).map(r -> {
             List<PartitionedFile> files = new ArrayList<>();
             for (Partition p : scan.inputRDD().partitions()) {
                 files.addAll(Arrays.asList(((FilePartition) p).files()));
@@ -148,8 +148,11 @@ public final class ParquetExampleScan {
         });
     }
 
-    /** How this reader reads {@code scan}; empty when it does not (as {@link #batches} says). */
-    private static Optional<Reading> reading(FileSourceScanExec scan) {
+    /**
+     * How this reader reads {@code scan}; empty when it does not (as {@link #batches} says). The Hadoop configuration
+     * is broadcast when tasks will read ({@code forTasks}), not for reads on the driver.
+     */
+    private static Optional<Reading> reading(FileSourceScanExec scan, boolean forTasks) {
         // The session's settings start as the context's: pare's spark.conf section sets both.
         if (!enabled(scan.relation().sparkSession().conf().get(SETTING, null))) {
             return Optional.empty();
@@ -165,7 +168,8 @@ public final class ParquetExampleScan {
         Configuration hadoop = scan.relation().sparkSession().sessionState()
                 .newHadoopConfWithOptions(scan.relation().options());
         return Optional.of(new Reading(columns.get(), conf.parquetVectorizedReaderBatchSize(),
-                conf.caseSensitiveAnalysis(), new BroadcastConf(scan.relation().sparkSession(), hadoop)));
+                conf.caseSensitiveAnalysis(), forTasks ? BroadcastConf.forTasks(scan.relation().sparkSession(), hadoop)
+                        : BroadcastConf.onDriver(hadoop)));
     }
 
     /** True for {@code pare} and unset, false for {@code spark}. */

@@ -151,8 +151,9 @@ public final class CalibrationJob {
         final PartitionChecks parts = checks == null ? null
                 : PartitionChecks.register(sc, "pare calibrate: the table's checks", width, checks.numClasses());
         // repartitionAndSortWithinPartitions (sorted by the shard's task or by Spark, below), with a serializer of
-        // its own for this shuffle whatever spark.serializer says (SampleSerializer): calibrating all 60k Fashion-MNIST rows in local[2] took 13.3 s (median of four)
-        // against 14.1 s with Spark's Kryo and PareKryo's serializers, which had run 3-4% faster than Java's.
+        // its own for this shuffle whatever spark.serializer says (SampleSerializer): calibrating all 60k
+        // Fashion-MNIST rows in local[2] took 13.3 s (median of four) against 14.1 s with Spark's Kryo and
+        // PareKryo's serializers, which had run 3-4% faster than Java's.
         RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width).mapPartitionsToPair(rows -> new SampledRows(
                 parts == null ? rows : parts.checked(rows), s, starts, last)).rdd();
         ShuffledRDD<RankKey, Example, Example> shuffled = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
@@ -223,7 +224,8 @@ public final class CalibrationJob {
 
         /** Whether Spark's sorter puts the shards in key order (shards above {@link #IN_MEMORY_SHARD_BYTES}). */
         boolean sortedBySpark() {
-            return shuffled != null && ((ShuffleDependency<?, ?, ?>) shuffled.dependencies().head()).keyOrdering().isDefined();
+            return shuffled != null
+                    && ((ShuffleDependency<?, ?, ?>) shuffled.dependencies().head()).keyOrdering().isDefined();
         }
 
         /**

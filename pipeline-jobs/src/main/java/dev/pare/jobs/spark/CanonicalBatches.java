@@ -70,7 +70,7 @@ final class CanonicalBatches implements Iterator<ExampleArrays> {
         private final BroadcastConf conf;
 
         Footers(SparkSession spark) {
-            this.conf = new BroadcastConf(spark, spark.sessionState().newHadoopConf());
+            this.conf = BroadcastConf.forTasks(spark, spark.sessionState().newHadoopConf());
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.pare.jobs.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pare.jobs.support.SharedLocalSpark;
@@ -26,7 +27,7 @@ class BroadcastConfTest extends SharedLocalSpark {
     void tasksReadTheSettingsFromABroadcastNotFromTheirClosure() throws IOException {
         Configuration conf = spark.sessionState().newHadoopConf();
         conf.set("pare.test.setting", "from the driver");
-        BroadcastConf shared = new BroadcastConf(spark, conf);
+        BroadcastConf shared = BroadcastConf.forTasks(spark, conf);
         // In a closure, the configuration itself is every entry (well over a thousand with Hadoop's defaults).
         int inline = javaSerializedBytes(new SerializableConfiguration(conf));
         int handle = javaSerializedBytes(shared);
@@ -38,5 +39,19 @@ class BroadcastConfTest extends SharedLocalSpark {
         for (String s : seen) {
             assertEquals("from the driver " + conf.size(), s);
         }
+    }
+
+    @Test
+    void aConfigurationForTheDriversOwnReadsIsNotBroadcastAndRefusesToTravel() {
+        Configuration conf = new Configuration(false);
+        conf.set("pare.test.setting", "local");
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        long before = jsc.broadcast(1).id();
+        BroadcastConf local = BroadcastConf.onDriver(conf);
+        assertEquals(before + 1, jsc.broadcast(2).id(), "no broadcast between the two");
+        assertEquals(before + 2, jsc.broadcast(3).id(), "broadcast ids count up by one");
+        assertEquals("local", local.value().get("pare.test.setting"));
+        IOException e = assertThrows(IOException.class, () -> javaSerializedBytes(local));
+        assertTrue(e.getMessage().contains("BroadcastConf.onDriver"), e.getMessage());
     }
 }
