@@ -33,7 +33,7 @@ roles() {
 ours() {
   local pid=$1 main=$2 cmdline
   [ -r "/proc/$pid/cmdline" ] || return 1
-  cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline") || return 1
   [[ "$cmdline" == *"$main"* && "$cmdline" == *"-Dpare.cluster.work=$work "* ]]
 }
 
@@ -142,11 +142,20 @@ export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 daemon_opts="-Xmx512m -Dspark.port.maxRetries=0 $opens -Djava.io.tmpdir=$work/tmp -Dpare.cluster.work=$work"
 
 launch() { # name main args...
-  local name=$1
+  local name=$1 main=$2 pid i
   shift
   # shellcheck disable=SC2086
   nohup "$java" $daemon_opts -cp "$cp" "$@" > "$work/$name.log" 2>&1 < /dev/null &
-  echo $! > "$work/$name.pid"
+  pid=$!
+  echo "$pid" > "$work/$name.pid"
+  # Until the background shell has exec'd nohup and java, /proc/PID/cmdline is this script's, and the start-up
+  # check below would take a daemon on its way for one that exited (it did once, on a loaded machine): wait for
+  # the daemon's command line, or for the process to end, for up to 10 s.
+  for ((i = 0; i < 200; i++)); do
+    ours "$pid" "$main" && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
 }
 
 fail() {
