@@ -73,7 +73,7 @@ public final class CalibrateStage implements Stage {
         CalibrationStatistics stats;
         ModelTime modelTime = ModelTime.register(ctx.spark(), "pare calibrate");
         try {
-            stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), new CalibrationJob.Settings(
+            stats = CalibrationJob.run(ctx.spark(), sample, ctx.teacherBytes(), ctx.teacher(), new CalibrationJob.Settings(
                     ctx.featureLength(), cal.batchSize(), wanted, cal.gradientBatchSize(), cal.maxGramBytes(),
                     cal.precision()), modelTime);
         } catch (IllegalArgumentException e) {
