@@ -24,6 +24,7 @@ import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.CalibrationJob;
+import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.spark.Sessions;
@@ -98,8 +99,8 @@ public final class DataPruningBenchmark implements Callable<Integer> {
             Dataset<Row> scores = ScoreJob.scores(spark, trainDf, b, width, 10, 1024).cache();
             long n = scores.count();
             CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, width, 2048, 4, 0L),
-                    teacherBytes, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS), 1,
-                            Long.MAX_VALUE));
+                    teacherBytes, teacher, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS), 1,
+                            Long.MAX_VALUE), ModelTime.register(spark, "pare calibrate"));
             PrunedModel wanda50 = OneShotPruner.prune(teacher, stats, PruneSettings.unstructured(Criteria.WANDA, 0.5,
                     false));
             doc.put("oneShotWanda50Accuracy", Distiller.evaluate(wanda50.network(), test, 10, 1000).accuracy());

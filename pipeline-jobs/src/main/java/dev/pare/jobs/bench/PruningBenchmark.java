@@ -28,6 +28,7 @@ import dev.pare.jobs.io.ExampleTable;
 import dev.pare.jobs.io.Files;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.spark.CalibrationJob;
+import dev.pare.jobs.spark.ModelTime;
 import dev.pare.jobs.spark.Rows;
 import dev.pare.jobs.spark.Sessions;
 import java.io.PrintStream;
@@ -108,8 +109,9 @@ public final class PruningBenchmark implements Callable<Integer> {
 
             long t0 = System.nanoTime();
             CalibrationStatistics stats = CalibrationJob.run(spark, CalibrationJob.sample(trainDf, width, 2048, 4, 0L),
-                    teacherBytes, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS,
-                            Statistic.GRAM, Statistic.GRADIENTS, Statistic.OUTPUT_ACTIVATIONS), 1, Long.MAX_VALUE));
+                    teacherBytes, teacher, new CalibrationJob.Settings(width, 256, EnumSet.of(Statistic.INPUT_NORMS,
+                            Statistic.GRAM, Statistic.GRADIENTS, Statistic.OUTPUT_ACTIVATIONS), 1, Long.MAX_VALUE),
+                    ModelTime.register(spark, "pare calibrate"));
             double calSeconds = (System.nanoTime() - t0) / 1e9;
             doc.put("calibrationSeconds", calSeconds);
             progress.printf("bench: calibration (all statistics) %.1f s%n", calSeconds);
