@@ -50,7 +50,7 @@ import scala.reflect.ClassTag$;
 
 /**
  * A Parquet scan of an example table read by Pare instead of Spark's vectorized reader: the same
- * splits (the scan's own file partitions, each file's row groups whose middle lies in the split),
+ * splits ({@link Scans#partitions}: pieces of equal bytes, each file's row groups whose middle lies in a piece),
  * the same column batches, the same values.
  *
  * <p>Why: Spark 3.5 assembles a list column from its repetition and definition levels value by
@@ -130,7 +130,7 @@ public final class ParquetExampleScan {
      */
     public static Optional<JavaRDD<ColumnarBatch>> batches(FileSourceScanExec scan) {
         SparkContext sc = scan.relation().sparkSession().sparkContext();
-        return reading(scan, true).map(r -> new BatchRdd(sc, scan.inputRDD().partitions(), r).toJavaRDD());
+        return reading(scan, true).map(r -> new BatchRdd(sc, Scans.partitions(scan), r).toJavaRDD());
     }
 
     /**
@@ -141,7 +141,7 @@ public final class ParquetExampleScan {
     static Optional<FileBatches> onDriver(FileSourceScanExec scan) {
         return reading(scan, false).map(r -> {
             List<PartitionedFile> files = new ArrayList<>();
-            for (Partition p : scan.inputRDD().partitions()) {
+            for (Partition p : Scans.partitions(scan)) {
                 files.addAll(Arrays.asList(((FilePartition) p).files()));
             }
             return new FileBatches(files.toArray(new PartitionedFile[0]), r, null);

@@ -368,6 +368,112 @@ class ScansTest extends SharedLocalSpark {
     }
 
     @Test
+    void filesLaidEndToEndAreCutIntoPiecesOfEqualBytes() {
+        // 27 bytes in 4 pieces: bounds 0, 6, 13, 20, 27 (floor(j * 27 / 4)).
+        assertEquals(List.of(
+                List.of(new Scans.Range(0, 0, 6)),
+                List.of(new Scans.Range(0, 6, 3), new Scans.Range(1, 0, 4)),
+                List.of(new Scans.Range(1, 4, 5), new Scans.Range(2, 0, 2)),
+                List.of(new Scans.Range(2, 2, 7))), Scans.cut(new long[] {9, 9, 9}, 4));
+        // An empty file is in no piece; a piece may span several files.
+        assertEquals(List.of(List.of(new Scans.Range(0, 0, 5)), List.of(new Scans.Range(2, 0, 5))),
+                Scans.cut(new long[] {5, 0, 5}, 2));
+        assertEquals(List.of(List.of(new Scans.Range(0, 0, 2), new Scans.Range(1, 0, 1), new Scans.Range(2, 0, 3))),
+                Scans.cut(new long[] {2, 1, 3}, 1));
+        assertEquals(List.of(), Scans.cut(new long[] {0, 0}, 3));
+        assertEquals(List.of(), Scans.cut(new long[0], 3));
+        // Every byte in exactly one piece, the pieces' sizes at most one byte apart.
+        long[] lengths = {9_032_143, 9_035_203, 9_055_449};
+        List<List<Scans.Range>> pieces = Scans.cut(lengths, 7);
+        long[] covered = new long[lengths.length];
+        long smallest = Long.MAX_VALUE;
+        long largest = 0;
+        for (List<Scans.Range> piece : pieces) {
+            long bytes = 0;
+            for (Scans.Range r : piece) {
+                assertEquals(covered[r.file()], r.start(), "ranges of a file follow each other: " + r);
+                covered[r.file()] += r.length();
+                bytes += r.length();
+            }
+            smallest = Math.min(smallest, bytes);
+            largest = Math.max(largest, bytes);
+        }
+        assertArrayEquals(lengths, covered);
+        assertTrue(largest - smallest <= 1, smallest + " to " + largest);
+    }
+
+    @Test
+    void piecesAreTheWantedCountUnlessTooLargeOrMoreThanTheBytes() {
+        long mib = 1L << 20;
+        assertEquals(4, Scans.pieces(27 * mib, 4, 128 * mib));
+        assertEquals(8, Scans.pieces(1000 * mib, 4, 128 * mib), "ceil(1000 / 128) pieces of at most 128 MiB");
+        assertEquals(1, Scans.pieces(27 * mib, 0, 128 * mib));
+        assertEquals(3, Scans.pieces(3, 4, 128 * mib), "no more pieces than bytes");
+        assertEquals(1, Scans.pieces(0, 4, 128 * mib));
+    }
+
+    /** Rows per partition of the table as the stages read it (Pare's reader), and its rows' ids in order. */
+    private static List<long[]> idsPerPartition(String path) {
+        Dataset<Row> df = spark.read().parquet(path);
+        return dev.pare.jobs.spark.Rows.internal(df, WIDTH).mapPartitions(it -> {
+            List<Long> ids = new ArrayList<>();
+            while (it.hasNext()) {
+                ids.add(it.next().getLong(0));
+            }
+            return List.of(ids.stream().mapToLong(Long::longValue).toArray()).iterator();
+        }).collect();
+    }
+
+    @Test
+    void pareReadsTheTableInTwoPiecesPerSlotOfAboutEqualRowsEachRowOnce() throws IOException {
+        List<long[]> parts = idsPerPartition(table.toString());
+        assertEquals(2 * Scans.DEFAULT_TASKS_PER_SLOT, parts.size(), "two slots");
+        long largestGroup = 0;
+        for (Path f : parquetFiles(table)) {
+            for (BlockMetaData b : rowGroups(f)) {
+                largestGroup = Math.max(largestGroup, b.getRowCount());
+            }
+        }
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        for (long[] ids : parts) {
+            // A quarter of the 18,000 rows, give or take the row group a cut falls in.
+            assertTrue(Math.abs(ids.length - 4_500) <= largestGroup, ids.length + " rows, groups of " + largestGroup);
+            for (long id : ids) {
+                assertTrue(seen.add(id), "id " + id + " read twice");
+            }
+        }
+        assertEquals(FILES * ROWS_PER_FILE, seen.size());
+    }
+
+    @Test
+    void filesOfUnequalSizesMakePiecesOfAboutEqualRows() throws IOException {
+        // Files of 12,000, 3,000 and 3,000 rows: Spark's splits of a quarter of the bytes give the large file's
+        // three pieces and the small files whole or in two; the cut gives 4 pieces of about 4,500 rows.
+        Path uneven = dir.resolve("uneven.parquet");
+        Dataset<Row> all = spark.read().parquet(table.toString());
+        all.where("id < 12000").coalesce(1).write().option("parquet.block.size", 64 * 1024).parquet(
+                uneven.resolve("a").toString());
+        all.where("id >= 12000 and id < 15000").coalesce(1).write().option("parquet.block.size", 64 * 1024)
+                .parquet(uneven.resolve("b").toString());
+        all.where("id >= 15000").coalesce(1).write().option("parquet.block.size", 64 * 1024).parquet(
+                uneven.resolve("c").toString());
+        Path flat = dir.resolve("uneven-flat");
+        Files.createDirectories(flat);
+        for (String part : List.of("a", "b", "c")) {
+            for (Path f : parquetFiles(uneven.resolve(part))) {
+                Files.copy(f, flat.resolve(part + "-" + f.getFileName()));
+            }
+        }
+        List<long[]> parts = idsPerPartition(flat.toString());
+        assertEquals(4, parts.size());
+        long[] sizes = parts.stream().mapToLong(ids -> ids.length).toArray();
+        assertEquals(FILES * ROWS_PER_FILE, java.util.Arrays.stream(sizes).sum());
+        for (long n : sizes) {
+            assertTrue(Math.abs(n - 4_500) <= 400, "rows per piece " + java.util.Arrays.toString(sizes));
+        }
+    }
+
+    @Test
     void theSettingIsACountOfAtLeastZero() {
         assertEquals(Scans.DEFAULT_TASKS_PER_SLOT, Scans.tasksPerSlot(null));
         assertEquals(0, Scans.tasksPerSlot("0"));
