@@ -24,7 +24,14 @@ public final class DriverIds {
      * the files' footers before any id is read). A null id reads as the column vector holds it, as a job's {@code getLong} would.
      */
     public static Optional<long[]> read(Dataset<Row> ids, long maxRows, int maxFiles) {
-        Optional<ColumnarScan.DriverRows> scan = ColumnarScan.onDriver(ids, 1);
+        return read(ColumnarScan.onDriver(ids, 1), maxRows, maxFiles);
+    }
+
+    /**
+     * {@link #read(Dataset, long, int)} of rows read on the driver whose column 0 is the id ({@link
+     * ColumnarScan#onDriver}, {@link ColumnarScan.Planned#columnOnDriver}); closes them.
+     */
+    public static Optional<long[]> read(Optional<ColumnarScan.DriverRows> scan, long maxRows, int maxFiles) {
         if (scan.isEmpty()) {
             return Optional.empty();
         }

@@ -139,13 +139,21 @@ public final class ParquetExampleScan {
      * result when done.
      */
     static Optional<FileBatches> onDriver(FileSourceScanExec scan) {
-        return reading(scan, false).map(r -> {
-            List<PartitionedFile> files = new ArrayList<>();
-            for (Partition p : Scans.partitions(scan)) {
-                files.addAll(Arrays.asList(((FilePartition) p).files()));
-            }
-            return new FileBatches(files.toArray(new PartitionedFile[0]), r, null);
-        });
+        return reading(scan, false).map(r -> driverBatches(scan, r));
+    }
+
+    /** {@link #onDriver}, reading only the scan's output column {@code column}: batches of one column. */
+    static Optional<FileBatches> onDriver(FileSourceScanExec scan, int column) {
+        return reading(scan, false).map(r -> driverBatches(scan, new Reading(List.of(r.columns().get(column)),
+                r.batchRows(), r.caseSensitive(), r.conf())));
+    }
+
+    private static FileBatches driverBatches(FileSourceScanExec scan, Reading r) {
+        List<PartitionedFile> files = new ArrayList<>();
+        for (Partition p : Scans.partitions(scan)) {
+            files.addAll(Arrays.asList(((FilePartition) p).files()));
+        }
+        return new FileBatches(files.toArray(new PartitionedFile[0]), r, null);
     }
 
     /**

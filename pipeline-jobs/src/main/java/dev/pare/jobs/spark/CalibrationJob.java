@@ -126,7 +126,9 @@ public final class CalibrationJob {
         }
         final long s = Seeds.derive(seed, "calibration-sample", 0);
         final int p = shards;
-        Ranking ranking = rank(train, samples, s, checks != null, DriverIds.MAX_IDS, DriverIds.MAX_FILES);
+        // The sample's pass planned first: the ranking reads its ids from the same plan on the driver.
+        ColumnarScan.Planned scan = Rows.plannedInternal(train, width);
+        Ranking ranking = rank(train, scan, samples, s, checks != null, DriverIds.MAX_IDS, DriverIds.MAX_FILES);
         RankKey[] ranked = ranking.smallest();
         SparkContext sc = train.sparkSession().sparkContext();
         if (checks != null && ranking.ids() != null) {
@@ -154,7 +156,7 @@ public final class CalibrationJob {
         // its own for this shuffle whatever spark.serializer says (SampleSerializer): calibrating all 60k
         // Fashion-MNIST rows in local[2] took 13.3 s (median of four) against 14.1 s with Spark's Kryo and
         // PareKryo's serializers, which had run 3-4% faster than Java's.
-        RDD<Tuple2<RankKey, Example>> keyed = Rows.internal(train, width).mapPartitionsToPair(rows -> new SampledRows(
+        RDD<Tuple2<RankKey, Example>> keyed = scan.rows().mapPartitionsToPair(rows -> new SampledRows(
                 parts == null ? rows : parts.checked(rows), s, starts, last)).rdd();
         ShuffledRDD<RankKey, Example, Example> shuffled = new ShuffledRDD<>(keyed, new ShardPartitioner(p),
                 ClassTag$.MODULE$.apply(RankKey.class), ClassTag$.MODULE$.apply(Example.class),
@@ -277,8 +279,15 @@ public final class CalibrationJob {
      * job itself took 0.53-0.60 s of a cold stage, the driver's read 0.3 s.
      */
     static Ranking rank(Dataset<Row> train, int samples, long seed, boolean countIds, long maxRows, int maxFiles) {
+        return rank(train, ColumnarScan.planned(train.select(col(ExampleTable.ID)), 1), samples, seed, countIds,
+                maxRows, maxFiles);
+    }
+
+    /** {@link #rank(Dataset, int, long, boolean, long, int)}, the ids read on the driver from {@code planned}'s column 0. */
+    static Ranking rank(Dataset<Row> train, ColumnarScan.Planned planned, int samples, long seed, boolean countIds,
+                        long maxRows, int maxFiles) {
         Dataset<Row> ids = train.select(col(ExampleTable.ID));
-        Optional<long[]> read = DriverIds.read(ids, maxRows, maxFiles);
+        Optional<long[]> read = DriverIds.read(planned.columnOnDriver(0), maxRows, maxFiles);
         if (read.isPresent()) {
             long[] all = read.get();
             SmallestKeys keys = new SmallestKeys(samples);

@@ -35,6 +35,11 @@ public final class Rows {
         return ColumnarScan.rows(exampleColumns(examples), width);
     }
 
+    /** {@link #internal}'s query planned once, for its rows and for a column read on the driver (its ids: column 0). */
+    public static ColumnarScan.Planned plannedInternal(Dataset<Row> examples, int width) {
+        return ColumnarScan.planned(exampleColumns(examples), width);
+    }
+
     /**
      * {@link #internal} with two more columns, the row's file (3, a URI string) and its index in that
      * file (4, long): Spark's {@code _metadata.file_path} and {@code _metadata.row_index}, for

@@ -156,6 +156,46 @@ class ColumnarScanTest extends SharedLocalSpark {
     }
 
     @Test
+    void aPlannedQuerysColumnReadOnTheDriverIsThatColumnOfItsRows() {
+        spark.conf().set(BATCH_ROWS, "7");
+        // The renamed table's query picks its columns out of the file's order: label (class), id (example_id).
+        Dataset<Row> examples = read(renamed, "example_id", "pixels", "class").select(col(ExampleTable.LABEL),
+                col(ExampleTable.ID), col(ExampleTable.FEATURES));
+        ColumnarScan.Planned planned = ColumnarScan.planned(examples, WIDTH);
+        List<String> tasks = planned.rows().map(r -> r.getInt(0) + " " + r.getLong(1)).collect();
+        assertEquals(2 * ROWS_PER_FILE, tasks.size());
+        List<Long> ids = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        try (ColumnarScan.DriverRows rows = planned.columnOnDriver(1).orElseThrow();
+             ColumnarScan.DriverRows labelRows = planned.columnOnDriver(0).orElseThrow()) {
+            assertEquals(2 * ROWS_PER_FILE, rows.rows());
+            while (rows.hasNext()) {
+                InternalRow r = rows.next();
+                assertEquals(1, r.numFields());
+                ids.add(r.getLong(0));
+            }
+            while (labelRows.hasNext()) {
+                labels.add(labelRows.next().getInt(0));
+            }
+        }
+        // Rows in the order the tasks read them, partition after partition: the same ids and labels, row for row.
+        List<String> driver = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            driver.add(labels.get(i) + " " + ids.get(i));
+        }
+        assertEquals(tasks, driver);
+        // Each file's rows: ids 0-699 and 1000-1699, labels id % 10 (as written).
+        assertEquals(ROWS_PER_FILE, ids.stream().filter(id -> id < 1000).count());
+        assertTrue(driver.stream().allMatch(r -> {
+            String[] f = r.split(" ");
+            return Long.parseLong(f[1]) % 1000 % 10 == Integer.parseInt(f[0]);
+        }), driver.toString());
+        // A plan that computes has no column batches to read on the driver.
+        assertTrue(ColumnarScan.planned(examples.filter(col(ExampleTable.LABEL).equalTo(3)), WIDTH).columnOnDriver(0)
+                .isEmpty());
+    }
+
+    @Test
     void copiedRowsKeepTheirValuesAfterTheScanMovesOn() {
         spark.conf().set(BATCH_ROWS, "7");
         Dataset<Row> examples = read(canonical, "id", "features", "label");
