@@ -111,7 +111,7 @@ public final class Scans {
      * equal bytes ({@link #cut}), each a file partition holding a range of each file it spans. A
      * Parquet reader takes the row groups whose middle lies in its range, so each row group is read by
      * one piece. A range's preferred hosts are those of its file's block that overlaps it most, as in
-     * Spark's splits. Call it while {@link #planned} plans the scan.
+     * Spark's splits.
      */
     public static Partition[] partitions(FileSourceScanExec scan) {
         SparkSession spark = scan.relation().sparkSession();

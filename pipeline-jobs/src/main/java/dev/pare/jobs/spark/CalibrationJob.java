@@ -279,6 +279,7 @@ public final class CalibrationJob {
      * job itself took 0.53-0.60 s of a cold stage, the driver's read 0.3 s.
      */
     static Ranking rank(Dataset<Row> train, int samples, long seed, boolean countIds, long maxRows, int maxFiles) {
+        // The tests' route: the ids' own query planned for them (draw reads them from its pass's plan instead).
         return rank(train, ColumnarScan.planned(train.select(col(ExampleTable.ID)), 1), samples, seed, countIds,
                 maxRows, maxFiles);
     }
