@@ -8,8 +8,9 @@
 # Environment:
 #   SCALE_WORKERS ("1 2"): the configurations, as numbers of one-core workers
 #   SCALE_TRAIN (the full set, fetched on first use): training table; SCALE_TEST likewise
-#   SCALE_FILES (4): the training table is first rewritten into this many Parquet files, so that both
-#     configurations get whole waves of equal tasks (0: use it as it is; the fetched set has 3 files)
+#   SCALE_FILES (4): the training table is first rewritten into this many Parquet files, as in the runs
+#     before session 26, when Spark's splits made tasks of equal rows only from files of equal size (0: use it
+#     as it is; the fetched set has 3 files, which Pare's reader now cuts into equal pieces as well)
 #   SCALE_CALIBRATION_SAMPLES (60000: every row of the full set): calibration.samples
 #   SCALE_SET: extra `--set key=value` words for both stages, e.g. "prune.criterion=taylor"
 #   SCALE_TEACHER (data-samples/fashion-mnist/teacher-lenet300100.zip): the teacher model, e.g.
