@@ -24,18 +24,15 @@ public final class DriverIds {
      * the files' footers before any id is read). A null id reads as the column vector holds it, as a job's {@code getLong} would.
      */
     public static Optional<long[]> read(Dataset<Row> ids, long maxRows, int maxFiles) {
-        return read(ColumnarScan.onDriver(ids, 1), maxRows, maxFiles);
+        return ColumnarScan.onDriver(ids, 1).flatMap(rows -> read(rows, maxRows, maxFiles));
     }
 
     /**
      * {@link #read(Dataset, long, int)} of rows read on the driver whose column 0 is the id ({@link
      * ColumnarScan#onDriver}, {@link ColumnarScan.Planned#columnOnDriver}); closes them.
      */
-    public static Optional<long[]> read(Optional<ColumnarScan.DriverRows> scan, long maxRows, int maxFiles) {
-        if (scan.isEmpty()) {
-            return Optional.empty();
-        }
-        try (ColumnarScan.DriverRows rows = scan.get()) {
+    public static Optional<long[]> read(ColumnarScan.DriverRows scan, long maxRows, int maxFiles) {
+        try (ColumnarScan.DriverRows rows = scan) {
             if (rows.files() > maxFiles || rows.rows() > maxRows) {
                 return Optional.empty();
             }

@@ -287,8 +287,7 @@ public final class CalibrationJob {
     /** {@link #rank(Dataset, int, long, boolean, long, int)}, the ids read on the driver from {@code planned}'s column 0. */
     static Ranking rank(Dataset<Row> train, ColumnarScan.Planned planned, int samples, long seed, boolean countIds,
                         long maxRows, int maxFiles) {
-        Dataset<Row> ids = train.select(col(ExampleTable.ID));
-        Optional<long[]> read = DriverIds.read(planned.columnOnDriver(0), maxRows, maxFiles);
+        Optional<long[]> read = planned.columnOnDriver(0).flatMap(rows -> DriverIds.read(rows, maxRows, maxFiles));
         if (read.isPresent()) {
             long[] all = read.get();
             SmallestKeys keys = new SmallestKeys(samples);
@@ -301,7 +300,7 @@ public final class CalibrationJob {
         String description = sc.getLocalProperty("spark.job.description");
         sc.setJobDescription(RANKING_DESCRIPTION);
         try {
-            return new Ranking(ColumnarScan.rows(ids, 1).treeAggregate(new SmallestKeys(samples), (keys, row) -> {
+            return new Ranking(ColumnarScan.rows(train.select(col(ExampleTable.ID)), 1).treeAggregate(new SmallestKeys(samples), (keys, row) -> {
                 long id = row.getLong(0);
                 return keys.add(RankKey.key(id, seed), id);
             }, SmallestKeys::merge, 2).sorted(), null);
