@@ -23,9 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * activation) and the output layer's pre-softmax logits {@code z = h W + b}.
  *
  * <p>A network of dense layers ({@link Networks#notDenseChain}) is run here with one GEMM per
- * layer, the same products DL4J's layers compute ({@code a.mmuli(W, z)} into an 'f'-ordered
- * {@code z}, then {@code z += b} and the activation), without DL4J's per-layer workspace and
- * bookkeeping; its pre-activations are kept ({@link #preActivations}), the logits among them.
+ * layer, the products DL4J's layers compute ({@code z = a W + b} into an 'f'-ordered {@code z},
+ * then the activation; the bias enters the GEMM, {@link StepLayer#affine}, so that the sums are
+ * DL4J's up to rounding), without DL4J's per-layer workspace and bookkeeping; its pre-activations
+ * are kept ({@link #preActivations}), the logits among them.
  * Any other network runs layer by layer as {@code MultiLayerNetwork.feedForward} does, float
  * convolutions through {@link ConvColumns#convolve}.
  *
@@ -93,6 +94,7 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             INDArray features;
             INDArray[] pre = new INDArray[0];
             INDArray[] post = new INDArray[0];
+            PreparedProduct[] products = new PreparedProduct[0];
 
             Sized(long rows) {
                 this.rows = rows;
@@ -111,6 +113,10 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
                 if (pre.length != layers) {
                     pre = new INDArray[layers];
                     post = new INDArray[layers];
+                    products = new PreparedProduct[layers];
+                    for (int i = 0; i < layers; i++) {
+                        products[i] = new PreparedProduct();
+                    }
                 }
             }
         }
@@ -210,24 +216,18 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             long out = w.size(1);
             INDArray z = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
                     : held.array(held.pre, i, type, out);
-            a.mmuli(w, z);
             INDArray b = layer.paramTable().get("b");
             inputs.add(a);
             pre.add(z);
+            PreparedProduct product = held == null ? null : held.products[i];
             if (i == depth - 1 && !outputActivation) {
-                if (b != null) {
-                    StepLayer.biasAndActivation(z, b, null, null, false);
-                }
+                StepLayer.affine(product, a, w, b, z, null, null, false);
                 break;
             }
             INDArray h = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
                     : held.array(held.post, i, type, out);
             IActivation act = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
-            if (b != null) {
-                a = StepLayer.biasAndActivation(z, b, act, h, false);
-            } else {
-                a = act.getActivation(h.assign(z), false);
-            }
+            a = StepLayer.affine(product, a, w, b, z, act, h, false);
             outputs.add(a);
         }
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), pre.get(depth - 1), List.copyOf(pre));

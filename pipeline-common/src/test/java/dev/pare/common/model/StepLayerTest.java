@@ -26,12 +26,18 @@ class StepLayerTest {
         return e;
     }
 
+    /** The 3x3 identity: {@code Z · I + b} is {@code Z + b} exactly (products by 1, sums with 0). */
+    private static INDArray identity() {
+        return Nd4j.eye(3).castTo(DataType.FLOAT);
+    }
+
     @Test
     void biasThenReluOnFOrderedFloatsKeepsThePreActivation() {
-        for (char order : new char[] {'f', 'c'}) { // 'c' takes libnd4j's ops: the same values
-            INDArray z = Nd4j.create(Z).dup(order);
+        for (char order : new char[] {'f', 'c'}) { // 'c' takes the product, then libnd4j's ops: the same values
+            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, order);
             INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, order);
-            INDArray out = StepLayer.biasAndActivation(z, Nd4j.create(BIAS).reshape(1, 3), new ActivationReLU(), h, false);
+            INDArray out = StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS).reshape(1, 3),
+                    z, new ActivationReLU(), h, false);
             assertSame(h, out);
             float[][] pre = expectedPre();
             for (int r = 0; r < 2; r++) {
@@ -44,41 +50,76 @@ class StepLayerTest {
     }
 
     @Test
-    void manyChunksGiveLibnd4jsValuesBitForBit() {
-        // 1000 x 37: 4 columns per chunk of 4096 values, the last chunk 1 column; 5000 x 3: one column per chunk.
+    void theBiasBeforeTheProductGivesTheProductThenTheBias() {
+        // 1000 x 37 outputs: 4 columns per ReLU chunk of 4096 values, the last chunk 1 column; 5000 x 3: one
+        // column per chunk. Inner dimension 17 (one block of OpenBLAS's): the same bits as the product, then
+        // libnd4j's broadcast add and ReLU. Inner dimension 784 (several blocks): the sums of the formula in
+        // double, within float rounding.
         java.util.Random random = new java.util.Random(11);
-        for (int[] shape : new int[][] {{1000, 37}, {5000, 3}}) {
-            float[] values = new float[shape[0] * shape[1]];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = (float) random.nextGaussian();
+        for (int[] shape : new int[][] {{1000, 17, 37}, {5000, 17, 3}, {300, 784, 20}}) {
+            int n = shape[0];
+            int k = shape[1];
+            int out = shape[2];
+            float[] a = gaussians(random, n * k);
+            float[] w = gaussians(random, k * out);
+            float[] bias = gaussians(random, out);
+            INDArray in = Nd4j.create(a, new long[] {n, k}, 'c');
+            INDArray weights = Nd4j.create(w, new long[] {k, out}, 'c').dup('f');
+            INDArray b = Nd4j.create(bias).reshape(1, out);
+            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, out}, 'f');
+            INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, out}, 'f');
+            StepLayer.affine(in, weights, b, z, new ActivationReLU(), h, false);
+            float[] zRowMajor = z.dup('c').data().asFloat();
+            float[] hRowMajor = h.dup('c').data().asFloat();
+            if (k == 17) {
+                // DL4J's dense layer: the product into an 'f' array, then libnd4j's broadcast add and ReLU.
+                INDArray reference = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, out}, 'f');
+                Nd4j.gemm(in, weights, reference, false, false, 1.0, 0.0);
+                reference.addiRowVector(b);
+                INDArray referenceH = new ActivationReLU().getActivation(reference.dup('c'), false);
+                assertArrayEquals(reference.dup('c').data().asFloat(), zRowMajor, 0f, "z " + n);
+                assertArrayEquals(referenceH.data().asFloat(), hRowMajor, 0f, "h " + n);
+            } else {
+                for (int r = 0; r < n; r++) {
+                    for (int j = 0; j < out; j++) {
+                        double sum = bias[j];
+                        double magnitude = Math.abs(bias[j]);
+                        for (int i = 0; i < k; i++) {
+                            sum += (double) a[r * k + i] * w[i * out + j];
+                            magnitude += Math.abs((double) a[r * k + i] * w[i * out + j]);
+                        }
+                        assertEquals(sum, zRowMajor[r * out + j], 1e-6 * magnitude, "z " + r + "," + j);
+                        assertEquals(Math.max(zRowMajor[r * out + j], 0f), hRowMajor[r * out + j], 0f);
+                    }
+                }
             }
-            float[] bias = new float[shape[1]];
-            for (int j = 0; j < bias.length; j++) {
-                bias[j] = (float) random.nextGaussian();
-            }
-            INDArray reference = Nd4j.create(values, new long[] {shape[0], shape[1]}, 'c');
-            INDArray referenceH = Nd4j.createUninitialized(DataType.FLOAT, reference.shape(), 'c');
-            StepLayer.biasAndActivation(reference, Nd4j.create(bias).reshape(1, bias.length), new ActivationReLU(),
-                    referenceH, false); // 'c': libnd4j's broadcast add and ReLU
-            INDArray z = Nd4j.create(values, new long[] {shape[0], shape[1]}, 'c').dup('f');
-            INDArray h = Nd4j.createUninitialized(DataType.FLOAT, z.shape(), 'f');
-            StepLayer.biasAndActivation(z, Nd4j.create(bias).reshape(1, bias.length), new ActivationReLU(), h, false);
-            assertArrayEquals(reference.dup('c').data().asFloat(), z.dup('c').data().asFloat(), 0f, "z " + shape[0]);
-            assertArrayEquals(referenceH.dup('c').data().asFloat(), h.dup('c').data().asFloat(), 0f, "h " + shape[0]);
         }
     }
 
+    private static float[] gaussians(java.util.Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
     @Test
-    void biasAloneAndOtherActivations() {
-        INDArray z = Nd4j.create(Z).dup('f');
-        assertSame(z, StepLayer.biasAndActivation(z, Nd4j.create(BIAS), null, null, false));
+    void biasAloneOtherActivationsAndNoBias() {
+        INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
+        assertSame(z, StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS), z, null, null, false));
         float[][] pre = expectedPre();
         assertArrayEquals(pre[1], z.getRow(1).toFloatVector(), 0f);
-        INDArray t = Nd4j.create(Z).dup('f');
+        INDArray t = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
         INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
-        StepLayer.biasAndActivation(t, Nd4j.create(BIAS), new ActivationTanH(), h, false);
+        StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS), t, new ActivationTanH(), h, false);
         assertEquals(Math.tanh(pre[0][2]), h.getFloat(0, 2), 1e-6);
         assertArrayEquals(pre[0], t.getRow(0).toFloatVector(), 0f, "tanh keeps z too");
+        INDArray plain = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
+        INDArray relu = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
+        StepLayer.affine(Nd4j.create(Z), identity(), null, plain, new ActivationReLU(), relu, false);
+        assertArrayEquals(Z[0], plain.getRow(0).toFloatVector(), 0f, "no bias: the product alone");
+        assertArrayEquals(new float[] {0, 3.25f, 0}, relu.getRow(1).toFloatVector(), 0f);
     }
 
     @Test
