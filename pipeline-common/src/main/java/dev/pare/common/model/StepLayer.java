@@ -187,7 +187,10 @@ abstract class StepLayer {
         return affine(null, in, weights, bias, z, act, h, training);
     }
 
-    /** {@link #affine(INDArray, INDArray, INDArray, INDArray, IActivation, INDArray, boolean)}, its product through {@code product} (null: {@code Nd4j.gemm}). */
+    /**
+     * {@link #affine(INDArray, INDArray, INDArray, INDArray, IActivation, INDArray, boolean)} with its
+     * product through {@code product} (null: {@code Nd4j.gemm}).
+     */
     static INDArray affine(PreparedProduct product, INDArray in, INDArray weights, INDArray bias, INDArray z,
                            IActivation act, INDArray h, boolean training) {
         if (bias == null || !packedColumns(z) || bias.length() != z.columns()) {

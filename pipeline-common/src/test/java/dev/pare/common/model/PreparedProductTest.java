@@ -96,8 +96,8 @@ class PreparedProductTest {
         INDArray delta = gaussians(random, 9, 3, 'f');
         new PreparedProduct().run(a, delta, view, true, false, 1.0, 0.0);
         INDArray expected = a.transpose().mmul(delta);
-        assertArrayEquals(expected.dup('f').data().asFloat(), java.util.Arrays.copyOfRange(flat.data().asFloat(), 4, 19),
-                1e-5f);
-        assertArrayEquals(new float[4], java.util.Arrays.copyOfRange(flat.data().asFloat(), 0, 4), 0f, "nothing else");
+        float[] all = flat.data().asFloat();
+        assertArrayEquals(expected.dup('f').data().asFloat(), java.util.Arrays.copyOfRange(all, 4, 19), 1e-5f);
+        assertArrayEquals(new float[4], java.util.Arrays.copyOfRange(all, 0, 4), 0f, "nothing else");
     }
 }
