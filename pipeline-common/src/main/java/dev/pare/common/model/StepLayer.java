@@ -181,15 +181,8 @@ abstract class StepLayer {
      * adds a product of more than one block of the inner dimension (a few hundred) to {@code z} block
      * after block, so the bias enters before the blocks' sums rather than after them (equal bits for
      * shorter inner dimensions, where it adds the whole product once).
-     */
-    static INDArray affine(INDArray in, INDArray weights, INDArray bias, INDArray z, IActivation act, INDArray h,
-                           boolean training) {
-        return affine(null, in, weights, bias, z, act, h, training);
-    }
-
-    /**
-     * {@link #affine(INDArray, INDArray, INDArray, INDArray, IActivation, INDArray, boolean)} with its
-     * product through {@code product} (null: {@code Nd4j.gemm}).
+     *
+     * @param product the layer's prepared product ({@link PreparedProduct}), or null: {@code Nd4j.gemm}
      */
     static INDArray affine(PreparedProduct product, INDArray in, INDArray weights, INDArray bias, INDArray z,
                            IActivation act, INDArray h, boolean training) {

@@ -171,6 +171,20 @@ class ForwardPassTest {
                 }
                 assertEquals(net.getnLayers() - 1, logits.layerOutputs().size(), "the hidden layers' outputs only");
             }
+            // Buffers used again: their prepared products serve the next passes, read the inputs' new values
+            // and are prepared anew for another input array.
+            ForwardPass.Buffers reused = new ForwardPass.Buffers();
+            INDArray input = x.dup();
+            for (int pass = 0; pass < 3; pass++) {
+                assertArrayEquals(values(full.logits()), values(ForwardPass.toLogits(net, input, reused).logits()), 0f,
+                        "pass " + pass);
+            }
+            input.muli(-0.5);
+            INDArray other = x.mul(2);
+            assertArrayEquals(values(ForwardPass.run(net, input).logits()),
+                    values(ForwardPass.toLogits(net, input, reused).logits()), 0f, "new values in the same array");
+            assertArrayEquals(values(ForwardPass.run(net, other).logits()),
+                    values(ForwardPass.toLogits(net, other, reused).logits()), 0f, "another array");
             // The logits computed by hand from the output layer's input: z = h W (+ b).
             float[][] h = full.layerInputs().get(net.getnLayers() - 1).reshape(11, -1).toFloatMatrix();
             float[][] w = TinyNets.weights(net, net.getnLayers() - 1);

@@ -36,7 +36,7 @@ class StepLayerTest {
         for (char order : new char[] {'f', 'c'}) { // 'c' takes the product, then libnd4j's ops: the same values
             INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, order);
             INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, order);
-            INDArray out = StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS).reshape(1, 3),
+            INDArray out = StepLayer.affine(null, Nd4j.create(Z), identity(), Nd4j.create(BIAS).reshape(1, 3),
                     z, new ActivationReLU(), h, false);
             assertSame(h, out);
             float[][] pre = expectedPre();
@@ -68,7 +68,7 @@ class StepLayerTest {
             INDArray b = Nd4j.create(bias).reshape(1, out);
             INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, out}, 'f');
             INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, out}, 'f');
-            StepLayer.affine(in, weights, b, z, new ActivationReLU(), h, false);
+            StepLayer.affine(null, in, weights, b, z, new ActivationReLU(), h, false);
             float[] zRowMajor = z.dup('c').data().asFloat();
             float[] hRowMajor = h.dup('c').data().asFloat();
             if (k == 17) {
@@ -107,17 +107,17 @@ class StepLayerTest {
     @Test
     void biasAloneOtherActivationsAndNoBias() {
         INDArray z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
-        assertSame(z, StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS), z, null, null, false));
+        assertSame(z, StepLayer.affine(null, Nd4j.create(Z), identity(), Nd4j.create(BIAS), z, null, null, false));
         float[][] pre = expectedPre();
         assertArrayEquals(pre[1], z.getRow(1).toFloatVector(), 0f);
         INDArray t = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
         INDArray h = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
-        StepLayer.affine(Nd4j.create(Z), identity(), Nd4j.create(BIAS), t, new ActivationTanH(), h, false);
+        StepLayer.affine(null, Nd4j.create(Z), identity(), Nd4j.create(BIAS), t, new ActivationTanH(), h, false);
         assertEquals(Math.tanh(pre[0][2]), h.getFloat(0, 2), 1e-6);
         assertArrayEquals(pre[0], t.getRow(0).toFloatVector(), 0f, "tanh keeps z too");
         INDArray plain = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
         INDArray relu = Nd4j.createUninitialized(DataType.FLOAT, new long[] {2, 3}, 'f');
-        StepLayer.affine(Nd4j.create(Z), identity(), null, plain, new ActivationReLU(), relu, false);
+        StepLayer.affine(null, Nd4j.create(Z), identity(), null, plain, new ActivationReLU(), relu, false);
         assertArrayEquals(Z[0], plain.getRow(0).toFloatVector(), 0f, "no bias: the product alone");
         assertArrayEquals(new float[] {0, 3.25f, 0}, relu.getRow(1).toFloatVector(), 0f);
     }
