@@ -78,12 +78,17 @@ abstract class StepLayer {
         }
     }
 
-    /** The values of {@code a} in C order, into {@code into} (bulk transfers only). */
+    /**
+     * The values of {@code a} in C order, into {@code into} (bulk transfers only), read in place where
+     * they lie packed: a float array of its own in C order, or a float vector with unit stride (a
+     * layer's bias is a view of the network's parameters, which a native copy first cost 14-37 µs).
+     */
     static float[] hostFloats(INDArray a, float[] into) {
-        INDArray c = a.ordering() == 'c' && !a.isView() && a.dataType() == DataType.FLOAT ? a
-                : a.castTo(DataType.FLOAT).dup('c');
+        boolean packed = a.dataType() == DataType.FLOAT && (a.ordering() == 'c' && !a.isView()
+                || a.isVector() && a.elementWiseStride() == 1 && a.offset() + a.length() <= Integer.MAX_VALUE);
+        INDArray c = packed ? a : a.castTo(DataType.FLOAT).dup('c');
         Nd4j.getAffinityManager().ensureLocation(c, AffinityManager.Location.HOST);
-        c.data().asNioFloat().get(0, into, 0, into.length);
+        c.data().asNioFloat().get((int) c.offset(), into, 0, into.length);
         return into;
     }
 
@@ -195,7 +200,7 @@ abstract class StepLayer {
         }
         int rows = (int) z.rows();
         int columns = (int) z.columns();
-        float[] b = values(bias);
+        float[] b = hostFloats(bias, new float[(int) bias.length()]);
         float[] v = scratch(Math.max(CHUNK, rows));
         Nd4j.getAffinityManager().ensureLocation(z, AffinityManager.Location.HOST);
         FloatBuffer zb = z.data().asNioFloat();
@@ -225,21 +230,6 @@ abstract class StepLayer {
         }
         Nd4j.getAffinityManager().tagLocation(h, AffinityManager.Location.HOST);
         return h;
-    }
-
-    /**
-     * A float vector's values: read in place where they lie packed (a layer's bias is a view of the
-     * network's parameters, which {@code toFloatVector} copies natively first: 14-37 µs a call).
-     */
-    private static float[] values(INDArray vector) {
-        if (vector.dataType() != DataType.FLOAT || vector.elementWiseStride() != 1
-                || vector.offset() + vector.length() > Integer.MAX_VALUE) {
-            return vector.toFloatVector();
-        }
-        float[] values = new float[(int) vector.length()];
-        Nd4j.getAffinityManager().ensureLocation(vector, AffinityManager.Location.HOST);
-        vector.data().asNioFloat().get((int) vector.offset(), values, 0, values.length);
-        return values;
     }
 
     /** This thread's reused float array of at least {@code length} values. */
