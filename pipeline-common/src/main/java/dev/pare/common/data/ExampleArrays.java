@@ -1,5 +1,6 @@
 package dev.pare.common.data;
 
+import dev.pare.common.util.Layouts;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
@@ -64,8 +65,8 @@ public record ExampleArrays(long[] ids, float[] features, int width, int[] label
     }
 
     private void checkBatchArray(int from, int to, INDArray into) {
-        if (into.dataType() != DataType.FLOAT || into.ordering() != 'c' || into.isView() || into.rows() != to - from
-                || into.columns() != width) {
+        if (into.dataType() != DataType.FLOAT || into.rank() != 2 || !Layouts.leading(into, 'c')
+                || into.rows() != to - from || into.columns() != width) {
             throw new IllegalArgumentException("expected a [" + (to - from) + ", " + width + "] 'c' float array, got "
                     + into.shapeInfoToString());
         }

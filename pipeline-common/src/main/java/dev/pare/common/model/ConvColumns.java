@@ -1,5 +1,6 @@
 package dev.pare.common.model;
 
+import dev.pare.common.util.Layouts;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -253,6 +254,15 @@ public final class ConvColumns implements java.io.Serializable {
      * layer uses, took 65% of a LeNet-5 forward pass and the GEMMs 10%.
      */
     public INDArray forward(INDArray input, INDArray weights, INDArray bias) {
+        return forward(input, weights, bias, null);
+    }
+
+    /**
+     * {@link #forward(INDArray, INDArray, INDArray)} with its output and working arrays taken from
+     * {@code scratch} (null: fresh ones, the native temporaries freed before returning): the output
+     * is valid until the next call with the same scratch.
+     */
+    INDArray forward(INDArray input, INDArray weights, INDArray bias, Scratch scratch) {
         if (format != CNN2DFormat.NCHW || input.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("the im2col forward pass takes float NCHW input, got " + format + " "
                     + input.dataType());
@@ -265,36 +275,43 @@ public final class ConvColumns implements java.io.Serializable {
         int k = columns();
         int p = out[0] * out[1];
         int o = (int) weights.size(0);
-        INDArray result = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, o, out[0], out[1]}, 'c');
+        INDArray result = Scratch.output(scratch, new long[] {n, o, out[0], out[1]});
         if (n == 0) {
             return result;
         }
         // Java arrays and bulk transfers only: element-wise NIO access costs a bounds and scope check per value.
-        // The native temporaries below are freed as soon as they are done with (free): left to the
-        // collector, they became fresh pages to fault in, batch after batch, a quarter of a calibration
-        // task's native time in a JFR profile of the calibrate stage.
-        float[] x = new float[n * channels * inH * inW];
-        INDArray packed = input.dup('c');
-        hostFloats(packed).get(0, x, 0, x.length);
-        free(packed);
+        // Without scratch the native temporaries below are freed as soon as they are done with (free):
+        // left to the collector, they became fresh pages to fault in, batch after batch, a quarter of a
+        // calibration task's native time in a JFR profile of the calibrate stage.
+        int values = n * channels * inH * inW;
+        float[] x = Scratch.floats(scratch, 0, values);
+        if (Layouts.leading(input, 'c')) {
+            hostFloats(input).get(0, x, 0, values);
+        } else {
+            INDArray packed = input.dup('c');
+            hostFloats(packed).get(0, x, 0, values);
+            free(packed);
+        }
         FloatBuffer y = result.data().asNioFloat();
         float[] b = bias == null ? new float[o] : floats(bias);
         INDArray w32 = weights.castTo(DataType.FLOAT).dup('c');
         INDArray w = w32.reshape('c', o, k);
         // Chunks of at most ~4M im2col values (16 MB); the arrays are reused from chunk to chunk.
         int chunk = (int) Math.max(1, Math.min(n, 4_000_000L / ((long) k * p)));
-        float[] c = new float[k * chunk * p];
-        float[] zs = new float[o * chunk * p];
+        float[] c = Scratch.floats(scratch, 1, k * chunk * p);
+        float[] zs = Scratch.floats(scratch, 2, o * chunk * p);
         INDArray cols = null;
         INDArray z = null;
         for (int from = 0; from < n; from += chunk) {
             int m = Math.min(chunk, n - from);
             columns(x, false, n, inH, inW, from, m, c);
             if (cols == null || cols.size(1) != (long) m * p) {
-                free(cols);
-                free(z);
-                cols = Nd4j.createUninitialized(DataType.FLOAT, new long[] {k, (long) m * p}, 'c');
-                z = Nd4j.createUninitialized(DataType.FLOAT, new long[] {o, (long) m * p}, 'c');
+                if (scratch == null) {
+                    free(cols);
+                    free(z);
+                }
+                cols = Scratch.matrix(scratch, 0, k, (long) m * p);
+                z = Scratch.matrix(scratch, 1, o, (long) m * p);
             }
             cols.data().asNioFloat().put(0, c, 0, k * m * p);
             Nd4j.getAffinityManager().tagLocation(cols, AffinityManager.Location.HOST);
@@ -309,11 +326,50 @@ public final class ConvColumns implements java.io.Serializable {
                 }
             }
         }
-        free(cols);
-        free(z);
+        if (scratch == null) {
+            free(cols);
+            free(z);
+        }
         free(w32);
         Nd4j.getAffinityManager().tagLocation(result, AffinityManager.Location.HOST);
         return result;
+    }
+
+    /**
+     * The arrays one thread's consecutive passes through one convolution or pooling layer reuse: its
+     * output, and {@link #forward}'s working arrays (the input as Java floats, the im2col chunk and
+     * the product, in Java and native memory), each grown to the largest batch seen
+     * ({@link ReusedMemory}). Without them a LeNet-5 scoring batch of 1000 rows allocated a 44 MB
+     * output and 60 MB of temporaries, which libnd4j zero-filled and the C allocator served with
+     * fresh pages: a task had run some 70 batches before it stopped faulting them in.
+     */
+    public static final class Scratch {
+        private final ReusedMemory output = new ReusedMemory();
+        private final ReusedMemory[] matrices = {new ReusedMemory(), new ReusedMemory()};
+        private final float[][] floats = new float[3][];
+
+        /** A C-ordered float array of {@code shape}: the scratch's output (null scratch: a fresh one). */
+        static INDArray output(Scratch scratch, long[] shape) {
+            return scratch == null ? Nd4j.createUninitialized(DataType.FLOAT, shape, 'c')
+                    : scratch.output.array(DataType.FLOAT, 'c', shape);
+        }
+
+        /** At least {@code length} floats: slot {@code slot} of the scratch (null: exactly that many, fresh). */
+        private static float[] floats(Scratch scratch, int slot, int length) {
+            if (scratch == null) {
+                return new float[length];
+            }
+            if (scratch.floats[slot] == null || scratch.floats[slot].length < length) {
+                scratch.floats[slot] = new float[length];
+            }
+            return scratch.floats[slot];
+        }
+
+        /** A C-ordered {@code [rows, columns]} float matrix, slot {@code slot} of the scratch (null: fresh). */
+        private static INDArray matrix(Scratch scratch, int slot, long rows, long columns) {
+            return scratch == null ? Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, columns}, 'c')
+                    : scratch.matrices[slot].array(DataType.FLOAT, 'c', rows, columns);
+        }
     }
 
     /** The values of {@code a} as floats in C order, through a copy freed at once. */
@@ -338,8 +394,13 @@ public final class ConvColumns implements java.io.Serializable {
      * network's outputs are the same bits from run to run.
      */
     public INDArray convolve(INDArray input, INDArray weights, INDArray bias) {
-        return oneDnn() && !dilated() && columns() >= ONE_DNN_MIN_COLUMNS ? forwardByOp(input, weights, bias)
-                : forward(input, weights, bias);
+        return convolve(input, weights, bias, null);
+    }
+
+    /** {@link #convolve(INDArray, INDArray, INDArray)} into {@code scratch}'s arrays (null: fresh ones). */
+    INDArray convolve(INDArray input, INDArray weights, INDArray bias, Scratch scratch) {
+        return oneDnn() && !dilated() && columns() >= ONE_DNN_MIN_COLUMNS ? forwardByOp(input, weights, bias, scratch)
+                : forward(input, weights, bias, scratch);
     }
 
     /**
@@ -364,6 +425,11 @@ public final class ConvColumns implements java.io.Serializable {
      * primitive ("could not create a descriptor for a dilated convolution forward propagation primitive").
      */
     public INDArray forwardByOp(INDArray input, INDArray weights, INDArray bias) {
+        return forwardByOp(input, weights, bias, null);
+    }
+
+    /** {@link #forwardByOp(INDArray, INDArray, INDArray)} into {@code scratch}'s output (null: a fresh one). */
+    INDArray forwardByOp(INDArray input, INDArray weights, INDArray bias, Scratch scratch) {
         if (format != CNN2DFormat.NCHW || input.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("the conv2d op pass takes float NCHW input, got " + format + " "
                     + input.dataType());
@@ -379,7 +445,7 @@ public final class ConvColumns implements java.io.Serializable {
             throw new IllegalArgumentException("expected weights [O, " + channels + ", " + kH + ", " + kW + "], got "
                     + Arrays.toString(weights.shape()));
         }
-        INDArray result = Nd4j.createUninitialized(DataType.FLOAT, new long[] {s[0], o, out[0], out[1]}, 'c');
+        INDArray result = Scratch.output(scratch, new long[] {s[0], o, out[0], out[1]});
         if (s[0] == 0) {
             return result;
         }
@@ -542,8 +608,7 @@ public final class ConvColumns implements java.io.Serializable {
         if (shape[0] == 0) {
             return new double[columns()];
         }
-        if (input.dataType() == DataType.FLOAT && format == CNN2DFormat.NCHW && input.ordering() == 'c'
-                && !input.isView()) {
+        if (input.dataType() == DataType.FLOAT && format == CNN2DFormat.NCHW && Layouts.leading(input, 'c')) {
             return squareSumsOfPacked(input, shape[0], shape[1], shape[2]);
         }
         INDArray x = nchwDouble(input);

@@ -1,6 +1,7 @@
 package dev.pare.common.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -42,11 +43,18 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
     /**
      * Arrays reused by one thread's consecutive passes of one network (native allocations of a
      * few MB per batch were a quarter of a scoring pass): a pass run with them, and its feature
-     * batch, hold valid values until the next call on the same buffers. Holds two batch sizes (a
-     * partition's full batches and its last one).
+     * batch, hold valid values until the next call on the same buffers. Each role (the features, a
+     * layer's pre-activation, output or working arrays) has one native buffer that batches of every
+     * size use ({@link ReusedMemory}); the layers' prepared products are kept for two batch sizes.
      */
     public static final class Buffers {
-        private final Sized[] sizes = new Sized[2];
+        private final ReusedMemory features = new ReusedMemory();
+        private ReusedMemory[] pre = new ReusedMemory[0];
+        private ReusedMemory[] post = new ReusedMemory[0];
+        /** Convolution and pooling layers' outputs and working arrays, by layer (layer by layer passes). */
+        private ConvColumns.Scratch[] scratch = new ConvColumns.Scratch[0];
+        private final long[] productRows = {-1, -1};
+        private final PreparedProduct[][] products = new PreparedProduct[2][];
         private int nextSlot;
 
         /** Rows {@code [0, batch.size())} of {@code batch} as a {@code [n, width]} float array of these buffers. */
@@ -69,56 +77,39 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         }
 
         private INDArray featureArray(int rows, int width) {
-            Sized s = sized(rows);
-            if (s.features == null || s.features.columns() != width) {
-                s.features = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, width}, 'c');
-            }
-            return s.features;
+            return features.array(DataType.FLOAT, 'c', rows, width);
         }
 
-        private Sized sized(long rows) {
-            for (Sized s : sizes) {
-                if (s != null && s.rows == rows) {
-                    return s;
+        /** Holds the arrays of a network of {@code layers} layers (new ones for another depth). */
+        private void depth(int layers) {
+            if (pre.length != layers) {
+                pre = new ReusedMemory[layers];
+                post = new ReusedMemory[layers];
+                scratch = new ConvColumns.Scratch[layers];
+                for (int i = 0; i < layers; i++) {
+                    pre[i] = new ReusedMemory();
+                    post[i] = new ReusedMemory();
+                    scratch[i] = new ConvColumns.Scratch();
                 }
+                Arrays.fill(productRows, -1);
             }
-            Sized s = new Sized(rows);
-            sizes[nextSlot] = s;
-            nextSlot = (nextSlot + 1) % sizes.length;
-            return s;
         }
 
-        /** Pre-activations and outputs of every layer, for one batch size. */
-        private static final class Sized {
-            final long rows;
-            INDArray features;
-            INDArray[] pre = new INDArray[0];
-            INDArray[] post = new INDArray[0];
-            PreparedProduct[] products = new PreparedProduct[0];
-
-            Sized(long rows) {
-                this.rows = rows;
-            }
-
-            INDArray array(INDArray[] held, int layer, DataType type, long columns) {
-                INDArray a = held[layer];
-                if (a == null || a.dataType() != type || a.columns() != columns) {
-                    a = Nd4j.createUninitialized(type, new long[] {rows, columns}, 'f');
-                    held[layer] = a;
-                }
-                return a;
-            }
-
-            void depth(int layers) {
-                if (pre.length != layers) {
-                    pre = new INDArray[layers];
-                    post = new INDArray[layers];
-                    products = new PreparedProduct[layers];
-                    for (int i = 0; i < layers; i++) {
-                        products[i] = new PreparedProduct();
-                    }
+        /** The layers' prepared products for batches of {@code rows} rows (after {@link #depth}). */
+        private PreparedProduct[] products(long rows) {
+            for (int slot = 0; slot < products.length; slot++) {
+                if (productRows[slot] == rows) {
+                    return products[slot];
                 }
             }
+            PreparedProduct[] made = new PreparedProduct[pre.length];
+            for (int i = 0; i < made.length; i++) {
+                made[i] = new PreparedProduct();
+            }
+            productRows[nextSlot] = rows;
+            products[nextSlot] = made;
+            nextSlot = (nextSlot + 1) % products.length;
+            return made;
         }
     }
 
@@ -146,10 +137,11 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
 
     private static ForwardPass run(MultiLayerNetwork net, INDArray features, Buffers buffers,
                                    boolean outputActivation) {
-        if (Networks.notDenseChain(net).isEmpty()) {
-            return dense(net, features, buffers, outputActivation);
+        if (buffers != null) {
+            buffers.depth(net.getnLayers());
         }
-        return layerByLayer(net, features, outputActivation);
+        return Networks.notDenseChain(net).isEmpty() ? dense(net, features, buffers, outputActivation)
+                : layerByLayer(net, features, outputActivation, buffers);
     }
 
     /** A plain NCHW 2-D convolution of a float network: {@link ConvColumns#convolve} computes it. */
@@ -162,9 +154,12 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
      * The pass one layer at a time, as DL4J's {@code feedForward} runs it (each layer's input
      * pre-processor, then its {@code activate}), except float convolutions: those go through
      * {@link ConvColumns#convolve} (oneDNN's convolution, or an im2col of Pare's and one GEMM) and their
-     * activation, and, in a oneDNN build, max pooling (libnd4j's own op: {@link MaxPooling}).
+     * activation, in a oneDNN build max pooling (libnd4j's own op: {@link MaxPooling}), and plain
+     * dense layers and the logits ({@link StepLayer#affine}). With {@code buffers} those layers write
+     * into arrays reused from batch to batch; other layers allocate as DL4J's do.
      */
-    private static ForwardPass layerByLayer(MultiLayerNetwork net, INDArray features, boolean outputActivation) {
+    private static ForwardPass layerByLayer(MultiLayerNetwork net, INDArray features, boolean outputActivation,
+                                            Buffers buffers) {
         int depth = net.getnLayers();
         long batch = features.size(0);
         List<INDArray> inputs = new ArrayList<>(depth);
@@ -182,53 +177,72 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             if (fastConvolution(conf, type)) {
                 INDArray z = ConvColumns.of((ConvolutionLayer) conf).convolve(in, layer.getParam("W"),
-                        layer.paramTable().get("b"));
+                        layer.paramTable().get("b"), buffers == null ? null : buffers.scratch[i]);
                 a = ((BaseLayer) conf).getActivationFn().getActivation(z, false);
             } else if (ConvColumns.oneDnn() && MaxPooling.handles(conf, type)) {
-                a = MaxPooling.forward((SubsamplingLayer) conf, in);
+                a = MaxPooling.forward((SubsamplingLayer) conf, in, buffers == null ? null : buffers.scratch[i]);
+            } else if (plainDense(conf) && in.rank() == 2 && in.dataType() == type) {
+                a = affineLayer(layer, i, in, buffers, true, null);
             } else {
                 a = layer.activate(in, false, LayerWorkspaceMgr.noWorkspaces());
             }
             outputs.add(a);
         }
         // The output layer's own output is softmax-ed: the logits are recomputed from its input.
-        Layer out = net.getLayer(depth - 1);
-        INDArray logits = inputs.get(depth - 1).mmul(out.getParam("W")).addiRowVector(out.getParam("b"));
+        INDArray logits = affineLayer(net.getLayer(depth - 1), depth - 1, inputs.get(depth - 1), buffers, false, null);
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), logits, List.of());
+    }
+
+    /** A {@code DenseLayer} that is its product, bias and activation only (no layer normalization, no weight noise). */
+    private static boolean plainDense(org.deeplearning4j.nn.conf.layers.Layer conf) {
+        return conf.getClass() == org.deeplearning4j.nn.conf.layers.DenseLayer.class
+                && !((org.deeplearning4j.nn.conf.layers.DenseLayer) conf).hasLayerNorm()
+                && ((BaseLayer) conf).getWeightNoise() == null;
+    }
+
+    /**
+     * Layer {@code i} ({@code z = a W + b} with DL4J's parameters) computed by {@link StepLayer#affine}
+     * into {@code buffers}' arrays for the layer (null: fresh ones), then, when {@code activation}, its
+     * activation into a second array; returns the activation's array, or {@code z}. {@code z} is added
+     * to {@code preActivations} unless that is null.
+     */
+    private static INDArray affineLayer(Layer layer, int i, INDArray a, Buffers buffers, boolean activation,
+                                        List<INDArray> preActivations) {
+        INDArray w = layer.getParam("W");
+        DataType type = w.dataType();
+        long rows = a.size(0);
+        long out = w.size(1);
+        INDArray z = buffers == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
+                : buffers.pre[i].array(type, 'f', rows, out);
+        INDArray b = layer.paramTable().get("b");
+        PreparedProduct product = buffers == null ? null : buffers.products(rows)[i];
+        if (preActivations != null) {
+            preActivations.add(z);
+        }
+        if (!activation) {
+            return StepLayer.affine(product, a, w, b, z, null, null, false);
+        }
+        INDArray h = buffers == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
+                : buffers.post[i].array(type, 'f', rows, out);
+        IActivation act = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
+        return StepLayer.affine(product, a, w, b, z, act, h, false);
     }
 
     private static ForwardPass dense(MultiLayerNetwork net, INDArray features, Buffers buffers,
                                      boolean outputActivation) {
         int depth = net.getnLayers();
         DataType type = net.params().dataType();
-        long rows = features.size(0);
-        Buffers.Sized held = buffers == null ? null : buffers.sized(rows);
-        if (held != null) {
-            held.depth(depth);
-        }
         List<INDArray> inputs = new ArrayList<>(depth);
         List<INDArray> outputs = new ArrayList<>(depth);
         List<INDArray> pre = new ArrayList<>(depth);
         INDArray a = features.dataType() == type ? features : features.castTo(type);
         for (int i = 0; i < depth; i++) {
-            Layer layer = net.getLayer(i);
-            INDArray w = layer.getParam("W");
-            long out = w.size(1);
-            INDArray z = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
-                    : held.array(held.pre, i, type, out);
-            INDArray b = layer.paramTable().get("b");
             inputs.add(a);
-            pre.add(z);
-            PreparedProduct product = held == null ? null : held.products[i];
-            if (i == depth - 1 && !outputActivation) {
-                StepLayer.affine(product, a, w, b, z, null, null, false);
-                break;
+            boolean activation = i < depth - 1 || outputActivation;
+            a = affineLayer(net.getLayer(i), i, a, buffers, activation, pre);
+            if (activation) {
+                outputs.add(a);
             }
-            INDArray h = held == null ? Nd4j.createUninitialized(type, new long[] {rows, out}, 'f')
-                    : held.array(held.post, i, type, out);
-            IActivation act = ((BaseLayer) layer.conf().getLayer()).getActivationFn();
-            a = StepLayer.affine(product, a, w, b, z, act, h, false);
-            outputs.add(a);
         }
         return new ForwardPass(List.copyOf(inputs), List.copyOf(outputs), pre.get(depth - 1), List.copyOf(pre));
     }

@@ -38,6 +38,14 @@ final class MaxPooling {
 
     /** The pooled {@code [n, C, outH, outW]} of {@code input} ({@code [n, C, H, W]}). */
     static INDArray forward(SubsamplingLayer conf, INDArray input) {
+        return forward(conf, input, null);
+    }
+
+    /**
+     * {@link #forward(SubsamplingLayer, INDArray)} into {@code scratch}'s output (null: a fresh
+     * array), valid until the next call with the same scratch.
+     */
+    static INDArray forward(SubsamplingLayer conf, INDArray input, ConvColumns.Scratch scratch) {
         int[] k = conf.getKernelSize();
         int[] s = conf.getStride();
         int[] p = conf.getPadding();
@@ -49,8 +57,7 @@ final class MaxPooling {
         long[] shape = input.shape();
         int[] out = new ConvColumns(1, k, s, p, d, conf.getConvolutionMode(), CNN2DFormat.NCHW)
                 .outputSize(Math.toIntExact(shape[2]), Math.toIntExact(shape[3]));
-        INDArray result = Nd4j.createUninitialized(input.dataType(), new long[] {shape[0], shape[1], out[0], out[1]},
-                'c');
+        INDArray result = ConvColumns.Scratch.output(scratch, new long[] {shape[0], shape[1], out[0], out[1]});
         if (shape[0] == 0) {
             return result;
         }

@@ -1,5 +1,6 @@
 package dev.pare.common.model;
 
+import dev.pare.common.util.Layouts;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -80,11 +81,12 @@ abstract class StepLayer {
 
     /**
      * The values of {@code a} in C order, into {@code into} (bulk transfers only), read in place where
-     * they lie packed: a float array of its own in C order, or a float vector with unit stride (a
-     * layer's bias is a view of the network's parameters, which a native copy first cost 14-37 µs).
+     * they lie packed: a float array over its buffer's leading values in C order ({@link Layouts#leading}),
+     * or a float vector with unit stride (a layer's bias is a view of the network's parameters, which a
+     * native copy first cost 14-37 µs).
      */
     static float[] hostFloats(INDArray a, float[] into) {
-        boolean packed = a.dataType() == DataType.FLOAT && (a.ordering() == 'c' && !a.isView()
+        boolean packed = a.dataType() == DataType.FLOAT && (Layouts.leading(a, 'c')
                 || a.isVector() && a.elementWiseStride() == 1 && a.offset() + a.length() <= Integer.MAX_VALUE);
         INDArray c = packed ? a : a.castTo(DataType.FLOAT).dup('c');
         Nd4j.getAffinityManager().ensureLocation(c, AffinityManager.Location.HOST);
@@ -247,10 +249,12 @@ abstract class StepLayer {
     /** A reused array per thread for {@link #affine} (executors run tasks on several threads). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** A float [rows, columns] array in 'f' order that owns its buffer exactly (not a view). */
+    /**
+     * A float [rows, columns] array whose values are its buffer's leading values in 'f' order (its
+     * own buffer, or the front of a larger one reused by batches of other sizes: {@link Layouts#leading}).
+     */
     static boolean packedColumns(INDArray a) {
-        return a != null && a.rank() == 2 && a.dataType() == DataType.FLOAT && a.ordering() == 'f' && !a.isView()
-                && a.data().length() == a.length();
+        return a != null && a.rank() == 2 && a.dataType() == DataType.FLOAT && Layouts.leading(a, 'f');
     }
 
     /** {@code max(0, x)}: no cap, threshold or negative slope. */

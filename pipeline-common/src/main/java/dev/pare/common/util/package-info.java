@@ -1,2 +1,2 @@
-/** Small helpers shared by every package: name registries. */
+/** Small helpers shared by every package: name registries, seeds, array layouts. */
 package dev.pare.common.util;

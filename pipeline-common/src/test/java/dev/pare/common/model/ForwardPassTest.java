@@ -202,6 +202,44 @@ class ForwardPassTest {
         }
     }
 
+    @Test
+    void buffersServeBatchesOfEverySizeFromTheSameMemory() {
+        // Batches of varying sizes (as a task's row-group chunks are) through one buffer set: every pass
+        // gives a fresh pass's logits and layer inputs bit for bit, and the layers' arrays lie in the same
+        // native memory whatever the size (a CNN: the convolution's and pooling's outputs, the dense
+        // layer's; a dense network: every layer's).
+        int cnnWidth = TinyNets.CNN_CHANNELS * TinyNets.CNN_SIZE * TinyNets.CNN_SIZE;
+        for (Object[] c : new Object[][] {{TinyNets.cnn(21, DataType.FLOAT), cnnWidth},
+                {TinyNets.dense(22, 20, 16, 12, 5), 20}}) {
+            MultiLayerNetwork net = (MultiLayerNetwork) c[0];
+            int width = (Integer) c[1];
+            ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+            long[] addresses = null;
+            int[] sizes = {13, 9, 13, 12, 5, 13, 1};
+            for (int b = 0; b < sizes.length; b++) {
+                dev.pare.common.data.ExampleArrays batch = TinyNets.examples(30 + b, sizes[b], width, 3, 0);
+                INDArray x = buffers.features(batch);
+                ForwardPass fresh = ForwardPass.toLogits(net, batch.featureRange(0, batch.size()), null);
+                ForwardPass reused = ForwardPass.toLogits(net, x, buffers);
+                assertArrayEquals(values(fresh.logits()), values(reused.logits()), 0f, "logits of batch " + b);
+                for (int l = 0; l < net.getnLayers(); l++) {
+                    assertArrayEquals(values(fresh.layerInputs().get(l)), values(reused.layerInputs().get(l)), 0f,
+                            "input of layer " + l + " in batch " + b);
+                }
+                long[] now = new long[reused.layerOutputs().size() + 1];
+                for (int l = 0; l < reused.layerOutputs().size(); l++) {
+                    now[l] = reused.layerOutputs().get(l).data().addressPointer().address();
+                }
+                now[now.length - 1] = x.data().addressPointer().address();
+                if (addresses == null) {
+                    addresses = now;
+                } else {
+                    assertArrayEquals(addresses, now, "batch " + b + " (" + sizes[b] + " rows) in the first's memory");
+                }
+            }
+        }
+    }
+
     /** Every value in C order. */
     private static float[] values(INDArray a) {
         return a.dup('c').data().asFloat();
