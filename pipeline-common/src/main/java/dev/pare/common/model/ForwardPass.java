@@ -176,9 +176,8 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             Layer layer = net.getLayer(i);
             org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
             if (fastConvolution(conf, type)) {
-                INDArray z = ConvColumns.of((ConvolutionLayer) conf).convolve(in, layer.getParam("W"),
-                        layer.paramTable().get("b"), buffers == null ? null : buffers.scratch[i]);
-                a = ((BaseLayer) conf).getActivationFn().getActivation(z, false);
+                a = ConvColumns.of((ConvolutionLayer) conf).convolve(in, layer.getParam("W"), layer.paramTable().get("b"),
+                        buffers == null ? null : buffers.scratch[i], ((BaseLayer) conf).getActivationFn());
             } else if (ConvColumns.oneDnn() && MaxPooling.handles(conf, type)) {
                 a = MaxPooling.forward((SubsamplingLayer) conf, in, buffers == null ? null : buffers.scratch[i]);
             } else if (plainDense(conf) && in.rank() == 2 && in.dataType() == type) {

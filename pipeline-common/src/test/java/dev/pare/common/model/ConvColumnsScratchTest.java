@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 class ConvColumnsScratchTest {
 
@@ -45,10 +48,17 @@ class ConvColumnsScratchTest {
                     NDArrayIndex.all());
             for (INDArray input : new INDArray[] {x, strided}) {
                 INDArray expected = conv.forward(input, w, b);
-                INDArray actual = conv.forward(input, w, b, forward);
+                INDArray actual = conv.forward(input, w, b, forward, false);
                 assertArrayEquals(expected.shape(), actual.shape());
                 assertArrayEquals(values(expected), values(actual), 0f, n + " examples");
-                assertArrayEquals(values(conv.convolve(input, w, b)), values(conv.convolve(input, w, b, either)), 0f);
+                // The ReLU taken as the output is written: libnd4j's ReLU of the plain output, bit for bit.
+                float[] rectified = values(Transforms.relu(expected, true));
+                assertArrayEquals(rectified, values(conv.forward(input, w, b, forward, true)), 0f, n + " examples, ReLU");
+                assertArrayEquals(values(Transforms.relu(conv.convolve(input, w, b), true)),
+                        values(conv.convolve(input, w, b, either, new ActivationReLU())), 0f);
+                assertArrayEquals(values(Transforms.tanh(conv.convolve(input, w, b), true)),
+                        values(conv.convolve(input, w, b, either, new ActivationTanH())), 0f);
+                actual = conv.forward(input, w, b, forward, false);
                 if (ConvColumns.oneDnn()) {
                     assertArrayEquals(values(conv.forwardByOp(input, w, b)), values(conv.forwardByOp(input, w, b, byOp)),
                             0f, n + " examples by op");
