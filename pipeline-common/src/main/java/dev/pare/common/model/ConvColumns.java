@@ -279,7 +279,7 @@ public final class ConvColumns implements java.io.Serializable {
         int k = columns();
         int p = out[0] * out[1];
         int o = (int) weights.size(0);
-        INDArray result = Scratch.output(scratch, new long[] {n, o, out[0], out[1]});
+        INDArray result = Scratch.output(scratch, DataType.FLOAT, new long[] {n, o, out[0], out[1]});
         if (n == 0) {
             return result;
         }
@@ -362,10 +362,9 @@ public final class ConvColumns implements java.io.Serializable {
         private final ReusedMemory[] matrices = {new ReusedMemory(), new ReusedMemory()};
         private final float[][] floats = new float[3][];
 
-        /** A C-ordered float array of {@code shape}: the scratch's output (null scratch: a fresh one). */
-        static INDArray output(Scratch scratch, long[] shape) {
-            return scratch == null ? Nd4j.createUninitialized(DataType.FLOAT, shape, 'c')
-                    : scratch.output.array(DataType.FLOAT, 'c', shape);
+        /** A C-ordered array of {@code type} and {@code shape}: the scratch's output (null scratch: a fresh one). */
+        static INDArray output(Scratch scratch, DataType type, long[] shape) {
+            return scratch == null ? Nd4j.createUninitialized(type, shape, 'c') : scratch.output.array(type, 'c', shape);
         }
 
         /** At least {@code length} floats: slot {@code slot} of the scratch (null: exactly that many, fresh). */
@@ -467,7 +466,7 @@ public final class ConvColumns implements java.io.Serializable {
             throw new IllegalArgumentException("expected weights [O, " + channels + ", " + kH + ", " + kW + "], got "
                     + Arrays.toString(weights.shape()));
         }
-        INDArray result = Scratch.output(scratch, new long[] {s[0], o, out[0], out[1]});
+        INDArray result = Scratch.output(scratch, DataType.FLOAT, new long[] {s[0], o, out[0], out[1]});
         if (s[0] == 0) {
             return result;
         }

@@ -57,7 +57,8 @@ final class MaxPooling {
         long[] shape = input.shape();
         int[] out = new ConvColumns(1, k, s, p, d, conf.getConvolutionMode(), CNN2DFormat.NCHW)
                 .outputSize(Math.toIntExact(shape[2]), Math.toIntExact(shape[3]));
-        INDArray result = ConvColumns.Scratch.output(scratch, new long[] {shape[0], shape[1], out[0], out[1]});
+        INDArray result = ConvColumns.Scratch.output(scratch, input.dataType(),
+                new long[] {shape[0], shape[1], out[0], out[1]});
         if (shape[0] == 0) {
             return result;
         }
