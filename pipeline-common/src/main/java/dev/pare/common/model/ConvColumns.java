@@ -297,7 +297,7 @@ public final class ConvColumns implements java.io.Serializable {
             free(packed);
         }
         FloatBuffer y = result.data().asNioFloat();
-        float[] b = bias == null ? new float[o] : floats(bias);
+        float[] b = bias == null ? new float[o] : StepLayer.hostFloats(bias, new float[o]);
         INDArray w32 = weights.castTo(DataType.FLOAT).dup('c');
         INDArray w = w32.reshape('c', o, k);
         // Chunks of at most ~4M im2col values (16 MB); the arrays are reused from chunk to chunk.

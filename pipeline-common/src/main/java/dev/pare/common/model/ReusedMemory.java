@@ -14,7 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * buffer only when a shape needs more values than it has. A task's batches vary in size (each row
  * group is cut into chunks of nearly equal size), and arrays made to each batch's exact size were
  * fresh native allocations, which libnd4j zero-fills and the C allocator served with new pages:
- * 370-550k page faults in a LeNet-5 {@code score-data} stage of 60k rows.
+ * 290-580k page faults in the first wave of a LeNet-5 {@code score-data} stage of 60k rows.
  *
  * <p>An array handed out is valid until the next call: arrays of other shapes share its values.
  * The last few arrays are kept, so that a shape seen again gets the same array (and what was
