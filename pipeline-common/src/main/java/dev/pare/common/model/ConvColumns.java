@@ -227,7 +227,7 @@ public final class ConvColumns implements java.io.Serializable {
             throw new IllegalArgumentException("an im2col matrix of " + total + " x " + k + " values is too large;"
                     + " pass fewer examples at once");
         }
-        float[] x = floats(input);
+        float[] x = StepLayer.hostFloats(input, new float[Math.toIntExact(input.length())]);
         INDArray transposed = Nd4j.createUninitialized(DataType.DOUBLE, new long[] {k, total}, 'c');
         java.nio.DoubleBuffer t = transposed.data().asNioDouble();
         int chunk = (int) Math.max(1, Math.min(n, 4_000_000L / ((long) k * p)));
@@ -289,13 +289,7 @@ public final class ConvColumns implements java.io.Serializable {
         // calibration task's native time in a JFR profile of the calibrate stage.
         int values = n * channels * inH * inW;
         float[] x = Scratch.floats(scratch, 0, values);
-        if (Layouts.leading(input, 'c')) {
-            hostFloats(input).get(0, x, 0, values);
-        } else {
-            INDArray packed = input.dup('c');
-            hostFloats(packed).get(0, x, 0, values);
-            free(packed);
-        }
+        StepLayer.hostFloats(input, x);
         FloatBuffer y = result.data().asNioFloat();
         float[] b = bias == null ? new float[o] : StepLayer.hostFloats(bias, new float[o]);
         INDArray w32 = weights.castTo(DataType.FLOAT).dup('c');
@@ -385,16 +379,8 @@ public final class ConvColumns implements java.io.Serializable {
         }
     }
 
-    /** The values of {@code a} as floats in C order, through a copy freed at once. */
-    private static float[] floats(INDArray a) {
-        INDArray copy = a.castTo(DataType.FLOAT).dup('c');
-        float[] values = copy.data().asFloat();
-        free(copy);
-        return values;
-    }
-
-    /** Frees the native memory of a temporary this class made (null: nothing) now, not at the next collection. */
-    private static void free(INDArray temporary) {
+    /** Frees the native memory of a temporary (null: nothing) now, not at the next collection. */
+    static void free(INDArray temporary) {
         if (temporary != null && temporary.closeable()) {
             temporary.close();
         }

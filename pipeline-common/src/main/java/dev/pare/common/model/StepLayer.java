@@ -80,17 +80,29 @@ abstract class StepLayer {
     }
 
     /**
-     * The values of {@code a} in C order, into {@code into} (bulk transfers only), read in place where
-     * they lie packed: a float array over its buffer's leading values in C order ({@link Layouts#leading}),
-     * or a float vector with unit stride (a layer's bias is a view of the network's parameters, which a
-     * native copy first cost 14-37 µs).
+     * The values of {@code a} in C order, into the front of {@code into} (bulk transfers only), read in
+     * place where they lie packed: a float array over its buffer's leading values in C order
+     * ({@link Layouts#leading}), or a float vector with unit stride (a layer's bias is a view of the
+     * network's parameters, which a native copy first cost 14-37 µs). Other arrays are read through a
+     * C-ordered float copy, freed at once.
      */
     static float[] hostFloats(INDArray a, float[] into) {
+        int length = Math.toIntExact(a.length());
         boolean packed = a.dataType() == DataType.FLOAT && (Layouts.leading(a, 'c')
                 || a.isVector() && a.elementWiseStride() == 1 && a.offset() + a.length() <= Integer.MAX_VALUE);
-        INDArray c = packed ? a : a.castTo(DataType.FLOAT).dup('c');
-        Nd4j.getAffinityManager().ensureLocation(c, AffinityManager.Location.HOST);
-        c.data().asNioFloat().get((int) c.offset(), into, 0, into.length);
+        if (packed) {
+            Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+            a.data().asNioFloat().get((int) a.offset(), into, 0, length);
+            return into;
+        }
+        INDArray wide = a.castTo(DataType.FLOAT);
+        INDArray copy = wide.dup('c');
+        Nd4j.getAffinityManager().ensureLocation(copy, AffinityManager.Location.HOST);
+        copy.data().asNioFloat().get(0, into, 0, length);
+        ConvColumns.free(copy);
+        if (wide != a) {
+            ConvColumns.free(wide);
+        }
         return into;
     }
 
