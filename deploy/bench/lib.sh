@@ -1,12 +1,21 @@
 # Shared by the benchmark scripts in deploy/bench/ (sourced, not run). Needs $root (the checkout) set.
 
 # The speed environment (shared/reference/PERF-NOTES.md), decided once and exported, so that every JVM
-# and the PyTorch peer started from here see the same values: the rule of deploy/pare.
+# and the PyTorch peer started from here see the same values.
 bench_speed_env() {
   export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-  if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
-    export OPENBLAS_CORETYPE=SKYLAKEX
+  # The rule of dev.pare.common.util.BlasKernels (which Pare's JVMs apply when it is unset), exported here so
+  # that the PyTorch peer's OpenBLAS gets the same kernels.
+  if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    local flags
+    flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+    if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512cd "* && " $flags " == *" avx512bw "* \
+          && " $flags " == *" avx512dq "* && " $flags " == *" avx512vl "* ]]; then
+      export OPENBLAS_CORETYPE=SKYLAKEX
+    elif [[ " $flags " == *" avx2 "* && " $flags " == *" fma "* ]]; then
+      export OPENBLAS_CORETYPE=HASWELL
+    fi
   fi
   echo "bench: OMP_WAIT_POLICY=$OMP_WAIT_POLICY OMP_NUM_THREADS=$OMP_NUM_THREADS" \
     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}" >&2

@@ -3,6 +3,7 @@ package dev.pare.jobs.cli;
 import dev.pare.common.config.ConfigError;
 import dev.pare.common.model.ModelFormatException;
 import dev.pare.jobs.io.BadInputException;
+import dev.pare.common.util.BlasKernels;
 import dev.pare.jobs.spark.PhysicalMemoryCheck;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -54,6 +55,8 @@ public final class PareCli {
     public static void main(String[] args) {
         // Before the first ND4J array: JavaCPP reads the setting once.
         PhysicalMemoryCheck.disableUnlessSet();
+        // Before anything loads OpenBLAS: it picks its kernels once, when it loads.
+        BlasKernels.choose();
         System.exit(commandLine().execute(args));
     }
 }

@@ -1,6 +1,7 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.model.Networks;
+import dev.pare.common.util.BlasKernels;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,8 @@ public final class ExecutorModels {
 
     /** The network in {@code model}, private to the calling thread, converted to {@code dataType} (null: as saved). */
     public static MultiLayerNetwork get(Broadcast<byte[]> model, DataType dataType) {
+        // Where ExecutorWarmup is off, the executor's first network would load OpenBLAS: its kernels first.
+        BlasKernels.choose();
         // Broadcast ids restart with every SparkContext; a JVM that outlives one (local mode, tests)
         // must not serve an earlier application's model for the same id.
         // One copy per GPU when tasks are bound to GPUs (GpuBinding): CUDA arrays live on the device

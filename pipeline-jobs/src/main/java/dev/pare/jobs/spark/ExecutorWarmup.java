@@ -1,5 +1,6 @@
 package dev.pare.jobs.spark;
 
+import dev.pare.common.util.BlasKernels;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.spark.api.plugin.DriverPlugin;
@@ -19,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * paid that time while the stage waited for it. Started with the executor, the load overlaps the
  * executor's registration and the input checks, which do not use ND4J. A task that needs ND4J
  * before the load ends waits for it (Java class initialization), so nothing is loaded twice.
+ *
+ * <p>Before anything loads OpenBLAS the plugin chooses its kernels ({@link BlasKernels#choose}): on
+ * a cluster the executors' CPUs are theirs to detect, and the bundled OpenBLAS detects some too
+ * young for it as a core without AVX. The log names the kernels OpenBLAS loaded.
  *
  * <p>Executors with GPUs are left alone: ND4J's CUDA backend would make a context on the loading
  * thread's current device, while {@link GpuBinding} binds each task to the GPU Spark gave it.
@@ -46,6 +51,8 @@ public final class ExecutorWarmup implements SparkPlugin {
 
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
+            // On this thread, before any task can load ND4J: a task that loaded it first would keep its kernels.
+            BlasKernels.Choice blas = BlasKernels.choose();
             if (ctx.resources().containsKey(GpuBinding.RESOURCE)) {
                 backend.complete("");
                 return;
@@ -54,8 +61,9 @@ public final class ExecutorWarmup implements SparkPlugin {
                 long start = System.nanoTime();
                 try {
                     String name = Nd4j.getBackend().getClass().getSimpleName();
-                    LOG.info("ND4J {} loaded in {} ms (executor {})", name, (System.nanoTime() - start) / 1_000_000,
-                            ctx.executorID());
+                    LOG.info("ND4J {} loaded in {} ms (executor {}); OpenBLAS kernels {}, {}", name,
+                            (System.nanoTime() - start) / 1_000_000, ctx.executorID(),
+                            BlasKernels.loadedCore().orElse("unknown"), blas.how());
                     backend.complete(name);
                 } catch (Throwable e) {
                     // The first task that needs ND4J reports the failure as the stage's error.

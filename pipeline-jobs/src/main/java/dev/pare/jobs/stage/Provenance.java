@@ -3,6 +3,7 @@ package dev.pare.jobs.stage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.util.BlasKernels;
 import dev.pare.jobs.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +31,9 @@ public final class Provenance {
         v.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
         v.put("java", System.getProperty("java.version"));
         p.put("nd4jBackend", dev.pare.jobs.spark.GpuBinding.backendName());
+        ObjectNode blas = p.putObject("openblas");
+        blas.put("kernels", BlasKernels.loadedCore().orElse(null));
+        blas.put("choice", BlasKernels.choose().how());
         p.put("classDataArchive", classDataArchive());
         String git = System.getenv("PARE_GIT_REVISION");
         p.put("gitRevision", git == null || git.isBlank() ? null : git);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pare.common.model.Networks;
+import dev.pare.common.util.BlasKernels;
 import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.support.LocalSpark;
 import dev.pare.jobs.support.StandaloneCluster;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code pare-cluster.jar} submitted with spark-submit semantics (client mode, {@code SparkSubmit} in a
@@ -76,6 +78,19 @@ class StandaloneClusterTest {
                         "worker " + worker + " ran no executor with pare-cluster.jar in " + appDir);
             } catch (java.nio.file.NoSuchFileException e) {
                 fail("worker " + worker + " ran no executor of " + app + " (" + appDir + " missing)");
+            }
+        }
+        // Each executor chose OpenBLAS's kernels for its CPU as this JVM did (ChooseBlasKernels; the workers
+        // inherit this JVM's environment), so the comparisons below compare the same kernels' products.
+        Nd4j.create(1);
+        String kernels = "OpenBLAS kernels " + BlasKernels.loadedCore().orElse("unknown") + ", "
+                + BlasKernels.choose().how();
+        for (int worker = 1; worker <= 2; worker++) {
+            try (Stream<Path> executors = Files.list(cluster.workerDir(worker).resolve(app))) {
+                for (Path e : executors.toList()) {
+                    String stderr = Files.readString(e.resolve("stderr"), StandardCharsets.UTF_8);
+                    assertTrue(stderr.contains(kernels), e + "/stderr does not log '" + kernels + "'");
+                }
             }
         }
 
