@@ -67,19 +67,22 @@ class TeacherTrainerTest {
         assertTrue(relativeL1(fused, fit) < 1e-4, "relative L1 difference " + relativeL1(fused, fit));
         assertEquals(fit.getIterationCount(), fused.getIterationCount());
 
-        // LeNet-5 (convolutions and max pooling) too: 6 steps.
+        // LeNet-5 (convolutions and max pooling) too. One Adam step (one batch of 96): the same weights up to rounding.
         ExampleArrays images = data(96, 4);
-        MultiLayerNetwork cnnFused = TeacherTrainer.train(Architecture.LENET_5.configuration(
-                new InputShape(1, 28, 28), 10, 1e-3, 7), images, 10, 2, 32, 7, e -> { }, Distiller.Progress.NONE,
-                DistillEngine.FUSED);
-        MultiLayerNetwork cnnFit = TeacherTrainer.train(Architecture.LENET_5.configuration(
-                new InputShape(1, 28, 28), 10, 1e-3, 7), images, 10, 2, 32, 7, e -> { }, Distiller.Progress.NONE,
-                DistillEngine.DL4J);
-        assertTrue(relativeL1(cnnFused, cnnFit) < 1e-4, "relative L1 difference " + relativeL1(cnnFused, cnnFit));
+        MultiLayerNetwork oneFused = trainLeNet5(images, 1, 96, DistillEngine.FUSED);
+        MultiLayerNetwork oneFit = trainLeNet5(images, 1, 96, DistillEngine.DL4J);
+        assertTrue(relativeL1(oneFused, oneFit) < 1e-6, "relative L1 difference " + relativeL1(oneFused, oneFit));
+        // Six steps (2 epochs of 3 batches): Adam divides each gradient by its running RMS, so a component whose
+        // gradient is near zero turns a rounding difference into a step of up to the learning rate, and the
+        // networks then drift apart. Measured on an AVX-512 EPYC: 1.1e-4 with OpenBLAS's Haswell kernels, 1.6e-8
+        // with its SkylakeX ones (the same code), against 3e-2 between the trained and the initial weights.
+        MultiLayerNetwork cnnFused = trainLeNet5(images, 2, 32, DistillEngine.FUSED);
+        MultiLayerNetwork cnnFit = trainLeNet5(images, 2, 32, DistillEngine.DL4J);
+        assertTrue(relativeL1(cnnFused, cnnFit) < 1e-3, "relative L1 difference " + relativeL1(cnnFused, cnnFit));
         MultiLayerNetwork untrained = new MultiLayerNetwork(Architecture.LENET_5.configuration(
                 new InputShape(1, 28, 28), 10, 1e-3, 7));
         untrained.init();
-        assertTrue(relativeL1(cnnFused, untrained) > 1e-3, "LeNet-5 was trained");
+        assertTrue(relativeL1(cnnFused, untrained) > 1e-2, "LeNet-5 was trained");
 
         // A network the fused step cannot train is refused by name (and trained by auto through fit).
         MultiLayerConfiguration avg = Architecture.LENET_5.configuration(new InputShape(1, 28, 28), 10, 1e-3, 7);
@@ -91,6 +94,11 @@ class TeacherTrainerTest {
     }
 
     /** {@code Σ|a − b| / Σ|b|} over all parameters. */
+    private static MultiLayerNetwork trainLeNet5(ExampleArrays images, int epochs, int batch, DistillEngine engine) {
+        return TeacherTrainer.train(Architecture.LENET_5.configuration(new InputShape(1, 28, 28), 10, 1e-3, 7), images,
+                10, epochs, batch, 7, e -> { }, Distiller.Progress.NONE, engine);
+    }
+
     private static double relativeL1(MultiLayerNetwork a, MultiLayerNetwork b) {
         float[] x = a.params().toFloatVector();
         float[] y = b.params().toFloatVector();

@@ -28,8 +28,9 @@ final class Bench {
     }
 
     /**
-     * Adds {@code machine} to {@code doc}: cores, CPU model, load average, the speed environment
-     * and the Spark master (null when none); {@link #finish} adds the load average at the end.
+     * Adds {@code machine} to {@code doc}: cores, CPU model, load average, the speed environment, the
+     * kernels OpenBLAS loaded and the Spark master (null when none); {@link #finish} adds the load
+     * average at the end.
      */
     static ObjectNode machine(ObjectNode doc, String master) {
         ObjectNode machine = doc.putObject("machine");
@@ -40,6 +41,9 @@ final class Bench {
         for (String name : SPEED_ENVIRONMENT) {
             machine.put(name, System.getenv(name));
         }
+        // What OpenBLAS loaded: OPENBLAS_CORETYPE above is what the JVM was started with, which Pare sets when unset.
+        machine.put("openblasKernels", BlasKernels.loadedCore().orElse(null));
+        machine.put("openblasChoice", BlasKernels.choose().how());
         machine.put("master", master);
         return machine;
     }

@@ -173,6 +173,7 @@ final class PytorchComparison {
             pareSaw.put(name, pare.at("/machine/" + name).asText(""));
         }
         pareSaw.put("master", pare.at("/machine/master").asText(""));
+        pareSaw.put("openblasKernels", pare.at("/machine/openblasKernels").asText(""));
         ObjectNode torchSaw = env.putObject("pytorchSaw");
         torchSaw.put("OMP_NUM_THREADS", torch.at("/env/OMP_NUM_THREADS").asText(""));
         torchSaw.put("torchNumThreads", torch.at("/env/torch_num_threads").asInt());
@@ -218,8 +219,10 @@ final class PytorchComparison {
         env.path("givenToBoth").fields().forEachRemaining(e -> b.append(' ').append(e.getKey()).append('=')
                 .append(e.getValue().asText().isEmpty() ? "(unset)" : e.getValue().asText()));
         b.append('\n');
-        b.append(String.format(Locale.ROOT, "Pare: Spark master %s, saw the same: %s; PyTorch %s, threads: %d%n",
-                env.at("/pareSaw/master").asText(), env.path("pareMatches").asBoolean() ? "yes" : "NO",
+        String kernels = env.at("/pareSaw/openblasKernels").asText("");
+        b.append(String.format(Locale.ROOT, "Pare: Spark master %s, saw the same: %s, OpenBLAS kernels %s; PyTorch %s,"
+                        + " threads: %d%n", env.at("/pareSaw/master").asText(),
+                env.path("pareMatches").asBoolean() ? "yes" : "NO", kernels.isEmpty() ? "unknown" : kernels,
                 env.at("/pytorchSaw/torch").asText(), env.at("/pytorchSaw/torchNumThreads").asInt()));
         b.append('\n').append("examples/s; ratio = Pare / PyTorch (above 1: Pare faster)\n");
         String f = "%-32s %-22s %11s %13s %10s %12s %14s%n";

@@ -17,7 +17,7 @@ class PytorchComparisonTest {
     /** A FashionMnistBenchmark document cut down to the fields the comparison reads. */
     private static final String PARE = """
             {"machine": {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": null,
-                         "master": "local[2]"},
+                         "openblasKernels": "SkylakeX", "master": "local[2]"},
              "settings": {"batchSize": 128},
              "teacher": {"accuracy": 0.87},
              "compute": {"teacherTrainEpoch": {"examples": 60000, "batchSize": 128, "examplesPerSecond": 20000},
@@ -116,7 +116,8 @@ class PytorchComparisonTest {
         assertEquals(0.5, doc.at("/hyperparameters/pytorch/alpha").asDouble());
         String table = PytorchComparison.table(doc);
         assertTrue(table.contains("OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=(unset)"), table);
-        assertTrue(table.contains("saw the same: yes"), table);
+        assertTrue(table.contains("saw the same: yes, OpenBLAS kernels SkylakeX;"), table);
+        assertEquals("SkylakeX", doc.at("/environment/pareSaw/openblasKernels").asText());
         assertTrue(table.lines().anyMatch(l -> l.startsWith("calibration fwd+bwd") && l.contains("1.0k")
                 && l.contains("4.0k") && l.contains("40.0k") && l.contains("0.025") && l.contains("0.10")), table);
         assertTrue(table.lines().anyMatch(l -> l.startsWith("teacher ") && l.contains("0.8700") && l.contains("0.8800")
