@@ -41,7 +41,9 @@ final class Bench {
         for (String name : SPEED_ENVIRONMENT) {
             machine.put(name, System.getenv(name));
         }
-        // What OpenBLAS loaded: OPENBLAS_CORETYPE above is what the JVM was started with, which Pare sets when unset.
+        // What OpenBLAS loaded (ND4J loads it, before any timing): OPENBLAS_CORETYPE above is what the JVM was
+        // started with, which Pare sets when unset.
+        org.nd4j.linalg.factory.Nd4j.getBackend();
         machine.put("openblasKernels", BlasKernels.loadedCore().orElse(null));
         machine.put("openblasChoice", BlasKernels.choose().how());
         machine.put("master", master);
