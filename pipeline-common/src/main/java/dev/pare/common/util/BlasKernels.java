@@ -115,7 +115,9 @@ public final class BlasKernels {
             if (type.isEmpty()) {
                 return new Choice(Optional.empty(), "left to OpenBLAS: the CPU has neither AVX-512 nor AVX2 and FMA");
             }
-            if (c.setenv(VARIABLE, type.get(), 0) != 0) {
+            // Overwrites an empty value (OpenBLAS would read "" and detect the core itself). glibc's setenv gives
+            // the environment a new array and leaves the old one in place, so a thread reading it meanwhile is safe.
+            if (c.setenv(VARIABLE, type.get(), 1) != 0) {
                 return new Choice(Optional.empty(), "left to OpenBLAS: setenv(" + VARIABLE + ") failed");
             }
             String why = type.get().equals("SKYLAKEX") ? "AVX-512" : "AVX2 and FMA";

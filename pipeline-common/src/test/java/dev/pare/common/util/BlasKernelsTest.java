@@ -129,6 +129,11 @@ class BlasKernelsTest {
             assertTrue(chosen[2].contains("set by Pare"), chosen[2]);
         }
 
+        // An empty value is no choice: the CPU's kernels, as unset.
+        String[] empty = probe("");
+        assertEquals(chosen[0], empty[0]);
+        assertEquals(chosen[1], empty[1]);
+
         // PRESCOTT (SSE3) runs on every x86-64 CPU: a value the user set is what OpenBLAS gets.
         String[] kept = probe("PRESCOTT");
         assertEquals("PRESCOTT", kept[0]);
