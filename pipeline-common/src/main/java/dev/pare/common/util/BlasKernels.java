@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -39,6 +40,9 @@ public final class BlasKernels {
     public static final String VARIABLE = "OPENBLAS_CORETYPE";
     private static final List<String> AVX512 = List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
     private static final List<String> AVX2 = List.of("avx2", "fma");
+    /** dlopen's flags on Linux (dlfcn.h). */
+    private static final int RTLD_LAZY = 0x1;
+    private static final int RTLD_NOLOAD = 0x4;
     private static Choice chosen;
 
     private BlasKernels() {}
@@ -137,7 +141,11 @@ public final class BlasKernels {
             if (lib.isEmpty()) {
                 return Optional.empty();
             }
-            Function f = NativeLibrary.getInstance(lib.get()).getFunction("openblas_get_corename");
+            // RTLD_NOLOAD: the handle of the library as loaded, nothing more. A plain dlopen (JNA's default flags,
+            // RTLD_GLOBAL) of the loaded OpenBLAS made a later multi-threaded distill fail in OpenBLAS ("Bad memory
+            // unallocation", "built to support a maximum of 128 threads"; docs/performance-log.md, session 29).
+            Function f = NativeLibrary.getInstance(lib.get(), Map.of(Library.OPTION_OPEN_FLAGS, RTLD_LAZY | RTLD_NOLOAD))
+                    .getFunction("openblas_get_corename");
             Pointer name = (Pointer) f.invoke(Pointer.class, new Object[0]);
             return name == null ? Optional.empty() : Optional.of(name.getString(0));
         } catch (IOException | UncheckedIOException | LinkageError | UnsupportedOperationException e) {

@@ -91,7 +91,17 @@ class BlasKernelsTest {
             }
             BlasKernels.Choice c = BlasKernels.choose();
             Nd4j.create(2, 2).mmul(Nd4j.create(2, 2));
-            System.out.println(c.coreType().orElse("-") + "|" + BlasKernels.loadedCore().orElse("-") + "|" + c.how());
+            String kernels = BlasKernels.loadedCore().orElse("-");
+            // Asking OpenBLAS must leave it as ND4J loaded it, private to its dependents: opened again with JNA's
+            // default flags it became global, and a later multi-threaded distill failed inside OpenBLAS.
+            String scope;
+            try {
+                com.sun.jna.NativeLibrary.getProcess().getFunction("openblas_get_corename");
+                scope = "global";
+            } catch (UnsatisfiedLinkError e) {
+                scope = "local";
+            }
+            System.out.println(c.coreType().orElse("-") + "|" + kernels + "|" + c.how() + "|" + scope);
         }
     }
 
@@ -123,6 +133,7 @@ class BlasKernelsTest {
         Optional<String> expected = BlasKernels.coreTypeFor(BlasKernels.cpuFlags(Files.readAllLines(Path.of("/proc/cpuinfo"))));
         String[] chosen = probe(null);
         assertEquals(expected.orElse("-"), chosen[0], String.join("|", chosen));
+        assertEquals("local", chosen[3], "OpenBLAS's symbols after loadedCore");
         if (expected.isPresent()) {
             // openblas_get_corename spells the cores its own way.
             assertEquals(expected.get().equals("SKYLAKEX") ? "SkylakeX" : "Haswell", chosen[1]);
