@@ -132,6 +132,14 @@ public final class BlasKernels {
     }
 
     /**
+     * The kernels OpenBLAS loaded and how they were chosen, for logs: e.g. {@code OpenBLAS kernels
+     * SkylakeX, OPENBLAS_CORETYPE=SKYLAKEX set by Pare: the CPU has AVX-512}.
+     */
+    public static String summary() {
+        return "OpenBLAS kernels " + loadedCore().orElse("unknown") + ", " + choose().how();
+    }
+
+    /**
      * The core whose kernels the loaded OpenBLAS uses ({@code openblas_get_corename}, e.g.
      * {@code SkylakeX}); empty when OpenBLAS is not loaded in this process or cannot be asked.
      */

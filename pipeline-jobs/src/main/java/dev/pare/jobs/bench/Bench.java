@@ -28,9 +28,9 @@ final class Bench {
     }
 
     /**
-     * Adds {@code machine} to {@code doc}: cores, CPU model, load average, the speed environment, the
-     * kernels OpenBLAS loaded and the Spark master (null when none); {@link #finish} adds the load
-     * average at the end.
+     * Adds {@code machine} to {@code doc}: cores, CPU model, load average, the speed environment, how
+     * OpenBLAS's kernels were chosen and the Spark master (null when none); {@link #finish} adds the
+     * load average and the kernels OpenBLAS loaded at the end.
      */
     static ObjectNode machine(ObjectNode doc, String master) {
         ObjectNode machine = doc.putObject("machine");
@@ -41,16 +41,15 @@ final class Bench {
         for (String name : SPEED_ENVIRONMENT) {
             machine.put(name, System.getenv(name));
         }
-        // What OpenBLAS loaded (ND4J loads it, before any timing): OPENBLAS_CORETYPE above is what the JVM was
-        // started with, which Pare sets when unset.
-        org.nd4j.linalg.factory.Nd4j.getBackend();
-        machine.put("openblasKernels", BlasKernels.loadedCore().orElse(null));
+        // OPENBLAS_CORETYPE above is what the JVM was started with, which Pare sets when unset; finish adds
+        // the kernels OpenBLAS loaded (by then the benchmark has loaded it; a summary's JVM has not).
         machine.put("openblasChoice", BlasKernels.choose().how());
         machine.put("master", master);
         return machine;
     }
 
     static void finish(ObjectNode machine) {
+        machine.put("openblasKernels", BlasKernels.loadedCore().orElse(null));
         machine.put("loadavgEnd", loadavg());
     }
 

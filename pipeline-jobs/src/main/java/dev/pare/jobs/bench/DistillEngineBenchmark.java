@@ -49,9 +49,9 @@ public final class DistillEngineBenchmark {
         ExampleArrays test = load(dir, "t10k");
         float[] logits = ForwardPass.logitsRowMajor(teacher, train.featureRange(0, train.size()));
         PrunedModel student = OneShotPruner.prune(teacher, null, new MagnitudeCriterion(), 0.5, false);
-        System.out.printf("OMP_NUM_THREADS=%s OMP_WAIT_POLICY=%s OpenBLAS kernels %s (%s), %d examples, batch %d%n",
-                System.getenv("OMP_NUM_THREADS"), System.getenv("OMP_WAIT_POLICY"),
-                BlasKernels.loadedCore().orElse("unknown"), BlasKernels.choose().how(), train.size(), batch);
+        System.out.printf("OMP_NUM_THREADS=%s OMP_WAIT_POLICY=%s %s, %d examples, batch %d%n",
+                System.getenv("OMP_NUM_THREADS"), System.getenv("OMP_WAIT_POLICY"), BlasKernels.summary(),
+                train.size(), batch);
         DistillEngine[] engines = {DistillEngine.DL4J, DistillEngine.FUSED};
         List<List<Double>> rates = List.of(new ArrayList<>(), new ArrayList<>());
         double[] accuracy = new double[engines.length];

@@ -52,7 +52,7 @@ public final class ExecutorWarmup implements SparkPlugin {
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
             // On this thread, before any task can load ND4J: a task that loaded it first would keep its kernels.
-            BlasKernels.Choice blas = BlasKernels.choose();
+            BlasKernels.choose();
             if (ctx.resources().containsKey(GpuBinding.RESOURCE)) {
                 backend.complete("");
                 return;
@@ -61,9 +61,8 @@ public final class ExecutorWarmup implements SparkPlugin {
                 long start = System.nanoTime();
                 try {
                     String name = Nd4j.getBackend().getClass().getSimpleName();
-                    LOG.info("ND4J {} loaded in {} ms (executor {}); OpenBLAS kernels {}, {}", name,
-                            (System.nanoTime() - start) / 1_000_000, ctx.executorID(),
-                            BlasKernels.loadedCore().orElse("unknown"), blas.how());
+                    LOG.info("ND4J {} loaded in {} ms (executor {}); {}", name, (System.nanoTime() - start) / 1_000_000,
+                            ctx.executorID(), BlasKernels.summary());
                     backend.complete(name);
                 } catch (Throwable e) {
                     // The first task that needs ND4J reports the failure as the stage's error.

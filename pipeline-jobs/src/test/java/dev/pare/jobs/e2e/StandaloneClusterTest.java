@@ -69,28 +69,24 @@ class StandaloneClusterTest {
 
         // The work really ran on the cluster: both workers started an executor of this application,
         // and each executor fetched the submitted jar (it is not on the executors' classpath otherwise).
-        String app = StandaloneCluster.appId(out);
-        assertNotNull(app, "no application id in " + log);
-        for (int worker = 1; worker <= 2; worker++) {
-            Path appDir = cluster.workerDir(worker).resolve(app);
-            try (Stream<Path> executors = Files.list(appDir)) {
-                assertTrue(executors.anyMatch(e -> Files.isRegularFile(e.resolve("pare-cluster.jar"))),
-                        "worker " + worker + " ran no executor with pare-cluster.jar in " + appDir);
-            } catch (java.nio.file.NoSuchFileException e) {
-                fail("worker " + worker + " ran no executor of " + app + " (" + appDir + " missing)");
-            }
-        }
         // Each executor chose OpenBLAS's kernels for its CPU as this JVM did (ChooseBlasKernels; the workers
         // inherit this JVM's environment), so the comparisons below compare the same kernels' products.
+        String app = StandaloneCluster.appId(out);
+        assertNotNull(app, "no application id in " + log);
         Nd4j.create(1);
-        String kernels = "OpenBLAS kernels " + BlasKernels.loadedCore().orElse("unknown") + ", "
-                + BlasKernels.choose().how();
+        String kernels = BlasKernels.summary();
         for (int worker = 1; worker <= 2; worker++) {
-            try (Stream<Path> executors = Files.list(cluster.workerDir(worker).resolve(app))) {
-                for (Path e : executors.toList()) {
+            Path appDir = cluster.workerDir(worker).resolve(app);
+            try (Stream<Path> listed = Files.list(appDir)) {
+                List<Path> executors = listed.toList();
+                assertTrue(executors.stream().anyMatch(e -> Files.isRegularFile(e.resolve("pare-cluster.jar"))),
+                        "worker " + worker + " ran no executor with pare-cluster.jar in " + appDir);
+                for (Path e : executors) {
                     String stderr = Files.readString(e.resolve("stderr"), StandardCharsets.UTF_8);
                     assertTrue(stderr.contains(kernels), e + "/stderr does not log '" + kernels + "'");
                 }
+            } catch (java.nio.file.NoSuchFileException e) {
+                fail("worker " + worker + " ran no executor of " + app + " (" + appDir + " missing)");
             }
         }
 
