@@ -279,6 +279,7 @@ public final class ConvColumns implements java.io.Serializable {
         int k = columns();
         int p = out[0] * out[1];
         int o = (int) weights.size(0);
+        requireOnePass(n, (long) channels * inH * inW, (long) o * p);
         INDArray result = Scratch.output(scratch, DataType.FLOAT, new long[] {n, o, out[0], out[1]});
         if (n == 0) {
             return result;
@@ -341,6 +342,24 @@ public final class ConvColumns implements java.io.Serializable {
         free(w32);
         Nd4j.getAffinityManager().tagLocation(result, AffinityManager.Location.HOST);
         return result;
+    }
+
+    /** The most float values this pass addresses in one array: a Java array or an NIO view of native memory. */
+    static final long MAX_PASS_VALUES = (Integer.MAX_VALUE - 8) / Float.BYTES;
+
+    /**
+     * Refuses a batch of {@code n} examples whose input ({@code inValues} per example) or output
+     * ({@code outValues} per example) holds more than {@link #MAX_PASS_VALUES} floats, naming the
+     * largest batch that fits (a batch that large also takes gigabytes of memory per layer).
+     */
+    private static void requireOnePass(int n, long inValues, long outValues) {
+        long widest = Math.max(inValues, outValues);
+        if (n * widest > MAX_PASS_VALUES) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "a batch of %d examples is too large for this convolution: its %s holds %,d float values,"
+                            + " more than one array holds (%,d); pass at most %d examples at once (a smaller batch size)",
+                    n, outValues >= inValues ? "output" : "input", n * widest, MAX_PASS_VALUES, MAX_PASS_VALUES / widest));
+        }
     }
 
     /**

@@ -377,4 +377,18 @@ class ConvColumnsTest {
         assertArrayEquals(new double[8], cc.squareSums(empty));
         assertEquals(0, cc.rowCount(empty));
     }
+
+    @Test
+    void aBatchWhoseOutputOutgrowsOneArrayIsRefusedNamingTheLargestThatFits() {
+        // 1000 filters of 5×5 on 28×28: 1000·24·24 = 576,000 output values per example; one array holds
+        // (2^31 − 1 − 8) / 4 = 536,870,909 floats, so 932 examples fit and 933 do not.
+        ConvColumns cc = new ConvColumns(1, new int[] {5, 5}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1},
+                ConvolutionMode.Truncate, null);
+        INDArray w = Nd4j.zeros(DataType.FLOAT, 1000, 1, 5, 5);
+        INDArray x = Nd4j.zeros(DataType.FLOAT, 933, 1, 28, 28);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cc.forward(x, w, null));
+        assertTrue(e.getMessage().contains("a batch of 933 examples"), e.getMessage());
+        assertTrue(e.getMessage().contains("output holds 537,408,000 float values"), e.getMessage());
+        assertTrue(e.getMessage().contains("pass at most 932 examples"), e.getMessage());
+    }
 }

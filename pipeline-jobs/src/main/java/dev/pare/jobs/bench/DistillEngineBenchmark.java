@@ -47,7 +47,8 @@ public final class DistillEngineBenchmark {
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         ExampleArrays train = load(dir, "train");
         ExampleArrays test = load(dir, "t10k");
-        float[] logits = ForwardPass.logitsRowMajor(teacher, train.featureRange(0, train.size()));
+        // In batches: a CNN's activations for 60k examples at once would outgrow one array (ConvColumns refuses them).
+        float[] logits = ForwardPass.logitsRowMajor(teacher, train, 1000);
         PrunedModel student = OneShotPruner.prune(teacher, null, new MagnitudeCriterion(), 0.5, false);
         System.out.printf("OMP_NUM_THREADS=%s OMP_WAIT_POLICY=%s %s, %d examples, batch %d%n",
                 System.getenv("OMP_NUM_THREADS"), System.getenv("OMP_WAIT_POLICY"), BlasKernels.summary(),
