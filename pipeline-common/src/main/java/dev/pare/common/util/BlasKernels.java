@@ -2,7 +2,6 @@ package dev.pare.common.util;
 
 import com.sun.jna.Function;
 import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
@@ -55,13 +54,6 @@ public final class BlasKernels {
      */
     public record Choice(Optional<String> coreType, String how) {}
 
-    /** The C library's environment functions (JNA). */
-    private interface CLibrary extends Library {
-        String getenv(String name);
-
-        int setenv(String name, String value, int overwrite);
-    }
-
     /**
      * The core type for a CPU with these {@code /proc/cpuinfo} flags: {@code SKYLAKEX} with AVX-512
      * F, CD, BW, DQ and VL, else {@code HASWELL} with AVX2 and FMA, else empty.
@@ -106,8 +98,7 @@ public final class BlasKernels {
             return new Choice(Optional.empty(), "left to OpenBLAS: no " + cpuinfo);
         }
         try {
-            CLibrary c = Native.loadLibrary("c", CLibrary.class);
-            String set = c.getenv(VARIABLE);
+            String set = ProcessEnvironment.get(VARIABLE);
             if (set != null && !set.isBlank()) {
                 return new Choice(Optional.of(set), VARIABLE + "=" + set + " as set");
             }
@@ -119,9 +110,8 @@ public final class BlasKernels {
             if (type.isEmpty()) {
                 return new Choice(Optional.empty(), "left to OpenBLAS: the CPU has neither AVX-512 nor AVX2 and FMA");
             }
-            // Overwrites an empty value (OpenBLAS would read "" and detect the core itself). glibc's setenv gives
-            // the environment a new array and leaves the old one in place, so a thread reading it meanwhile is safe.
-            if (c.setenv(VARIABLE, type.get(), 1) != 0) {
+            // Overwrites an empty value (OpenBLAS would read "" and detect the core itself).
+            if (!ProcessEnvironment.set(VARIABLE, type.get())) {
                 return new Choice(Optional.empty(), "left to OpenBLAS: setenv(" + VARIABLE + ") failed");
             }
             String why = type.get().equals("SKYLAKEX") ? "AVX-512" : "AVX2 and FMA";
@@ -167,11 +157,7 @@ public final class BlasKernels {
      * {@code openblas} in its name (JavaCPP's JNI library, which links it).
      */
     static Optional<String> loadedLibrary(Path maps) throws IOException {
-        if (!Files.isReadable(maps)) {
-            return Optional.empty();
-        }
-        List<String> paths = Files.readAllLines(maps).stream().filter(l -> l.indexOf('/') >= 0)
-                .map(l -> l.substring(l.indexOf('/'))).filter(p -> p.contains("openblas")).distinct().toList();
+        List<String> paths = ProcessEnvironment.mappedFiles(maps).stream().filter(p -> p.contains("openblas")).toList();
         return paths.stream().filter(p -> Path.of(p).getFileName().toString().startsWith("libopenblas")).findFirst()
                 .or(() -> paths.stream().findFirst());
     }

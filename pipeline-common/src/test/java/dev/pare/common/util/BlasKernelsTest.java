@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -106,26 +104,8 @@ class BlasKernelsTest {
     }
 
     private static String[] probe(String coreType, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
-        if (cache != null) {
-            cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        Map<String, String> env = pb.environment();
-        env.remove(BlasKernels.VARIABLE);
-        if (coreType != null) {
-            env.put(BlasKernels.VARIABLE, coreType);
-        }
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        assertEquals(0, p.waitFor(), out);
-        String[] lines = out.split("\n");
-        return lines[lines.length - 1].trim().split("\\|");
+        return ChildJvm.lastLine(Probe.class, List.of(), List.of(BlasKernels.VARIABLE),
+                coreType == null ? Map.of() : Map.of(BlasKernels.VARIABLE, coreType), args);
     }
 
     @Test

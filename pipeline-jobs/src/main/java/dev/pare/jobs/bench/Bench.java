@@ -2,7 +2,7 @@ package dev.pare.jobs.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.util.BlasKernels;
-import dev.pare.jobs.spark.PhysicalMemoryCheck;
+import dev.pare.jobs.spark.DriverNative;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -22,8 +22,7 @@ final class Bench {
 
     /** Runs {@code command} with {@code args} and exits with its code. */
     static void main(Callable<Integer> command, String[] args) {
-        PhysicalMemoryCheck.disableUnlessSet(); // as PareCli does: before the first ND4J array
-        BlasKernels.choose(); // as PareCli does: before anything loads OpenBLAS
+        DriverNative.prepare(); // as PareCli does: before anything loads ND4J's native libraries
         System.exit(new CommandLine(command).execute(args));
     }
 

@@ -13,7 +13,7 @@ import dev.pare.common.model.Networks;
 import dev.pare.common.surgery.OneShotPruner;
 import dev.pare.common.surgery.PrunedModel;
 import dev.pare.common.util.BlasKernels;
-import dev.pare.jobs.spark.PhysicalMemoryCheck;
+import dev.pare.jobs.spark.DriverNative;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -35,8 +35,7 @@ public final class DistillEngineBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        PhysicalMemoryCheck.disableUnlessSet(); // as PareCli does: before the first ND4J array
-        BlasKernels.choose(); // as PareCli does: before anything loads OpenBLAS
+        DriverNative.prepare(); // as PareCli does: before anything loads ND4J's native libraries
         if (args.length < 2) {
             System.err.println("usage: DistillEngineBenchmark <fashion-mnist dir> <teacher.zip> [rounds=3] [batch=128]");
             System.exit(2);

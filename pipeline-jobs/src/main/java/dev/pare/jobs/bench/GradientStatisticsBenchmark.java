@@ -4,8 +4,7 @@ import dev.pare.common.calibration.CalibrationStatistics;
 import dev.pare.common.calibration.Statistic;
 import dev.pare.common.data.IdxFile;
 import dev.pare.common.model.Networks;
-import dev.pare.common.util.BlasKernels;
-import dev.pare.jobs.spark.PhysicalMemoryCheck;
+import dev.pare.jobs.spark.DriverNative;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -30,8 +29,7 @@ public final class GradientStatisticsBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        PhysicalMemoryCheck.disableUnlessSet(); // as PareCli does: before the first ND4J array
-        BlasKernels.choose(); // as PareCli does: before anything loads OpenBLAS
+        DriverNative.prepare(); // as PareCli does: before anything loads ND4J's native libraries
         if (args.length < 2) {
             System.err.println("usage: GradientStatisticsBenchmark <fashion-mnist dir> <teacher.zip> [examples] [rounds]");
             System.exit(2);

@@ -3,8 +3,7 @@ package dev.pare.jobs.cli;
 import dev.pare.common.config.ConfigError;
 import dev.pare.common.model.ModelFormatException;
 import dev.pare.jobs.io.BadInputException;
-import dev.pare.common.util.BlasKernels;
-import dev.pare.jobs.spark.PhysicalMemoryCheck;
+import dev.pare.jobs.spark.DriverNative;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -53,10 +52,8 @@ public final class PareCli {
     }
 
     public static void main(String[] args) {
-        // Before the first ND4J array: JavaCPP reads the setting once.
-        PhysicalMemoryCheck.disableUnlessSet();
-        // Before anything loads OpenBLAS: it picks its kernels once, when it loads.
-        BlasKernels.choose();
+        // Before anything loads ND4J's native libraries: each reads its settings once, when it loads.
+        DriverNative.prepare();
         System.exit(commandLine().execute(args));
     }
 }

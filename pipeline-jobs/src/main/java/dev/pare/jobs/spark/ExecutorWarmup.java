@@ -1,6 +1,7 @@
 package dev.pare.jobs.spark;
 
 import dev.pare.common.util.BlasKernels;
+import dev.pare.common.util.OpenMp;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.spark.api.plugin.DriverPlugin;
@@ -61,8 +62,9 @@ public final class ExecutorWarmup implements SparkPlugin {
                 long start = System.nanoTime();
                 try {
                     String name = Nd4j.getBackend().getClass().getSimpleName();
-                    LOG.info("ND4J {} loaded in {} ms (executor {}); {}", name, (System.nanoTime() - start) / 1_000_000,
-                            ctx.executorID(), BlasKernels.summary());
+                    LOG.info("ND4J {} loaded in {} ms (executor {}); {}; {}", name,
+                            (System.nanoTime() - start) / 1_000_000, ctx.executorID(), BlasKernels.summary(),
+                            OpenMp.inEffect());
                     backend.complete(name);
                 } catch (Throwable e) {
                     // The first task that needs ND4J reports the failure as the stage's error.

@@ -2,8 +2,10 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.config.Redaction;
+import dev.pare.common.util.OpenMp;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Scans;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,8 @@ public final class Sessions {
     private static final String REDACTION_REGEX = "spark.redaction.regex";
     private static final String PLUGINS = "spark.plugins";
     private static final String EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions";
+    private static final String EXECUTOR_ENV = "spark.executorEnv.";
+    private static final String TASK_CPUS = "spark.task.cpus";
     static final String MIN_REGISTERED = "spark.scheduler.minRegisteredResourcesRatio";
 
     private Sessions() {}
@@ -146,6 +150,27 @@ public final class Sessions {
         return conf.getOrDefault(key, submitted.get(key, otherwise));
     }
 
+    /**
+     * The executors' OpenMP settings, for their environment ({@code spark.executorEnv.*}), where the
+     * user set none: {@code OMP_NUM_THREADS} = {@code spark.task.cpus} (default 1), so that task slots ×
+     * threads match the executor's cores, as Spark does for Python workers; {@code OMP_WAIT_POLICY} =
+     * {@code PASSIVE}: OpenMP's workers otherwise spin between parallel regions (3-5x of a small
+     * machine's CPU, PERF-NOTES). A count of threads per task that does not change with the executors'
+     * machines also keeps their results the same bits on any cluster.
+     */
+    static Map<String, String> executorOpenMp(Map<String, String> conf, SparkConf submitted) {
+        Map<String, String> set = new LinkedHashMap<>();
+        String threads = EXECUTOR_ENV + OpenMp.THREADS;
+        if (effective(conf, submitted, threads, null) == null) {
+            set.put(threads, effective(conf, submitted, TASK_CPUS, "1").trim());
+        }
+        String policy = EXECUTOR_ENV + OpenMp.WAIT_POLICY;
+        if (effective(conf, submitted, policy, null) == null) {
+            set.put(policy, "PASSIVE");
+        }
+        return set;
+    }
+
     /** A comma-separated class list ({@code current}, may be empty or null) with {@code added} after it, each class once. */
     static String withClasses(String current, String... added) {
         Set<String> names = new LinkedHashSet<>();
@@ -181,8 +206,6 @@ public final class Sessions {
             b.config("spark.ui.enabled", "false");
             b.config("spark.sql.shuffle.partitions", "4");
         }
-        // Executors: OpenMP must not spin-wait (PERF-NOTES); passed to executor JVMs' environment.
-        b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
         // Adaptive execution would coalesce the calibration shards; their count and order are part of the result.
         b.config("spark.sql.adaptive.enabled", "false");
         // Spark's console progress bar (stderr) on stages that run longer than half a second.
@@ -191,6 +214,7 @@ public final class Sessions {
             b.config(e.getKey(), e.getValue());
         }
         SparkConf submitted = new SparkConf();
+        executorOpenMp(conf.conf(), submitted).forEach(b::config);
         // Refused before the session starts when it is not a count.
         Scans.tasksPerSlot(effective(conf.conf(), submitted, Scans.SETTING, null));
         // A standalone driver waits for its executors before the first scan is planned for their slots.

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pare.common.util.BlasKernels;
+import dev.pare.common.util.OpenMp;
 import dev.pare.jobs.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +35,10 @@ public final class Provenance {
         ObjectNode blas = p.putObject("openblas");
         blas.put("kernels", BlasKernels.loadedCore().orElse(null));
         blas.put("choice", BlasKernels.choose().how());
+        ObjectNode omp = p.putObject("openmp");
+        omp.put("threads", OpenMp.get(OpenMp.THREADS));
+        omp.put("waitPolicy", OpenMp.get(OpenMp.WAIT_POLICY));
+        omp.put("choice", OpenMp.chosen().map(OpenMp.Choice::how).orElse("not chosen by Pare in this JVM"));
         p.put("classDataArchive", classDataArchive());
         String git = System.getenv("PARE_GIT_REVISION");
         p.put("gitRevision", git == null || git.isBlank() ? null : git);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pare.common.model.Networks;
 import dev.pare.common.util.BlasKernels;
 import dev.pare.jobs.cli.PareCli;
@@ -75,6 +77,7 @@ class StandaloneClusterTest {
         assertNotNull(app, "no application id in " + log);
         Nd4j.create(1);
         String kernels = BlasKernels.summary();
+        String openMp = "OMP_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE";
         for (int worker = 1; worker <= 2; worker++) {
             Path appDir = cluster.workerDir(worker).resolve(app);
             try (Stream<Path> listed = Files.list(appDir)) {
@@ -84,11 +87,19 @@ class StandaloneClusterTest {
                 for (Path e : executors) {
                     String stderr = Files.readString(e.resolve("stderr"), StandardCharsets.UTF_8);
                     assertTrue(stderr.contains(kernels), e + "/stderr does not log '" + kernels + "'");
+                    assertTrue(stderr.contains(openMp), e + "/stderr does not log '" + openMp + "'");
                 }
             } catch (java.nio.file.NoSuchFileException e) {
                 fail("worker " + worker + " ran no executor of " + app + " (" + appDir + " missing)");
             }
         }
+
+        // The driver, started without OpenMP settings, set them before ND4J loaded: one thread, as this JVM's.
+        JsonNode openMpChoice = new ObjectMapper().readTree(clusterRun.resolve("distill/provenance.json").toFile())
+                .path("openmp");
+        assertEquals("1", openMpChoice.path("threads").asText(), openMpChoice.toString());
+        assertEquals("OMP_NUM_THREADS=1 set by Pare (spark.driver.cores is unset: Spark's default, 1),"
+                + " OMP_WAIT_POLICY=PASSIVE set by Pare", openMpChoice.path("choice").asText());
 
         t0 = System.nanoTime();
         assertEquals(0, PareCli.commandLine().execute(
@@ -122,7 +133,7 @@ class StandaloneClusterTest {
                 + StandaloneCluster.tail(Files.readString(distributedLog, StandardCharsets.UTF_8), 60));
         assertEquals(0, PareCli.commandLine().execute(
                 LocalSpark.demoArgs("distill", localRun, concat(distributed, "--master", "local[2]"))));
-        assertTrue(new com.fasterxml.jackson.databind.ObjectMapper().readTree(clusterRun.resolve(
+        assertTrue(new ObjectMapper().readTree(clusterRun.resolve(
                 "distill/provenance.json").toFile()).path("details").path("distributed").asBoolean(),
                 "the cluster's distill did not run data-parallel");
         float[] localDistributed = student(localRun);

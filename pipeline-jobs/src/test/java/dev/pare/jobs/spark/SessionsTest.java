@@ -108,4 +108,21 @@ class SessionsTest {
         assertEquals(jit + " -Dapp.Tier=gold " + flag, Sessions.executorJavaOptions(
                 Map.of("spark.executor.extraJavaOptions", "-Dapp.Tier=gold"), none, true));
     }
+
+    @Test
+    void executorsRunTaskCpusOpenMpThreadsThatSleepBetweenRegionsUnlessTheUserSetsThem() {
+        SparkConf none = new SparkConf(false);
+        String threads = "spark.executorEnv.OMP_NUM_THREADS";
+        String policy = "spark.executorEnv.OMP_WAIT_POLICY";
+        assertEquals(Map.of(threads, "1", policy, "PASSIVE"), Sessions.executorOpenMp(Map.of(), none));
+        // Two cores per task: two threads per task, from the config or from spark-submit.
+        assertEquals(Map.of(threads, "2", policy, "PASSIVE"),
+                Sessions.executorOpenMp(Map.of("spark.task.cpus", "2"), none));
+        assertEquals(Map.of(threads, "3", policy, "PASSIVE"),
+                Sessions.executorOpenMp(Map.of(), new SparkConf(false).set("spark.task.cpus", "3")));
+        // The user's values, from either, are left as they are.
+        assertEquals(Map.of(policy, "PASSIVE"), Sessions.executorOpenMp(Map.of(threads, "4"), none));
+        assertEquals(Map.of(threads, "1"), Sessions.executorOpenMp(Map.of(), new SparkConf(false).set(policy, "ACTIVE")));
+        assertEquals(Map.of(), Sessions.executorOpenMp(Map.of(policy, "ACTIVE"), new SparkConf(false).set(threads, "8")));
+    }
 }

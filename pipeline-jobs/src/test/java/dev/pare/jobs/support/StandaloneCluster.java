@@ -134,8 +134,10 @@ public final class StandaloneCluster implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        // As a driver that spark-submit starts from a plain shell: Pare sets OpenMP's threads and wait policy itself
+        // (DriverNative), where this JVM's environment (surefire's) has them.
+        pb.environment().remove("OMP_NUM_THREADS");
+        pb.environment().remove("OMP_WAIT_POLICY");
         return pb.start();
     }
 
