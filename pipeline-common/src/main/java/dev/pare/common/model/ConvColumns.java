@@ -357,8 +357,9 @@ public final class ConvColumns implements java.io.Serializable {
         if (n * widest > MAX_PASS_VALUES) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
                     "a batch of %d examples is too large for this convolution: its %s holds %,d float values,"
-                            + " more than one array holds (%,d); pass at most %d examples at once (a smaller batch size)",
-                    n, outValues >= inValues ? "output" : "input", n * widest, MAX_PASS_VALUES, MAX_PASS_VALUES / widest));
+                            + " more than one array holds (%,d); pass at most %d examples at once"
+                            + " (a smaller batch size)", n, outValues >= inValues ? "output" : "input", n * widest,
+                    MAX_PASS_VALUES, MAX_PASS_VALUES / widest));
         }
     }
 

@@ -12,8 +12,8 @@ import java.util.Optional;
  * {@value #WAIT_POLICY} once, when they load. Unset, every calling thread's parallel regions get a
  * thread per core, whose workers spin between regions: on a 2-core machine a driver's KD epochs of
  * LeNet-300-100 ran 16.8k examples/s with neither set, 29.9k with {@code OMP_WAIT_POLICY=PASSIVE}
- * and 38.5k with one thread (LeNet-5: 2.0-2.5k with two threads, 3.2-3.4k with one;
- * docs/performance-log.md, session 30). Launch scripts can set both, but a driver that
+ * and 32.6-38.5k with one thread (LeNet-5: 2.0-2.5k with two threads, 3.2-3.4k with one; rounds of
+ * single JVMs, docs/performance-log.md, session 30). Launch scripts can set both, but a driver that
  * {@code spark-submit}, Airflow or a cluster manager starts gets what its environment has; so
  * {@link #choose} sets them through the C library's {@code setenv}, as {@link BlasKernels} does for
  * OpenBLAS. ND4J's Java side reads {@value #THREADS} as well, through {@link System#getenv}, and
@@ -89,7 +89,9 @@ public final class OpenMp {
             }
             if (setPolicy) {
                 policy = "PASSIVE";
-                if (!ProcessEnvironment.setEverywhere(WAIT_POLICY, policy) && !ProcessEnvironment.set(WAIT_POLICY, policy)) {
+                // Read by native code alone: where Java's copy cannot be changed, the C library's is enough.
+                if (!ProcessEnvironment.setEverywhere(WAIT_POLICY, policy)
+                        && !ProcessEnvironment.set(WAIT_POLICY, policy)) {
                     return new Choice(n, null, how + "; " + WAIT_POLICY + " left unset: setenv failed");
                 }
                 how.append(", ").append(WAIT_POLICY).append("=PASSIVE set by Pare");
@@ -129,6 +131,7 @@ public final class OpenMp {
     public static String inEffect() {
         String n = get(THREADS);
         String policy = get(WAIT_POLICY);
-        return THREADS + "=" + (n == null ? "(unset)" : n) + ", " + WAIT_POLICY + "=" + (policy == null ? "(unset)" : policy);
+        return THREADS + "=" + (n == null ? "(unset)" : n) + ", " + WAIT_POLICY + "="
+                + (policy == null ? "(unset)" : policy);
     }
 }

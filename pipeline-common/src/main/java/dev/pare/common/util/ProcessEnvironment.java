@@ -12,8 +12,9 @@ import java.util.function.Predicate;
 
 /**
  * This process's own environment, through the C library (JNA): what native libraries read when they
- * load. Java reads a copy taken at start ({@link System#getenv}) and cannot change it; a native
- * library that reads a variable when it loads sees a value set here before it loads.
+ * load. A native library that reads a variable when it loads sees a value set here before it loads.
+ * Java reads a copy taken when the JVM started ({@link System#getenv}), which {@link #set} leaves as
+ * it was and {@link #setEverywhere} changes too.
  */
 final class ProcessEnvironment {
     private ProcessEnvironment() {}
@@ -73,7 +74,8 @@ final class ProcessEnvironment {
     @SuppressWarnings("unchecked")
     private static Map<String, String> javaView() {
         try {
-            Field unmodifiable = Class.forName("java.lang.ProcessEnvironment").getDeclaredField("theUnmodifiableEnvironment");
+            Field unmodifiable = Class.forName("java.lang.ProcessEnvironment")
+                    .getDeclaredField("theUnmodifiableEnvironment");
             unmodifiable.setAccessible(true);
             Object view = unmodifiable.get(null);
             Field inner = Class.forName("java.util.Collections$UnmodifiableMap").getDeclaredField("m");
@@ -85,7 +87,10 @@ final class ProcessEnvironment {
         }
     }
 
-    /** The paths of the files mapped into a process, from {@code maps} (a {@code /proc/<pid>/maps} file), in order, each once; empty when unreadable. */
+    /**
+     * The paths of the files mapped into a process, from {@code maps} (a {@code /proc/<pid>/maps}
+     * file), in order, each once; empty when it cannot be read.
+     */
     static List<String> mappedFiles(Path maps) throws IOException {
         if (!Files.isReadable(maps)) {
             return List.of();

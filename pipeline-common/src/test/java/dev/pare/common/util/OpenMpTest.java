@@ -55,7 +55,8 @@ class OpenMpTest {
         String[] p = ChildJvm.lastLine(Probe.class, OPENS, BOTH, Map.of());
         assertEquals(Integer.toString(N), p[0]);
         assertEquals("PASSIVE", p[1]);
-        assertEquals("OMP_NUM_THREADS=" + N + " set by Pare (the probe's count), OMP_WAIT_POLICY=PASSIVE set by Pare", p[2]);
+        assertEquals("OMP_NUM_THREADS=" + N + " set by Pare (the probe's count), OMP_WAIT_POLICY=PASSIVE set by Pare",
+                p[2]);
         // OpenBLAS, OpenMP on the thread that loaded ND4J and on another, libnd4j: ND4J's Java side, which sets the
         // first two from System.getenv, sees the value as the native libraries do.
         assertEquals(NNN, p[3], "the loading thread");
