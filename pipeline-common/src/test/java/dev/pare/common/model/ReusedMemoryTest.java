@@ -36,10 +36,16 @@ class ReusedMemoryTest {
         small.assign(0f);
         small.putScalar(1, 0, 42f);
         assertEquals(42f, nchw.getFloat(0, 0, 0, 1), 0f, "'f' [7, 6] index (1, 0) is buffer value 1");
-        INDArray larger = memory.array(DataType.FLOAT, 'f', 11, 6);
+        // The buffer holds a quarter more than the first shape: 60 + 15 values.
+        INDArray within = memory.array(DataType.FLOAT, 'f', 12, 6);
+        assertEquals(address(big), address(within), "72 values of the buffer's 75: the same buffer");
+        INDArray larger = memory.array(DataType.FLOAT, 'f', 13, 6);
         assertNotEquals(address(big), address(larger), "more values than the buffer has: a new buffer");
         assertNotSame(small, memory.array(DataType.FLOAT, 'f', 7, 6), "arrays over the old buffer are not handed out");
         assertEquals(address(larger), address(memory.array(DataType.FLOAT, 'f', 7, 6)));
+        // 78 values asked for: 97 allocated, so 16 rows of 6 (96) still fit, 17 (102) do not.
+        assertEquals(address(larger), address(memory.array(DataType.FLOAT, 'f', 16, 6)));
+        assertNotEquals(address(larger), address(memory.array(DataType.FLOAT, 'f', 17, 6)));
     }
 
     @Test

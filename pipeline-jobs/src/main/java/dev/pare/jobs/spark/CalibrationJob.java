@@ -549,7 +549,7 @@ public final class CalibrationJob {
             JavaRDD<CalibrationStatistics> parts = sample.mapPartitions(rows -> {
                 MultiLayerNetwork net = ExecutorModels.get(model, s.precision().dataType());
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
-                ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+                ForwardPass.Buffers buffers = ExecutorModels.buffers(model, s.precision().dataType());
                 while (rows.hasNext()) {
                     ExampleArrays batch = take(rows, s.batchSize(), s.width());
                     long start = System.nanoTime();

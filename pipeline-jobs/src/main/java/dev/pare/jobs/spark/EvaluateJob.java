@@ -94,12 +94,12 @@ public final class EvaluateJob {
             List<Part> parts = Rows.internalPlaced(examples, width)
                     .mapPartitions(rows -> {
                         MultiLayerNetwork ref = ExecutorModels.get(t);
-                        ForwardPass.Buffers refBuffers = new ForwardPass.Buffers();
+                        ForwardPass.Buffers refBuffers = ExecutorModels.buffers(t);
                         MultiLayerNetwork[] nets = new MultiLayerNetwork[count];
                         ForwardPass.Buffers[] buffers = new ForwardPass.Buffers[count];
                         for (int i = 0; i < count; i++) {
                             nets[i] = ms.get(i) == null ? null : ExecutorModels.get(ms.get(i));
-                            buffers[i] = new ForwardPass.Buffers();
+                            buffers[i] = ms.get(i) == null ? null : ExecutorModels.buffers(ms.get(i));
                         }
                         CanonicalBatches batches = new CanonicalBatches(rows, bs, w, footers);
                         List<Tuple2<CanonicalBatches.Place, ClassificationMetrics[]>> out = new ArrayList<>();

@@ -87,7 +87,7 @@ public final class ScoreJob {
         JavaRDD<InternalRow> in = Rows.internalPlaced(examples, width);
         JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
-            private final ForwardPass.Buffers buffers = new ForwardPass.Buffers();
+            private final ForwardPass.Buffers buffers = ExecutorModels.buffers(teacher);
             private final CanonicalBatches batches = new CanonicalBatches(checks == null ? rows : checks.checked(rows),
                     bs, w, footers);
             private List<InternalRow> buffer = List.of();

@@ -1,11 +1,17 @@
 package dev.pare.jobs.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.common.model.ForwardPass;
 import dev.pare.jobs.support.LocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -89,6 +95,47 @@ class ExecutorModelsTest {
                 return List.of(lastKept, firstKept, first.numParams() == 266_610L);
             }).collect().get(0);
             assertEquals(List.of(true, false, true), same, "the last model is kept, the first was dropped and read again");
+        } finally {
+            LocalSpark.stop(spark);
+        }
+    }
+
+    @Test
+    void aThreadsLaterTasksReuseItsArraysUntilALaterStagesModelArrives() throws Exception {
+        SparkSession spark = LocalSpark.start();
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            byte[] bytes = Files.readAllBytes(Path.of(LocalSpark.sample("teacher-lenet300100.zip")));
+            Broadcast<byte[]> a = jsc.broadcast(bytes);
+            Broadcast<byte[]> b = jsc.broadcast(bytes);
+            Broadcast<byte[]> c = jsc.broadcast(bytes);
+            // Four one-task jobs, on whichever of local[2]'s task threads: thread, a's arrays, a's arrays in double,
+            // whether a task asking twice got the same.
+            List<String> seen = new ArrayList<>();
+            for (int job = 0; job < 4; job++) {
+                seen.addAll(jsc.parallelize(List.of(1), 1).map(x -> Thread.currentThread().getId() + ":"
+                        + System.identityHashCode(ExecutorModels.buffers(a)) + ":"
+                        + System.identityHashCode(ExecutorModels.buffers(a, DataType.DOUBLE)) + ":"
+                        + (ExecutorModels.buffers(a) == ExecutorModels.buffers(a))).collect());
+            }
+            Map<String, String> byThread = new HashMap<>();
+            for (String task : seen) {
+                String[] f = task.split(":");
+                assertEquals("true", f[3], task);
+                assertNotEquals(f[1], f[2], "another data type, other arrays: " + task);
+                String before = byThread.putIfAbsent(f[0], f[1] + ":" + f[2]);
+                assertTrue(before == null || before.equals(f[1] + ":" + f[2]), "a thread's later task got new arrays: "
+                        + seen);
+            }
+            // A later stage's first task brings b and c: a's arrays are dropped (asked for again, they are new),
+            // b's stay while c, of the same stage, arrives.
+            List<Boolean> later = jsc.parallelize(List.of(1), 1).map(x -> {
+                ForwardPass.Buffers aBefore = ExecutorModels.buffers(a);
+                ForwardPass.Buffers bFirst = ExecutorModels.buffers(b);
+                ForwardPass.Buffers cFirst = ExecutorModels.buffers(c);
+                return List.of(aBefore != ExecutorModels.buffers(a), bFirst == ExecutorModels.buffers(b), bFirst != cFirst);
+            }).collect().get(0);
+            assertEquals(List.of(true, true, true), later);
         } finally {
             LocalSpark.stop(spark);
         }
