@@ -26,7 +26,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * dropped and asked for again is read again.
  *
  * <p>Each thread's clone comes with its forward passes' arrays ({@link #buffers}), kept for the
- * thread's later tasks of the same stage; they are as large as a batch's activations (some 80 MB
+ * thread's later tasks of the same stage; they are as large as a batch's activations (some 100 MB
  * per thread for LeNet-5 at 1000 rows), so when a later stage's model arrives the arrays of the
  * models of earlier stages are dropped, while their networks stay.
  */
