@@ -52,7 +52,7 @@ public final class ExecutorModels {
      * The calling thread's arrays for forward passes of {@link #get}'s network ({@link ForwardPass.Buffers}),
      * kept with the thread's clone: a task thread's later tasks reuse what its first ones allocated. Each task
      * making its own, a LeNet-5 {@code score-data} stage of 60k rows (4 tasks on 2 threads, batches of 629-822
-     * rows) made 120 native allocations, 905 MB zero-filled, about 2.5 s of its 14 s of task CPU; on a large
+     * rows) made 120 native allocations, 905 MB zero-filled, about 2.6 s of its 14.2 s of task CPU; on a large
      * table a thread runs many more tasks. Use them on this thread only, for one pass at a time (a task's
      * passes of one model run one after the other).
      */
