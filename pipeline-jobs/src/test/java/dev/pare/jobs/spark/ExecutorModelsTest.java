@@ -70,16 +70,30 @@ class ExecutorModelsTest {
         }
     }
 
-    @Test
-    void theJvmKeepsTheModelsUsedLast() throws Exception {
+    /** What a test does with a local session and its broadcasts. */
+    private interface WithBroadcasts {
+        void run(JavaSparkContext jsc, List<Broadcast<byte[]>> models) throws Exception;
+    }
+
+    /** Runs {@code body} on a fresh local session with {@code count} broadcasts of LeNet-300-100's bytes. */
+    private static void withBroadcasts(int count, WithBroadcasts body) throws Exception {
         SparkSession spark = LocalSpark.start();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             byte[] bytes = Files.readAllBytes(Path.of(LocalSpark.sample("teacher-lenet300100.zip")));
-            List<Broadcast<byte[]>> models = new java.util.ArrayList<>();
-            for (int i = 0; i <= ExecutorModels.KEPT; i++) {
+            List<Broadcast<byte[]>> models = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
                 models.add(jsc.broadcast(bytes));
             }
+            body.run(jsc, models);
+        } finally {
+            LocalSpark.stop(spark);
+        }
+    }
+
+    @Test
+    void theJvmKeepsTheModelsUsedLast() throws Exception {
+        withBroadcasts(ExecutorModels.KEPT + 1, (jsc, models) -> {
             // One task: the first model, then KEPT more, then the first again and the last again.
             List<Boolean> same = jsc.parallelize(List.of(1), 1).map(x -> {
                 MultiLayerNetwork first = ExecutorModels.get(models.get(0));
@@ -95,20 +109,15 @@ class ExecutorModelsTest {
                 return List.of(lastKept, firstKept, first.numParams() == 266_610L);
             }).collect().get(0);
             assertEquals(List.of(true, false, true), same, "the last model is kept, the first was dropped and read again");
-        } finally {
-            LocalSpark.stop(spark);
-        }
+        });
     }
 
     @Test
     void aThreadsLaterTasksReuseItsArraysUntilALaterStagesModelArrives() throws Exception {
-        SparkSession spark = LocalSpark.start();
-        try {
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            byte[] bytes = Files.readAllBytes(Path.of(LocalSpark.sample("teacher-lenet300100.zip")));
-            Broadcast<byte[]> a = jsc.broadcast(bytes);
-            Broadcast<byte[]> b = jsc.broadcast(bytes);
-            Broadcast<byte[]> c = jsc.broadcast(bytes);
+        withBroadcasts(3, (jsc, models) -> {
+            Broadcast<byte[]> a = models.get(0);
+            Broadcast<byte[]> b = models.get(1);
+            Broadcast<byte[]> c = models.get(2);
             // Four one-task jobs, on whichever of local[2]'s task threads: thread, a's arrays, a's arrays in double,
             // whether a task asking twice got the same.
             List<String> seen = new ArrayList<>();
@@ -136,8 +145,6 @@ class ExecutorModelsTest {
                 return List.of(aBefore != ExecutorModels.buffers(a), bFirst == ExecutorModels.buffers(b), bFirst != cFirst);
             }).collect().get(0);
             assertEquals(List.of(true, true, true), later);
-        } finally {
-            LocalSpark.stop(spark);
-        }
+        });
     }
 }
