@@ -101,9 +101,10 @@ public final class ParquetExampleScan {
             }
             FileBatches.Leaf leaf = FileBatches.leaf(schema, schema.getType(column), new Column(Source.FLOAT_LIST, column));
             reader.setRequestedSchema(new MessageType(schema.getName(), List.of(schema.getType(column))));
+            ParquetColumn chunk = null;
             for (PageReadStore pages = reader.readNextRowGroup(); pages != null; pages = reader.readNextRowGroup()) {
-                ParquetColumn chunk = new ParquetColumn(leaf.column(), pages.getPageReader(leaf.column()), leaf.kind(),
-                        leaf.unsigned(), leaf.elementDef(), leaf.listDef());
+                chunk = new ParquetColumn(leaf.column(), pages.getPageReader(leaf.column()), leaf.kind(),
+                        leaf.unsigned(), leaf.elementDef(), leaf.listDef(), chunk);
                 for (long done = 0; done < pages.getRowCount(); done += batchRows) {
                     int n = (int) Math.min(batchRows, pages.getRowCount() - done);
                     out.reset();
@@ -473,13 +474,14 @@ public final class ParquetExampleScan {
             chunkRows = pages.getRowCount();
             chunkRead = 0;
             rowIndexOffset = pages.getRowIndexOffset().orElse(-1L);
+            ParquetColumn[] previous = chunk == null ? new ParquetColumn[vectors.length] : chunk;
             chunk = new ParquetColumn[vectors.length];
             List<Column> columns = reading.columns();
             for (int i = 0; i < chunk.length; i++) {
                 Leaf leaf = chunkPlan.leaves()[i];
                 if (leaf != null) {
                     chunk[i] = new ParquetColumn(leaf.column(), pages.getPageReader(leaf.column()), leaf.kind(),
-                            leaf.unsigned(), leaf.elementDef(), leaf.listDef());
+                            leaf.unsigned(), leaf.elementDef(), leaf.listDef(), previous[i]);
                 }
                 if (columns.get(i).source() == Source.ROW_INDEX && rowIndexOffset < 0) {
                     throw new IOException("no row index offset for a row group (Parquet " + block + ")");

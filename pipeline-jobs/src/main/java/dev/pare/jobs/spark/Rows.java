@@ -64,7 +64,7 @@ public final class Rows {
         while (n < max && it.hasNext()) {
             InternalRow r = it.next();
             ids[n] = r.getLong(0);
-            System.arraycopy(features(r, 1, width, ids[n]), 0, features, n * width, width);
+            FloatCopy.copy(array(r, 1, "1", width, ids[n]), features, n * width);
             labels[n] = r.getInt(2);
             n++;
         }
@@ -82,12 +82,17 @@ public final class Rows {
 
     /** {@link #features}, naming the column {@code name} when it does not hold {@code width} values. */
     public static float[] floats(InternalRow row, int column, String name, int width, long id) {
+        return array(row, column, name, width, id).toFloatArray();
+    }
+
+    /** Column {@code column} of {@code row}, refused (naming the column {@code name}) unless it holds {@code width} values. */
+    private static ArrayData array(InternalRow row, int column, String name, int width, long id) {
         ArrayData a = row.getArray(column);
         if (a.numElements() != width) {
             throw new IllegalArgumentException("example id " + id + ": column " + name + " holds "
                     + a.numElements() + " values, expected " + width);
         }
-        return a.toFloatArray();
+        return a;
     }
 
     /**
