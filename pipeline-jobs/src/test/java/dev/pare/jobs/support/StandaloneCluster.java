@@ -35,6 +35,8 @@ public final class StandaloneCluster implements AutoCloseable {
     private static final Path ROOT = LocalSpark.repoRoot();
     private static final Path TARGET = ROOT.resolve("pipeline-jobs/target");
     public static final Path JAR = TARGET.resolve("pare-cluster.jar");
+    /** The jar with Spark inside, for {@code java -jar} in local mode. */
+    public static final Path LOCAL_JAR = TARGET.resolve("pare-local.jar");
     private static final Path SPARK_CLASSPATH = TARGET.resolve("spark-classpath.txt");
     /** The cluster's work folder (logs, PID files, workers' folders, submit logs), kept after the test. */
     public static final Path WORK = TARGET.resolve("cluster-it");
@@ -50,18 +52,9 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /** Checks that the jar is built and fresh, stops a cluster left behind, starts one on free ports. */
     public static StandaloneCluster start() throws Exception {
-        for (Path p : List.of(JAR, SPARK_CLASSPATH)) {
-            if (!Files.isRegularFile(p)) {
-                fail(p + " is missing: " + BUILD);
-            }
-        }
-        try (Stream<Path> classes = Files.walk(TARGET.resolve("classes"))) {
-            FileTime built = Files.getLastModifiedTime(JAR);
-            Path newer = classes.filter(Files::isRegularFile)
-                    .filter(p -> lastModified(p).compareTo(built) > 0).findFirst().orElse(null);
-            if (newer != null) {
-                fail(JAR + " is older than " + newer + ": " + BUILD);
-            }
+        requireBuilt(JAR);
+        if (!Files.isRegularFile(SPARK_CLASSPATH)) {
+            fail(SPARK_CLASSPATH + " is missing: " + BUILD);
         }
         // A cluster left behind by a killed test run is stopped first (only its recorded PIDs).
         script("stop", Map.of());
@@ -72,6 +65,21 @@ public final class StandaloneCluster implements AutoCloseable {
         Matcher m = Pattern.compile("spark://127\\.0\\.0\\.1:\\d+").matcher(start.output);
         assertTrue(m.find(), "no master URL in:\n" + start.output);
         return new StandaloneCluster(m.group());
+    }
+
+    /** Fails unless {@code jar} (one of the module's shaded jars) exists and is newer than every compiled class. */
+    public static void requireBuilt(Path jar) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            fail(jar + " is missing: " + BUILD);
+        }
+        try (Stream<Path> classes = Files.walk(TARGET.resolve("classes"))) {
+            FileTime built = Files.getLastModifiedTime(jar);
+            Path newer = classes.filter(Files::isRegularFile)
+                    .filter(p -> lastModified(p).compareTo(built) > 0).findFirst().orElse(null);
+            if (newer != null) {
+                fail(jar + " is older than " + newer + ": " + BUILD);
+            }
+        }
     }
 
     public String masterUrl() {
@@ -173,7 +181,8 @@ public final class StandaloneCluster implements AutoCloseable {
         return new Script(p.exitValue(), output);
     }
 
-    private static String javaBin() {
+    /** The {@code java} of this test JVM's runtime. */
+    public static String javaBin() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
