@@ -4,6 +4,8 @@ import dev.pare.common.config.ConfigError;
 import dev.pare.common.model.ModelFormatException;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.spark.DriverNative;
+import dev.pare.jobs.stage.Stage;
+import dev.pare.jobs.stages.Pipeline;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,15 +47,36 @@ public final class PareCli {
             }
             err.println("pare: " + commandLine.getCommandName() + " failed: " + t);
             t.printStackTrace(err);
+            DriverNative.nd4jLoadFailure().ifPresent(f -> {
+                err.println("pare: loading ND4J's native backend failed before (thread pare-nd4j-load):");
+                f.printStackTrace(err);
+            });
             err.flush();
             return 1;
         });
         return cl;
     }
 
+    /**
+     * Whether {@code args} run a command whose driver reads or runs a network: the command of a stage that says so
+     * ({@link Stage#networksOnDriver}), {@code run} or {@code train-teacher}. Decided from the command's name
+     * before anything is parsed, so that ND4J loads while picocli, the configuration and Spark start.
+     */
+    static boolean networksOnDriver(String[] args) {
+        if (args.length == 0) {
+            return false;
+        }
+        String command = args[0];
+        return command.equals("run") || command.equals("train-teacher")
+                || Pipeline.stages().stream().anyMatch(s -> s.name().equals(command) && s.networksOnDriver());
+    }
+
     public static void main(String[] args) {
         // Before anything loads ND4J's native libraries: each reads its settings once, when it loads.
         DriverNative.prepare();
+        if (networksOnDriver(args)) {
+            DriverNative.preloadNd4j();
+        }
         System.exit(commandLine().execute(args));
     }
 }

@@ -2,6 +2,8 @@ package dev.pare.jobs.spark;
 
 import dev.pare.common.util.BlasKernels;
 import dev.pare.common.util.OpenMp;
+import java.util.Optional;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What a driver JVM (the CLI, a benchmark) settles first thing in {@code main}, before anything
@@ -44,5 +46,42 @@ public final class DriverNative {
         BlasKernels.choose();
         Threads t = threads(System.getProperty(DRIVER_CORES));
         OpenMp.choose(t.count(), t.because());
+    }
+
+    private static Thread nd4jLoad;
+    private static volatile Throwable nd4jFailure;
+
+    /**
+     * Starts loading ND4J's backend (libnd4j, OpenBLAS and their Java classes: about 1.4 s of a command on the
+     * 2-core development machine) on a daemon thread, once per JVM, so that it runs while the calling thread
+     * starts Spark and reads the configuration; the first use of ND4J on another thread waits for it (the JVM's
+     * lock on initializing {@code Nd4j}). A failure to load surfaces there as {@code NoClassDefFoundError}, whose
+     * cause names only the original error's class: the original, with its causes (the native library that did not
+     * load), is kept for {@link #nd4jLoadFailure}. For commands whose driver reads or runs a network; call it
+     * after {@link #prepare}.
+     *
+     * @return the loading thread, for tests
+     */
+    public static synchronized Thread preloadNd4j() {
+        if (nd4jLoad == null) {
+            nd4jLoad = new Thread(DriverNative::loadNd4j, "pare-nd4j-load");
+            nd4jLoad.setDaemon(true);
+            nd4jLoad.start();
+        }
+        return nd4jLoad;
+    }
+
+    private static void loadNd4j() {
+        try {
+            Nd4j.getBackend();
+        } catch (Throwable e) {
+            // The command's own first use of ND4J fails next; its error handler reports this one with it.
+            nd4jFailure = e;
+        }
+    }
+
+    /** Why {@link #preloadNd4j}'s thread failed to load ND4J; empty when it did not fail (or did not run). */
+    public static Optional<Throwable> nd4jLoadFailure() {
+        return Optional.ofNullable(nd4jFailure);
     }
 }

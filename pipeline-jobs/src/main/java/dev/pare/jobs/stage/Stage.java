@@ -41,4 +41,12 @@ public interface Stage {
     default boolean trains() {
         return false;
     }
+
+    /**
+     * Whether the driver reads or runs a network in this stage (ND4J): its command then loads ND4J's native
+     * backend on a second thread while the rest starts ({@link dev.pare.jobs.spark.DriverNative#preloadNd4j}).
+     */
+    default boolean networksOnDriver() {
+        return true;
+    }
 }

@@ -61,6 +61,12 @@ public final class SelectDataStage implements Stage {
         return "select-data";
     }
 
+    /** Ranks ids by the scores table: no network on the driver. */
+    @Override
+    public boolean networksOnDriver() {
+        return false;
+    }
+
     @Override
     public String folder() {
         return FOLDER;
