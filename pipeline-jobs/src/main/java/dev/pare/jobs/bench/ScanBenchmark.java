@@ -2,10 +2,12 @@ package dev.pare.jobs.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pare.common.data.ExampleArrays;
 import dev.pare.jobs.io.ColumnarScan;
 import dev.pare.jobs.io.Json;
 import dev.pare.jobs.io.ParquetExampleScan;
 import dev.pare.jobs.io.PartitionChecks;
+import dev.pare.jobs.spark.Rows;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.util.ArrayData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,6 +41,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ScanBenchmark", mixinStandardHelpOptions = true,
         description = "Seconds to read an example table's rows: Pare's Parquet reader against Spark's.")
 public final class ScanBenchmark implements Callable<Integer> {
+    /** Rows per batch array: about a Fashion-MNIST row group's, as {@code score-data} cuts them. */
+    private static final int BATCH = 1000;
+
     @Parameters(index = "0", description = "A Parquet table of id (long), features (array<float>), label (int).")
     String table;
 
@@ -89,9 +93,10 @@ public final class ScanBenchmark implements Callable<Integer> {
                     spark.conf().set(ParquetExampleScan.SETTING, checks ? "pare" : readers[r]);
                     PartitionChecks parts = checks && r == 1
                             ? PartitionChecks.register(spark.sparkContext(), "checks", width, classes) : null;
+                    final int w = width;
                     long t0 = System.nanoTime();
                     long sum = ColumnarScan.rows(df, width)
-                            .mapPartitions(rows -> checksum(parts == null ? rows : parts.checked(rows)))
+                            .mapPartitions(rows -> checksum(parts == null ? rows : parts.checked(rows), w))
                             .reduce(Long::sum);
                     double s = Bench.secondsSince(t0);
                     if (round >= 0) {
@@ -116,7 +121,7 @@ public final class ScanBenchmark implements Callable<Integer> {
             }
             doc.put(checks ? "checkedOverUnchecked" : "sparkOverPare", medians[1] / medians[0]);
             doc.put("checksum", checksums[0]);
-            doc.put("what", "seconds of one Spark job reading every row (id, features copied to a float[], label) of the"
+            doc.put("what", "seconds of one Spark job reading every row (id, features copied to batch arrays, label) of the"
                     + " table through ColumnarScan, " + (checks ? "with Pare's reader, its rows unchecked and checked"
                     + " (PartitionChecks) alternating" : "the readers alternating") + ", after one untimed read each");
             Bench.finish(machine);
@@ -164,17 +169,20 @@ public final class ScanBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** The sum of every id, label and feature's bits of a partition's rows, the features copied out first. */
-    private static java.util.Iterator<Long> checksum(java.util.Iterator<InternalRow> rows) {
+    /**
+     * The sum of every id, label and feature's bits of a partition's rows, read into batch arrays of up to
+     * {@link #BATCH} rows as a task's batches are ({@link Rows#takeInternal}).
+     */
+    private static java.util.Iterator<Long> checksum(java.util.Iterator<InternalRow> rows, int width) {
         long sum = 0;
         while (rows.hasNext()) {
-            InternalRow row = rows.next();
-            ArrayData a = row.getArray(1);
-            float[] x = a.toFloatArray();
-            for (float v : x) {
+            ExampleArrays batch = Rows.takeInternal(rows, BATCH, width);
+            for (float v : batch.features()) {
                 sum += Float.floatToRawIntBits(v);
             }
-            sum += row.getLong(0) + row.getInt(2);
+            for (int i = 0; i < batch.size(); i++) {
+                sum += batch.ids()[i] + batch.labels()[i];
+            }
         }
         return List.of(sum).iterator();
     }
