@@ -10,6 +10,7 @@ import dev.pare.common.config.ConfigLoader;
 import dev.pare.common.config.PareConfig;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.distill.Distiller;
+import dev.pare.common.evaluation.ClassificationMetrics;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.common.model.Networks;
 import dev.pare.common.train.Architecture;
@@ -270,11 +271,23 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
                             + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
                             + " reused arrays"), scoreWarmUp));
             for (int bs : new int[] {1000, 128}) {
-                // One thread, as the peer's forward by default (compare-pytorch.sh: PEER_THREADS = OMP_NUM_THREADS).
-                Runnable forward = () -> Distiller.evaluate(teacher, testArrays, CLASSES, bs, 1);
+                // One thread, as the peer's forward by default (compare-pytorch.sh: PEER_THREADS = OMP_NUM_THREADS),
+                // with one set of arrays for every pass, as an evaluate task's thread keeps its own: fresh ones per
+                // pass of 10 batches (Distiller.evaluate's) cost 65-75 ms a pass instead of 37-42 on this machine,
+                // whose fresh pages are slow.
+                List<ExampleArrays> testBatches = batches(testArrays, bs);
+                ForwardPass.Buffers forwardBuffers = new ForwardPass.Buffers();
+                Runnable forward = () -> {
+                    ClassificationMetrics metrics = new ClassificationMetrics(CLASSES);
+                    for (ExampleArrays batch : testBatches) {
+                        metrics.add(ForwardPass.logitsRowMajor(teacher, forwardBuffers.features(batch), forwardBuffers),
+                                batch.labels(), null);
+                    }
+                };
                 int[] forwardWarmUp = warmUp(forward, 2, 1.0);
                 compute.set("forwardBs" + bs, withWarmUp(rate(testArrays.size(), bs, COMPUTE_REPEATS, forward,
-                        "teacher forward + accuracy on the test set, median of " + COMPUTE_REPEATS
+                        "teacher forward + accuracy on the test set, as the evaluate stage's tasks compute them with"
+                                + " their reused arrays, median of " + COMPUTE_REPEATS
                                 + " after untimed passes until steady"), forwardWarmUp));
             }
 
