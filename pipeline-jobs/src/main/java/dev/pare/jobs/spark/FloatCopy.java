@@ -10,6 +10,7 @@ import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.unsafe.Platform;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Spark {@code array<float>} value copied into a given Java array, with no array of its own in
@@ -44,6 +45,8 @@ final class FloatCopy {
             data = null;
             offset = null;
             floats = null;
+            LoggerFactory.getLogger(FloatCopy.class).warn("Spark's column-batch arrays are copied through"
+                    + " toFloatArray, one copy more per row: this Spark lacks the fields Pare reads ({})", e.toString());
         }
         ARRAY_DATA = data;
         ARRAY_OFFSET = offset;
