@@ -268,8 +268,8 @@ public final class FashionMnistBenchmark implements Callable<Integer> {
             compute.set("score", withWarmUp(rate(trainArrays.size(), scoreBatchSize, COMPUTE_REPEATS, scorePass,
                     "ScoreJob.score on every training example (median of " + COMPUTE_REPEATS
                             + " passes after untimed ones until steady):"
-                            + " forward, logits, loss, EL2N, entropy, margin, GraNd, rows, as one task does with its"
-                            + " reused arrays"), scoreWarmUp));
+                            + " forward, logits, loss, EL2N, entropy, margin, GraNd, the batch's columns, as one task"
+                            + " does with its reused arrays"), scoreWarmUp));
             for (int bs : new int[] {1000, 128}) {
                 // One thread, as the peer's forward by default (compare-pytorch.sh: PEER_THREADS = OMP_NUM_THREADS),
                 // with one set of arrays for every pass, as an evaluate task's thread keeps its own: fresh ones per

@@ -39,10 +39,35 @@ public final class ParquetRows {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static void write(SparkSession spark, JavaRDD<InternalRow> rows, StructType schema, String path,
                              boolean dictionary) throws IOException {
+        Configuration conf = jobConf(spark, schema, path, dictionary);
+        conf.set(ParquetOutputFormat.WRITE_SUPPORT_CLASS, ParquetWriteSupport.class.getName());
+        rows.mapToPair(r -> new Tuple2<Void, InternalRow>(null, r))
+                .saveAsNewAPIHadoopFile(path, Void.class, InternalRow.class, (Class) ParquetOutputFormat.class, conf);
+    }
+
+    /**
+     * Writes {@code batches}, whose rows match {@code schema}, to a new folder {@code path}: the files
+     * {@link #write} writes for the same rows without a dictionary (one per partition, same names), written
+     * column by column from each batch's arrays ({@link ParquetBatchFormat}).
+     *
+     * @throws IllegalArgumentException when {@code schema} has a field {@link ParquetBatchFormat} cannot write
+     * @throws IOException when the job cannot be set up (the folder exists, the file system refuses)
+     */
+    public static void writeBatches(SparkSession spark, JavaRDD<? extends ParquetBatchFormat.Batch> batches,
+                                    StructType schema, String path) throws IOException {
+        ParquetBatchFormat.check(schema);
+        Configuration conf = jobConf(spark, schema, path, false);
+        batches.mapToPair(b -> new Tuple2<Void, ParquetBatchFormat.Batch>(null, b))
+                .saveAsNewAPIHadoopFile(path, Void.class, ParquetBatchFormat.Batch.class, ParquetBatchFormat.class,
+                        conf);
+    }
+
+    /** The Hadoop settings of a job writing {@code schema} to {@code path}, from the session's Parquet settings. */
+    private static Configuration jobConf(SparkSession spark, StructType schema, String path, boolean dictionary)
+            throws IOException {
         SQLConf sql = spark.sessionState().conf();
         Configuration conf = spark.sessionState().newHadoopConf();
         // What Spark SQL's ParquetFileFormat.prepareWrite sets for its ParquetWriteSupport.
-        conf.set(ParquetOutputFormat.WRITE_SUPPORT_CLASS, ParquetWriteSupport.class.getName());
         ParquetWriteSupport.setSchema(schema, conf);
         conf.set(SQLConf.PARQUET_WRITE_LEGACY_FORMAT().key(), String.valueOf(sql.writeLegacyParquetFormat()));
         conf.set(SQLConf.PARQUET_OUTPUT_TIMESTAMP_TYPE().key(), sql.parquetOutputTimestampType().toString());
@@ -56,8 +81,6 @@ public final class ParquetRows {
         conf.setBoolean(ParquetOutputFormat.ENABLE_DICTIONARY, dictionary);
         Job job = Job.getInstance(conf);
         FileOutputFormat.setOutputPath(job, new org.apache.hadoop.fs.Path(path));
-        rows.mapToPair(r -> new Tuple2<Void, InternalRow>(null, r))
-                .saveAsNewAPIHadoopFile(path, Void.class, InternalRow.class, (Class) ParquetOutputFormat.class,
-                        job.getConfiguration());
+        return job.getConfiguration();
     }
 }

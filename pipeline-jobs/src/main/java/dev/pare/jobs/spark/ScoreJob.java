@@ -5,19 +5,14 @@ import dev.pare.common.datapruning.ExampleScores;
 import dev.pare.common.datapruning.ScoreKind;
 import dev.pare.common.model.ForwardPass;
 import dev.pare.jobs.io.PartitionChecks;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
-import java.util.NoSuchElementException;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -64,82 +59,74 @@ public final class ScoreJob {
     /** As above, adding the tasks' time in the forward passes and scores to {@code modelTime}. */
     public static Dataset<Row> scores(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher, int width,
                                       int numClasses, int batchSize, ModelTime modelTime) {
+        JavaRDD<InternalRow> rows = scoreBatches(spark, examples, teacher, width, numClasses, batchSize, modelTime, null)
+                .flatMap(b -> IntStream.range(0, b.size()).mapToObj(b::row).iterator());
         // internalCreateDataFrame is private[sql] in Scala, public to Java; its rows must match SCHEMA.
-        return spark.internalCreateDataFrame(scoreRows(spark, examples, teacher, width, numClasses, batchSize,
-                modelTime, null).rdd(), SCHEMA, false);
+        return spark.internalCreateDataFrame(rows.rdd(), SCHEMA, false);
     }
 
     /**
-     * The rows of {@link #scores} as Spark's internal rows ({@link #SCHEMA}), for writers that take them
-     * as they are ({@code dev.pare.jobs.io.ParquetRows}): no boxed {@code Float[]} logits converted back.
+     * The scores of {@link #scores}, one {@link ScoreBatch} per batch of the model, for writers that take
+     * columns ({@code dev.pare.jobs.io.ParquetRows#writeBatches}).
      *
      * @param checks null, or the checks every input row goes through on its way to the model ({@link
      *     PartitionChecks#checked}: rows the model cannot take are left out), merged once the rows are written
      */
-    public static JavaRDD<InternalRow> scoreRows(SparkSession spark, Dataset<Row> examples, Broadcast<byte[]> teacher,
-                                                 int width, int numClasses, int batchSize, ModelTime modelTime,
-                                                 PartitionChecks checks) {
+    public static JavaRDD<ScoreBatch> scoreBatches(SparkSession spark, Dataset<Row> examples,
+                                                   Broadcast<byte[]> teacher, int width, int numClasses,
+                                                   int batchSize, ModelTime modelTime, PartitionChecks checks) {
         final int w = width;
         final int c = numClasses;
         final int bs = batchSize;
         // The footers CanonicalBatches reads, with the Hadoop settings of file scans (a broadcast).
         final CanonicalBatches.Footers footers = new CanonicalBatches.Footers(spark);
         JavaRDD<InternalRow> in = Rows.internalPlaced(examples, width);
-        JavaRDD<InternalRow> out = in.mapPartitions(rows -> new Iterator<InternalRow>() {
+        return in.mapPartitions(rows -> new Iterator<ScoreBatch>() {
             private final MultiLayerNetwork net = ExecutorModels.get(teacher);
             private final ForwardPass.Buffers buffers = ExecutorModels.buffers(teacher);
             private final CanonicalBatches batches = new CanonicalBatches(checks == null ? rows : checks.checked(rows),
                     bs, w, footers);
-            private List<InternalRow> buffer = List.of();
-            private int next;
 
             @Override
             public boolean hasNext() {
-                if (next < buffer.size()) {
-                    return true;
-                }
-                if (!batches.hasNext()) {
-                    return false;
-                }
-                ExampleArrays batch = batches.next();
-                long start = System.nanoTime();
-                buffer = score(net, batch, c, buffers);
-                modelTime.addSince(start);
-                next = 0;
-                return true;
+                return batches.hasNext();
             }
 
             @Override
-            public InternalRow next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return buffer.get(next++);
+            public ScoreBatch next() {
+                ExampleArrays batch = batches.next();
+                long start = System.nanoTime();
+                ScoreBatch scored = score(net, batch, c, buffers);
+                modelTime.addSince(start);
+                return scored;
             }
         });
-        return out;
     }
 
     /**
-     * The output rows of one batch: one forward pass of the teacher, then the per-example scores.
+     * The scores of one batch: one forward pass of the teacher, then the per-example scores.
      * What every task does per batch; public so that benchmarks can time the same work without Spark.
      *
      * @param buffers a task's arrays, reused batch after batch (null: fresh ones)
      */
-    public static List<InternalRow> score(MultiLayerNetwork net, ExampleArrays batch, int c,
-                                          ForwardPass.Buffers buffers) {
+    public static ScoreBatch score(MultiLayerNetwork net, ExampleArrays batch, int c, ForwardPass.Buffers buffers) {
         INDArray x = buffers == null ? batch.featureRange(0, batch.size()) : buffers.features(batch);
         ForwardPass pass = ForwardPass.toLogits(net, x, buffers);
+        int n = batch.size();
+        // New arrays: the pass's own are the task's buffers, which the next batch overwrites.
         float[] logits = ForwardPass.rowMajor(pass.logits());
         double[] hSq = rowSquareNorms(pass.layerInputs().get(pass.layerInputs().size() - 1));
-        List<InternalRow> result = new ArrayList<>(batch.size());
-        for (int r = 0; r < batch.size(); r++) {
-            int label = batch.labels()[r];
-            ExampleScores s = ExampleScores.of(logits, r * c, c, label, hSq[r]);
-            result.add(new GenericInternalRow(new Object[] {batch.ids()[r], label, s.loss(), s.el2n(), s.entropy(),
-                s.margin(), s.grand(), UnsafeArrayData.fromPrimitiveArray(Arrays.copyOfRange(logits, r * c, (r + 1) * c))}));
+        ScoreBatch out = new ScoreBatch(batch.ids(), batch.labels(), new double[n], new double[n],
+                new double[n], new double[n], new double[n], logits, c);
+        for (int r = 0; r < n; r++) {
+            ExampleScores s = ExampleScores.of(logits, r * c, c, out.labels()[r], hSq[r]);
+            out.loss()[r] = s.loss();
+            out.el2n()[r] = s.el2n();
+            out.entropy()[r] = s.entropy();
+            out.margin()[r] = s.margin();
+            out.grand()[r] = s.grand();
         }
-        return result;
+        return out;
     }
 
     /**

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.pare.common.data.ExampleArrays;
 import dev.pare.common.datapruning.ExampleScores;
 import dev.pare.common.model.ForwardPass;
-import java.util.List;
 import java.util.Random;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -57,18 +56,23 @@ class ScoreJobTest {
         ScoreJob.score(net, batch, CLASSES, new ForwardPass.Buffers());
         ForwardPass.Buffers buffers = new ForwardPass.Buffers();
         ScoreJob.score(net, batch, CLASSES, buffers);
-        List<InternalRow> rows = ScoreJob.score(net, batch, CLASSES, buffers);
+        ScoreBatch scores = ScoreJob.score(net, batch, CLASSES, buffers);
 
         INDArray features = Nd4j.create(x, new long[] {n, WIDTH}, 'c');
         INDArray h = net.feedForward(features, false).get(2);
         INDArray logits = h.mmul(net.getLayer(2).getParam("W")).addiRowVector(net.getLayer(2).getParam("b"));
         float[] z = logits.dup('c').data().asFloat();
         float[] hRows = h.dup('c').data().asFloat();
-        assertEquals(n, rows.size());
+        assertEquals(n, scores.size());
         for (int r = 0; r < n; r++) {
             ExampleScores e = ExampleScores.of(z, r * CLASSES, CLASSES, labels[r], hRows, r * HIDDEN, HIDDEN);
-            InternalRow row = rows.get(r);
+            InternalRow row = scores.row(r);
             String where = "row " + r;
+            float[] rowLogits = row.getArray(7).toFloatArray();
+            assertEquals(CLASSES, rowLogits.length, where);
+            for (int k = 0; k < CLASSES; k++) {
+                assertEquals(z[r * CLASSES + k], rowLogits[k], 1e-5, where + " logit " + k);
+            }
             assertEquals(ids[r], row.getLong(0), where);
             assertEquals(labels[r], row.getInt(1), where);
             assertEquals(e.loss(), row.getDouble(2), 1e-5, where + " loss");
