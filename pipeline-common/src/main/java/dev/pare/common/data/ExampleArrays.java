@@ -9,11 +9,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Examples held in memory as flat arrays: row r has id {@code ids[r]}, label {@code labels[r]}
- * and features {@code features[r·width .. (r+1)·width)}.
+ * and features {@code features[r·width .. (r+1)·width)}. {@code features} may be longer than
+ * {@code size()·width} (a reader's reused buffer): the values past the examples' are not theirs.
  */
 public record ExampleArrays(long[] ids, float[] features, int width, int[] labels) {
     public ExampleArrays {
-        if (features.length != (long) ids.length * width || labels.length != ids.length) {
+        if (features.length < (long) ids.length * width || labels.length != ids.length) {
             throw new IllegalArgumentException("inconsistent example arrays: " + ids.length + " ids, " + labels.length
                     + " labels, " + features.length + " features of width " + width);
         }

@@ -57,9 +57,17 @@ public final class Rows {
 
     /** Up to {@code max} internal rows (id, features, label, ...) from {@code it} as example arrays. */
     public static ExampleArrays takeInternal(Iterator<InternalRow> it, int max, int width) {
+        return takeInternal(it, max, width, null);
+    }
+
+    /**
+     * As {@link #takeInternal(Iterator, int, int)}, the features read into {@code into} when it holds at
+     * least {@code max·width} values (the examples then hold {@code into} itself, ids and labels are theirs).
+     */
+    public static ExampleArrays takeInternal(Iterator<InternalRow> it, int max, int width, float[] into) {
         long[] ids = new long[max];
         int[] labels = new int[max];
-        float[] features = new float[max * width];
+        float[] features = into != null && into.length >= max * width ? into : new float[max * width];
         int n = 0;
         while (n < max && it.hasNext()) {
             InternalRow r = it.next();
@@ -70,6 +78,9 @@ public final class Rows {
         }
         if (n == max) {
             return new ExampleArrays(ids, features, width, labels);
+        }
+        if (into != null) {
+            return new ExampleArrays(Arrays.copyOf(ids, n), features, width, Arrays.copyOf(labels, n));
         }
         return new ExampleArrays(Arrays.copyOf(ids, n), Arrays.copyOf(features, n * width), width,
                 Arrays.copyOf(labels, n));

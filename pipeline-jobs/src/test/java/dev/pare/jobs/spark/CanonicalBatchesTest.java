@@ -2,6 +2,7 @@ package dev.pare.jobs.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.pare.common.data.ExampleArrays;
@@ -81,6 +82,31 @@ class CanonicalBatchesTest {
         assertEquals(all.size(), joined.size());
         for (int i = 0; i < all.size(); i++) {
             assertArrayEquals(all.get(i), joined.get(i), "batch " + i);
+        }
+    }
+
+    @Test
+    void batchesReadTheirFeaturesIntoOneArrayThatGrowsWithTheirSize() {
+        List<InternalRow> input = new ArrayList<>(rows("file:/t/a.parquet", 0, 630));
+        input.addAll(rows("file:/t/b.parquet", 0, 300));
+        Map<String, long[]> groups = Map.of("file:/t/a.parquet", new long[] {20, 480, 130},
+                "file:/t/b.parquet", new long[] {300});
+        List<float[]> arrays = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        new CanonicalBatches(input.iterator(), 100, 1, groups::get).forEachRemaining(b -> {
+            for (int r = 0; r < b.size(); r++) {
+                assertEquals((float) b.ids()[r], b.features()[r], "features travel with their row");
+            }
+            arrays.add(b.features());
+            sizes.add(b.size());
+        });
+        // Chunks of 20, then 96 (480 in 5), 65 and 100 rows: an array of 20 + 5, then of 96 + 24 capped at the
+        // batch size, kept for the rest.
+        assertEquals(List.of(20, 96, 96, 96, 96, 96, 65, 65, 100, 100, 100), sizes);
+        assertEquals(25, arrays.get(0).length);
+        assertEquals(100, arrays.get(1).length);
+        for (int i = 2; i < arrays.size(); i++) {
+            assertSame(arrays.get(1), arrays.get(i), "batch " + i);
         }
     }
 
