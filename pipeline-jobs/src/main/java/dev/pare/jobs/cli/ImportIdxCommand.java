@@ -3,22 +3,21 @@ package dev.pare.jobs.cli;
 import dev.pare.common.data.IdxFile;
 import dev.pare.jobs.io.BadInputException;
 import dev.pare.jobs.io.Files;
+import dev.pare.jobs.io.ParquetBatchFormat;
+import dev.pare.jobs.io.ParquetRows;
 import dev.pare.jobs.io.Scans;
 import dev.pare.jobs.spark.Sessions;
 import java.io.File;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetOutputFormat;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -90,10 +89,12 @@ final class ImportIdxCommand implements Callable<Integer> {
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".tmp");
         try (Sessions.Handle session = Sessions.handle(sparkConf, master)) {
             SparkSession spark = session.spark();
+            files.delete(tmp); // left by an import that died
             // Row groups of 1 MiB, not Parquet's 128: a later stage's scan can split the files for its slots (Scans).
-            toRows(spark, img, lab, n, idOffset).write().mode(SaveMode.Overwrite)
-                    .option("compression", "zstd").option("parquet.block.size", Scans.IMPORT_ROW_GROUP_BYTES)
-                    .parquet(tmp.toString());
+            // Dictionaries on, as Spark SQL's writer has them by default: 256 pixel values per column.
+            ParquetRows.writeBatches(spark, batches(spark, img, lab, n, idOffset), SCHEMA, tmp.toString(), true,
+                    Map.of(ParquetOutputFormat.COMPRESSION, CompressionCodecName.ZSTD.name(),
+                            ParquetOutputFormat.BLOCK_SIZE, String.valueOf(Scans.IMPORT_ROW_GROUP_BYTES)));
             FileSystem fs = files.fs(out);
             files.delete(out);
             if (!fs.rename(tmp, out)) {
@@ -109,33 +110,56 @@ final class ImportIdxCommand implements Callable<Integer> {
     }
 
     /**
-     * Rows built on the executors from the broadcast idx bytes (no large task closures), pixels
-     * scaled by 1/255, written as one file per ~20k rows.
+     * The examples as batches built on the executors from the broadcast idx bytes (no large task
+     * closures): one batch per ~20k rows, one file each, ids from {@code idOffset}, pixels scaled by 1/255.
      */
-    static Dataset<Row> toRows(SparkSession spark, IdxFile img, IdxFile lab, int n, long idOffset) {
+    static JavaRDD<IdxRows> batches(SparkSession spark, IdxFile img, IdxFile lab, int n, long idOffset) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> pixels = jsc.broadcast(img.data());
         Broadcast<byte[]> labels = jsc.broadcast(lab.data());
         final int width = img.itemSize();
         final long offset = idOffset;
         int partitions = Math.max(1, (n + 19_999) / 20_000);
-        JavaRDD<Row> rows = jsc.parallelize(java.util.stream.IntStream.range(0, partitions).boxed().toList(), partitions)
-                .flatMap(p -> {
-                    int from = (int) ((long) n * p / partitions);
-                    int to = (int) ((long) n * (p + 1) / partitions);
-                    byte[] px = pixels.value();
-                    byte[] lb = labels.value();
-                    List<Row> out = new ArrayList<>(to - from);
-                    for (int r = from; r < to; r++) {
-                        Float[] f = new Float[width];
-                        for (int j = 0; j < width; j++) {
-                            f[j] = (px[r * width + j] & 0xff) / 255f;
-                        }
-                        out.add(RowFactory.create(offset + r, f, lb[r] & 0xff));
-                    }
-                    return out.iterator();
-                });
-        return spark.createDataFrame(rows, SCHEMA);
+        return jsc.parallelize(java.util.stream.IntStream.range(0, partitions).boxed().toList(), partitions)
+                .map(p -> new IdxRows(offset, (int) ((long) n * p / partitions), (int) ((long) n * (p + 1) / partitions),
+                        pixels.value(), labels.value(), width));
+    }
+
+    /** Examples {@code [from, to)} of the idx bytes as rows of {@link #SCHEMA}: id {@code offset + i}. */
+    static final class IdxRows implements ParquetBatchFormat.Batch {
+        private final long offset;
+        private final int from;
+        private final int to;
+        private final byte[] pixels;
+        private final byte[] labels;
+        private final int width;
+        private final float[] row;
+
+        IdxRows(long offset, int from, int to, byte[] pixels, byte[] labels, int width) {
+            this.offset = offset;
+            this.from = from;
+            this.to = to;
+            this.pixels = pixels;
+            this.labels = labels;
+            this.width = width;
+            this.row = new float[width];
+        }
+
+        @Override
+        public int size() {
+            return to - from;
+        }
+
+        @Override
+        public void putRow(int r, ParquetBatchFormat.RowSink sink) {
+            int i = from + r;
+            for (int j = 0, at = i * width; j < width; j++) {
+                row[j] = (pixels[at + j] & 0xff) / 255f;
+            }
+            sink.putLong(0, offset + i);
+            sink.putFloats(1, row, 0, width);
+            sink.putInt(2, labels[i] & 0xff);
+        }
     }
 
     private static IdxFile readIdx(File f) {

@@ -47,9 +47,9 @@ import org.apache.spark.sql.types.StructType;
  * <p>Flat schemas only: every field non-null, of type long, int, double, float, or an array of
  * non-null floats. The Parquet settings read from the job's configuration are parquet-mr's: block
  * (row group) size, page size and its checks, page row count limit, writer version, compression,
- * column index and statistics truncation, page checksums, padding, bloom filters (all columns or
- * none), and a file encryption factory. Dictionaries are never written, and there is no memory
- * manager sharing the heap between writers: one writer per task.
+ * dictionaries and their page size, column index and statistics truncation, page checksums, padding,
+ * bloom filters and dictionaries for all columns or none, and a file encryption factory. There is no
+ * memory manager sharing the heap between writers: one writer per task.
  */
 public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatchFormat.Batch> {
     /** Rows that write themselves: {@link #putRow} puts every field of row {@code row} into {@code sink}. */
@@ -249,7 +249,8 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
             sink = new RowSink((StructType) DataType.fromJson(conf.get(ParquetWriteSupport.SPARK_ROW_SCHEMA())), leaves);
             props = ParquetProperties.builder()
                     .withPageSize(ParquetOutputFormat.getPageSize(conf))
-                    .withDictionaryEncoding(false)
+                    .withDictionaryPageSize(ParquetOutputFormat.getDictionaryPageSize(conf))
+                    .withDictionaryEncoding(ParquetOutputFormat.getEnableDictionary(conf))
                     .withWriterVersion(ParquetOutputFormat.getWriterVersion(conf))
                     .estimateRowCountForPageSizeCheck(ParquetOutputFormat.getEstimatePageSizeCheck(conf))
                     .withMinRowCountForPageSizeCheck(ParquetOutputFormat.getMinRowCountForPageSizeCheck(conf))

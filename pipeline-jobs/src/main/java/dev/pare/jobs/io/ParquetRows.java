@@ -1,6 +1,7 @@
 package dev.pare.jobs.io;
 
 import java.io.IOException;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.mapreduce.Job;
 import org.apache.hadoop.mapreduce.lib.output.FileOutputFormat;
@@ -47,16 +48,19 @@ public final class ParquetRows {
 
     /**
      * Writes {@code batches}, whose rows match {@code schema}, to a new folder {@code path}: the files
-     * {@link #write} writes for the same rows without a dictionary (one per partition, same names), written
-     * column by column from each batch's arrays ({@link ParquetBatchFormat}).
+     * {@link #write} writes for the same rows with the same {@code dictionary} (one per partition, same names),
+     * written column by column from each batch's arrays ({@link ParquetBatchFormat}).
      *
+     * @param settings Parquet's settings over the session's, e.g. {@code parquet.compression} = {@code ZSTD}
      * @throws IllegalArgumentException when {@code schema} has a field {@link ParquetBatchFormat} cannot write
      * @throws IOException when the job cannot be set up (the folder exists, the file system refuses)
      */
     public static void writeBatches(SparkSession spark, JavaRDD<? extends ParquetBatchFormat.Batch> batches,
-                                    StructType schema, String path) throws IOException {
+                                    StructType schema, String path, boolean dictionary, Map<String, String> settings)
+            throws IOException {
         ParquetBatchFormat.check(schema);
-        Configuration conf = jobConf(spark, schema, path, false);
+        Configuration conf = jobConf(spark, schema, path, dictionary);
+        settings.forEach(conf::set);
         batches.mapToPair(b -> new Tuple2<Void, ParquetBatchFormat.Batch>(null, b))
                 .saveAsNewAPIHadoopFile(path, Void.class, ParquetBatchFormat.Batch.class, ParquetBatchFormat.class,
                         conf);

@@ -10,6 +10,7 @@ import dev.pare.jobs.stage.RunContext;
 import dev.pare.jobs.stage.Stage;
 import dev.pare.jobs.stage.StageDir;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
@@ -64,7 +65,7 @@ public final class ScoreDataStage implements Stage {
             // dictionary attempt (a hash map per column, then a fallback to plain) took ~45% of the executors'
             // time in a profile of this stage.
             ctx.readingTrain(() -> {
-                ParquetRows.writeBatches(ctx.spark(), scores, ScoreJob.SCHEMA, out.toString());
+                ParquetRows.writeBatches(ctx.spark(), scores, ScoreJob.SCHEMA, out.toString(), false, Map.of());
                 return null;
             });
             if (checks != null) {

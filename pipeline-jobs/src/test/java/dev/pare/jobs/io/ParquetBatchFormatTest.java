@@ -121,12 +121,17 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
 
     /** Writes both ways under {@code name} with the session settings {@code settings}; returns our files. */
     private static List<Path> writeBothAndCompare(String name, Map<String, String> settings) throws Exception {
+        return writeBothAndCompare(name, settings, false);
+    }
+
+    private static List<Path> writeBothAndCompare(String name, Map<String, String> settings, boolean dictionary)
+            throws Exception {
         String ours = dir.resolve(name + "-batches.parquet").toString();
         String sparks = dir.resolve(name + "-rows.parquet").toString();
         settings.forEach((k, v) -> spark.conf().set(k, v));
         try {
-            ParquetRows.writeBatches(spark, batches(), SCHEMA, ours);
-            ParquetRows.write(spark, rows(), SCHEMA, sparks, false);
+            ParquetRows.writeBatches(spark, batches(), SCHEMA, ours, dictionary, Map.of());
+            ParquetRows.write(spark, rows(), SCHEMA, sparks, dictionary);
         } finally {
             settings.keySet().forEach(k -> spark.conf().unset(k));
         }
@@ -177,6 +182,19 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         assertTrue(gzip.get(0).getFileName().toString().endsWith(".gz.parquet"), gzip.toString());
     }
 
+    @Test
+    void dictionariesAreTheSameBytesToo() throws Exception {
+        // Labels repeat (10 values): their column keeps its dictionary; the ids, all distinct, fall back to plain
+        // values when the dictionary outgrows 300 bytes.
+        List<Path> files = writeBothAndCompare("dictionary", Map.of("parquet.dictionary.page.size", "300"), true);
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(files.get(0).toString()), new Configuration()))) {
+            var columns = r.getFooter().getBlocks().get(0).getColumns();
+            assertTrue(columns.get(1).getDictionaryPageOffset() > 0, "label: " + columns.get(1));
+            assertEquals(0, columns.get(0).getDictionaryPageOffset(), "id: " + columns.get(0));
+        }
+    }
+
     /** Two rows of {@link #SCHEMA} with one mistake: a field left out, put twice or put as another type. */
     record Bad(String mistake) implements ParquetBatchFormat.Batch, java.io.Serializable {
         @Override
@@ -211,7 +229,7 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         for (Map.Entry<String, String> m : expected.entrySet()) {
             String path = dir.resolve("bad-" + m.getKey() + ".parquet").toString();
             SparkException e = assertThrows(SparkException.class, () -> ParquetRows.writeBatches(spark,
-                    jsc.parallelize(List.of(new Bad(m.getKey())), 1), SCHEMA, path));
+                    jsc.parallelize(List.of(new Bad(m.getKey())), 1), SCHEMA, path, false, Map.of()));
             String all = messages(e);
             assertTrue(all.contains(m.getValue()), all);
             assertTrue(!Files.exists(Path.of(path)) || parts(path).isEmpty(), "nothing committed");
@@ -223,7 +241,7 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         StructType nullable = new StructType().add("id", DataTypes.LongType, true);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ParquetRows.writeBatches(spark, JavaSparkContext.fromSparkContext(spark.sparkContext())
-                        .<Columns>emptyRDD(), nullable, dir.resolve("n.parquet").toString()));
+                        .<Columns>emptyRDD(), nullable, dir.resolve("n.parquet").toString(), false, Map.of()));
         assertTrue(e.getMessage().startsWith("field id (bigint, nullable) cannot be written"), e.getMessage());
         StructType text = new StructType().add("id", DataTypes.LongType, false).add("note", DataTypes.StringType, false);
         e = assertThrows(IllegalArgumentException.class, () -> ParquetBatchFormat.check(text));

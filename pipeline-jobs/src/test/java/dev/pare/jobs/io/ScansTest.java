@@ -490,13 +490,13 @@ class ScansTest extends SharedLocalSpark {
         int n = 3_000;
         Random random = new Random(3);
         Path images = dir.resolve("images.idx");
+        byte[] pixels = new byte[n * 784];
+        random.nextBytes(pixels);
         try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(images))) {
             o.writeInt(0x00000803);
             o.writeInt(n);
             o.writeInt(28);
             o.writeInt(28);
-            byte[] pixels = new byte[n * 784];
-            random.nextBytes(pixels);
             o.write(pixels);
         }
         Path labels = dir.resolve("labels.idx");
@@ -519,6 +519,22 @@ class ScansTest extends SharedLocalSpark {
         assertTrue(groups.size() >= 4, groups.size() + " row groups");
         for (BlockMetaData g : groups) {
             assertTrue(g.getTotalByteSize() <= 2 * Scans.IMPORT_ROW_GROUP_BYTES, g.getTotalByteSize() + " bytes");
+            // Zstandard, and a dictionary for the features (at most 256 pixel values).
+            assertEquals("ZSTD", g.getColumns().get(1).getCodec().name());
+            assertTrue(g.getColumns().get(1).getDictionaryPageOffset() > 0, g.getColumns().get(1).toString());
+        }
+        // Every row: id, label, and its pixels over 255, as floats.
+        List<Row> rows = spark.read().parquet(out.toString()).orderBy("id").collectAsList();
+        assertEquals(n, rows.size());
+        for (int i = 0; i < n; i++) {
+            Row row = rows.get(i);
+            assertEquals(i, row.getLong(row.fieldIndex("id")));
+            assertEquals(i % 10, row.getInt(row.fieldIndex("label")));
+            List<Float> features = row.getList(row.fieldIndex("features"));
+            assertEquals(784, features.size());
+            for (int j = 0; j < 784; j += 97) {
+                assertEquals((pixels[i * 784 + j] & 0xff) / 255f, features.get(j), "row " + i + ", pixel " + j);
+            }
         }
         // Again over the existing folder (what fetch-full.sh does to an older layout).
         assertEquals(0, PareCli.commandLine().execute("import-idx", "--images", images.toString(), "--labels",
