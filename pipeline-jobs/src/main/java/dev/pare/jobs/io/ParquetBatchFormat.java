@@ -23,6 +23,8 @@ import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.OutputFile;
+import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport;
@@ -223,6 +225,7 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
         private final ParquetProperties props;
         private final CodecFactory codecs;
         private final CodecFactory.BytesCompressor compressor;
+        private final Opened output;
         private final ParquetFileWriter file;
         private final List<ColumnDescriptor> leaves;
         private final RowSink sink;
@@ -233,6 +236,7 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
         private int rowGroups;
         private long rows;
         private long rowsAtNextCheck;
+        private boolean failed;
         private boolean closed;
 
         Writer(Configuration conf, Path path, CompressionCodecName codec) throws IOException {
@@ -269,7 +273,8 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
             nextRowGroupSize = rowGroupSize;
             codecs = new CodecFactory(conf, props.getPageSizeThreshold());
             compressor = codecs.getCompressor(codec);
-            file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.CREATE,
+            output = new Opened(HadoopOutputFile.fromPath(path, conf));
+            file = new ParquetFileWriter(output, schema, ParquetFileWriter.Mode.CREATE,
                     rowGroupSize, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES,
                     ParquetWriter.MAX_PADDING_SIZE_DEFAULT), props.getColumnIndexTruncateLength(),
                     props.getStatisticsTruncateLength(), props.getPageWriteChecksumEnabled(),
@@ -293,13 +298,19 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
 
         @Override
         public void write(Void key, Batch batch) throws IOException {
-            for (int r = 0, n = batch.size(); r < n; r++) {
-                batch.putRow(r, sink);
-                sink.endRow();
-                store.endRecord();
-                if (++rows >= rowsAtNextCheck) {
-                    checkRowGroupSize();
+            boolean written = false;
+            try {
+                for (int r = 0, n = batch.size(); r < n; r++) {
+                    batch.putRow(r, sink);
+                    sink.endRow();
+                    store.endRecord();
+                    if (++rows >= rowsAtNextCheck) {
+                        checkRowGroupSize();
+                    }
                 }
+                written = true;
+            } finally {
+                failed |= !written;
             }
         }
 
@@ -333,6 +344,10 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
             store.close();
         }
 
+        /**
+         * Ends the file; after a failed {@link #write} (its task fails, the committer deletes the file) only closes
+         * it: a row half put would have left its columns with unequal value counts.
+         */
         @Override
         public void close(TaskAttemptContext task) throws IOException {
             if (closed) {
@@ -340,11 +355,52 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
             }
             closed = true;
             try {
-                endRowGroup();
-                file.end(metadata);
+                if (failed) {
+                    output.stream.close();
+                } else {
+                    endRowGroup();
+                    file.end(metadata);
+                }
             } finally {
                 codecs.release();
             }
+        }
+    }
+
+    /** An output file that keeps the stream it opened, for a writer to close it without ending the file. */
+    private static final class Opened implements OutputFile {
+        private final OutputFile file;
+        private PositionOutputStream stream;
+
+        Opened(OutputFile file) {
+            this.file = file;
+        }
+
+        @Override
+        public PositionOutputStream create(long blockSizeHint) throws IOException {
+            stream = file.create(blockSizeHint);
+            return stream;
+        }
+
+        @Override
+        public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
+            stream = file.createOrOverwrite(blockSizeHint);
+            return stream;
+        }
+
+        @Override
+        public boolean supportsBlockSize() {
+            return file.supportsBlockSize();
+        }
+
+        @Override
+        public long defaultBlockSize() {
+            return file.defaultBlockSize();
+        }
+
+        @Override
+        public String getPath() {
+            return file.getPath();
         }
     }
 }
