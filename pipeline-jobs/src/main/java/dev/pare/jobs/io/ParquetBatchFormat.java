@@ -109,8 +109,9 @@ public final class ParquetBatchFormat extends FileOutputFormat<Void, ParquetBatc
 
     /**
      * Where a batch puts its rows: one call per field and row, in any order, then the next row. Field
-     * numbers are those of the Spark schema; a value of the wrong type, a field put twice or left out
-     * of a row is refused before anything of it reaches a page.
+     * numbers are those of the Spark schema. A value of the wrong type or a field put twice is refused
+     * before it is written, a field left out when the row ends; either fails the task, whose file is then
+     * closed without being ended (its committer deletes it).
      */
     public static final class RowSink {
         static final byte LONG = 1;
