@@ -79,7 +79,7 @@ public final class Rows {
         if (n == max) {
             return new ExampleArrays(ids, features, width, labels);
         }
-        if (into != null) {
+        if (features == into) {
             return new ExampleArrays(Arrays.copyOf(ids, n), features, width, Arrays.copyOf(labels, n));
         }
         return new ExampleArrays(Arrays.copyOf(ids, n), Arrays.copyOf(features, n * width), width,
