@@ -25,7 +25,8 @@ import scala.Tuple2;
  * scores and the write job's start (Catalyst's planning of the write, whole-stage code generation,
  * the classes they load), 5% of the stage on 60k Fashion-MNIST rows in {@code local[2]}, paid again
  * by every stage command. Files are named by Hadoop ({@code part-r-00000.snappy.parquet}), one per
- * partition, in partition order.
+ * partition, in partition order. {@link #writeBatches} writes the same files from batches of columns
+ * ({@link ParquetBatchFormat}), without a Spark row per row.
  */
 public final class ParquetRows {
     private ParquetRows() {}
