@@ -15,6 +15,7 @@ import dev.pare.jobs.cli.PareCli;
 import dev.pare.jobs.spark.EvaluateJob;
 import dev.pare.jobs.spark.ScoreJob;
 import dev.pare.jobs.support.LocalSpark;
+import dev.pare.jobs.support.ParquetFooters;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -27,9 +28,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -125,7 +124,7 @@ class ScansTest extends SharedLocalSpark {
     @Test
     void theTableHasSeveralRowGroupsPerFile() throws IOException {
         for (Path f : parquetFiles(table)) {
-            assertTrue(rowGroups(f).size() >= 8, f + ": " + rowGroups(f).size() + " row groups");
+            assertTrue(ParquetFooters.rowGroups(f).size() >= 8, f + ": " + ParquetFooters.rowGroups(f).size() + " row groups");
         }
     }
 
@@ -430,7 +429,7 @@ class ScansTest extends SharedLocalSpark {
         assertEquals(2 * Scans.DEFAULT_TASKS_PER_SLOT, parts.size(), "two slots");
         long largestGroup = 0;
         for (Path f : parquetFiles(table)) {
-            for (BlockMetaData b : rowGroups(f)) {
+            for (BlockMetaData b : ParquetFooters.rowGroups(f)) {
                 largestGroup = Math.max(largestGroup, b.getRowCount());
             }
         }
@@ -513,7 +512,7 @@ class ScansTest extends SharedLocalSpark {
         assertEquals(0, code);
         List<Path> files = parquetFiles(out);
         assertEquals(1, files.size());
-        List<BlockMetaData> groups = rowGroups(files.get(0));
+        List<BlockMetaData> groups = ParquetFooters.rowGroups(files.get(0));
         assertEquals(n, groups.stream().mapToLong(BlockMetaData::getRowCount).sum());
         // 3,000 rows of 784 floats are ~9.4 MB before compression: a row group per MiB makes several.
         assertTrue(groups.size() >= 4, groups.size() + " row groups");
@@ -539,19 +538,12 @@ class ScansTest extends SharedLocalSpark {
         // Again over the existing folder (what fetch-full.sh does to an older layout).
         assertEquals(0, PareCli.commandLine().execute("import-idx", "--images", images.toString(), "--labels",
                 labels.toString(), "--output", out.toString(), "--master", "local[2]", "--force"));
-        assertEquals(n, rowGroups(parquetFiles(out).get(0)).stream().mapToLong(BlockMetaData::getRowCount).sum());
+        assertEquals(n, ParquetFooters.rowGroups(parquetFiles(out).get(0)).stream().mapToLong(BlockMetaData::getRowCount).sum());
     }
 
     private static List<Path> parquetFiles(Path folder) throws IOException {
         try (Stream<Path> s = Files.list(folder)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().toList();
-        }
-    }
-
-    private static List<BlockMetaData> rowGroups(Path file) throws IOException {
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
-                new org.apache.hadoop.fs.Path(file.toString()), new Configuration()))) {
-            return r.getFooter().getBlocks();
         }
     }
 }
