@@ -8,49 +8,31 @@ import org.apache.hadoop.mapreduce.lib.output.FileOutputFormat;
 import org.apache.parquet.hadoop.ParquetOutputFormat;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetWriteSupport;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
- * Spark's internal rows written as a Parquet table by a plain RDD job: Spark SQL's own row writer
- * ({@code ParquetWriteSupport}, so the files, their schema and footer metadata are what
- * {@code Dataset.write().parquet()} writes) behind Hadoop's {@code ParquetOutputFormat} and its
- * file output committer (task outputs renamed into place on commit, a {@code _SUCCESS} marker),
- * without Spark SQL's planning of a write.
+ * Batches of rows written as a Parquet table by a plain RDD job: {@link ParquetBatchFormat} (the files,
+ * their schema and footer metadata are what Spark SQL's own writer writes for the same rows) behind
+ * Hadoop's file output committer (task outputs renamed into place on commit, a {@code _SUCCESS}
+ * marker), without Spark SQL's planning of a write.
  *
  * <p>Why: a {@code score-data} command spent 0.57-0.63 s between asking Spark SQL to write its
  * scores and the write job's start (Catalyst's planning of the write, whole-stage code generation,
  * the classes they load), 5% of the stage on 60k Fashion-MNIST rows in {@code local[2]}, paid again
  * by every stage command. Files are named by Hadoop ({@code part-r-00000.snappy.parquet}), one per
- * partition, in partition order. {@link #writeBatches} writes the same files from batches of columns
- * ({@link ParquetBatchFormat}), without a Spark row per row.
+ * partition, in partition order.
  */
 public final class ParquetRows {
     private ParquetRows() {}
 
     /**
-     * Writes {@code rows} (each matching {@code schema}) to a new folder {@code path} with the session's
+     * Writes {@code batches}, whose rows match {@code schema}, to a new folder {@code path} (one file per
+     * partition), column by column from each batch's arrays ({@link ParquetBatchFormat}), with the session's
      * Parquet settings (compression codec, legacy format, timestamp type, field ids) and, on top,
-     * {@code parquet.enable.dictionary} = {@code dictionary}.
-     *
-     * @throws IOException when the job cannot be set up (the folder exists, the file system refuses)
-     */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    public static void write(SparkSession spark, JavaRDD<InternalRow> rows, StructType schema, String path,
-                             boolean dictionary) throws IOException {
-        Configuration conf = jobConf(spark, schema, path, dictionary);
-        conf.set(ParquetOutputFormat.WRITE_SUPPORT_CLASS, ParquetWriteSupport.class.getName());
-        rows.mapToPair(r -> new Tuple2<Void, InternalRow>(null, r))
-                .saveAsNewAPIHadoopFile(path, Void.class, InternalRow.class, (Class) ParquetOutputFormat.class, conf);
-    }
-
-    /**
-     * Writes {@code batches}, whose rows match {@code schema}, to a new folder {@code path}: the files
-     * {@link #write} writes for the same rows with the same {@code dictionary} (one per partition, same names),
-     * written column by column from each batch's arrays ({@link ParquetBatchFormat}).
+     * {@code parquet.enable.dictionary} = {@code dictionary}, then {@code settings}.
      *
      * @param settings Parquet's settings over the session's, e.g. {@code parquet.compression} = {@code ZSTD}
      * @throws IllegalArgumentException when {@code schema} has a field {@link ParquetBatchFormat} cannot write

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pare.jobs.support.ParquetFooters;
 import dev.pare.jobs.support.SharedLocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -29,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link ParquetBatchFormat} through {@link ParquetRows#writeBatches}: the files are byte for byte those Spark
- * SQL's own row writer writes for the same rows ({@link ParquetRows#write} without a dictionary), with
+ * SQL's own writer ({@code Dataset.write().parquet()}) writes for the same rows, with
  * default pages, many small pages, several row groups, Spark's legacy list format and another codec; and a
  * batch that puts a field twice, of the wrong type or not at all fails its task, naming the field.
  */
@@ -131,7 +129,8 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         settings.forEach((k, v) -> spark.conf().set(k, v));
         try {
             ParquetRows.writeBatches(spark, batches(), SCHEMA, ours, dictionary, Map.of());
-            ParquetRows.write(spark, rows(), SCHEMA, sparks, dictionary);
+            spark.internalCreateDataFrame(rows().rdd(), SCHEMA, false).write()
+                    .option("parquet.enable.dictionary", dictionary).parquet(sparks);
         } finally {
             settings.keySet().forEach(k -> spark.conf().unset(k));
         }
@@ -140,7 +139,9 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         assertEquals(3, ourParts.size(), ourParts.toString());
         assertTrue(Files.exists(Path.of(ours, "_SUCCESS")));
         for (int i = 0; i < 3; i++) {
-            assertEquals(sparkParts.get(i).getFileName(), ourParts.get(i).getFileName());
+            // Hadoop's names (part-r-0000i), Spark SQL's with a job id (part-0000i-UUID-c000): the same order.
+            String extension = sparkParts.get(i).getFileName().toString().replaceAll("^[^.]*", "");
+            assertEquals("part-r-0000" + i + extension, ourParts.get(i).getFileName().toString());
             assertArrayEquals(Files.readAllBytes(sparkParts.get(i)), Files.readAllBytes(ourParts.get(i)),
                     name + ": " + ourParts.get(i).getFileName());
         }
@@ -148,17 +149,19 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         return ourParts;
     }
 
-    private static List<BlockMetaData> rowGroups(Path file) throws Exception {
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
-                new org.apache.hadoop.fs.Path(file.toString()), new Configuration()))) {
-            return r.getFooter().getBlocks();
-        }
-    }
-
     @Test
     void filesAreTheBytesOfSparksRowWriter() throws Exception {
         List<Path> files = writeBothAndCompare("default", Map.of());
-        assertEquals(1, rowGroups(files.get(0)).size());
+        assertTrue(files.get(0).getFileName().toString().endsWith(".snappy.parquet"), files.toString());
+        // Partition p's rows in file p; a folder that exists is refused, and left as it was.
+        assertEquals(List.of(-5000L + 31 * 1000, -5000L + 31 * 1249), spark.read().parquet(files.get(1).toString())
+                .selectExpr("min(id)", "max(id)").collectAsList().stream()
+                .flatMap(row -> java.util.stream.Stream.of(row.getLong(0), row.getLong(1))).toList());
+        String folder = files.get(0).getParent().toString();
+        assertThrows(Exception.class, () -> ParquetRows.writeBatches(spark, batches(), SCHEMA, folder, false,
+                Map.of()));
+        assertEquals(450, spark.read().parquet(folder).count());
+        assertEquals(1, ParquetFooters.rowGroups(files.get(0)).size());
         // Read back through Spark: the values of the batches, row by row.
         List<org.apache.spark.sql.Row> first = spark.read().parquet(files.get(1).toString()).collectAsList();
         Columns b = batches(1).get(0);
@@ -176,7 +179,7 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
     void smallPagesRowGroupsAndLegacyListsAreTheSameBytesToo() throws Exception {
         writeBothAndCompare("pages", Map.of("parquet.page.size", "512", "parquet.page.size.row.check.min", "3"));
         List<Path> groups = writeBothAndCompare("groups", Map.of("parquet.block.size", "2048", "parquet.page.size.row.check.min", "3"));
-        assertTrue(rowGroups(groups.get(0)).size() > 3, "row groups: " + rowGroups(groups.get(0)).size());
+        assertTrue(ParquetFooters.rowGroups(groups.get(0)).size() > 3, "row groups: " + ParquetFooters.rowGroups(groups.get(0)).size());
         writeBothAndCompare("legacy", Map.of("spark.sql.parquet.writeLegacyFormat", "true"));
         List<Path> gzip = writeBothAndCompare("gzip", Map.of("spark.sql.parquet.compression.codec", "gzip"));
         assertTrue(gzip.get(0).getFileName().toString().endsWith(".gz.parquet"), gzip.toString());
@@ -187,12 +190,9 @@ class ParquetBatchFormatTest extends SharedLocalSpark {
         // Labels repeat (10 values): their column keeps its dictionary; the ids, all distinct, fall back to plain
         // values when the dictionary outgrows 300 bytes.
         List<Path> files = writeBothAndCompare("dictionary", Map.of("parquet.dictionary.page.size", "300"), true);
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
-                new org.apache.hadoop.fs.Path(files.get(0).toString()), new Configuration()))) {
-            var columns = r.getFooter().getBlocks().get(0).getColumns();
-            assertTrue(columns.get(1).getDictionaryPageOffset() > 0, "label: " + columns.get(1));
-            assertEquals(0, columns.get(0).getDictionaryPageOffset(), "id: " + columns.get(0));
-        }
+        var columns = ParquetFooters.rowGroups(files.get(0)).get(0).getColumns();
+        assertTrue(columns.get(1).getDictionaryPageOffset() > 0, "label: " + columns.get(1));
+        assertEquals(0, columns.get(0).getDictionaryPageOffset(), "id: " + columns.get(0));
     }
 
     /** Two rows of {@link #SCHEMA} with one mistake: a field left out, put twice or put as another type. */
