@@ -1,8 +1,11 @@
 package dev.pare.common.model;
 
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -291,6 +294,28 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
             }
         }
         return out;
+    }
+
+    /**
+     * The columns of a matrix {@code [rows, columns]} in order, each copied into {@code column} (at least
+     * {@code rows} long) before {@code each} is called with its index: a column-major read that copies no
+     * more than a column at a time out of a packed 'f'-ordered float matrix (others are copied to one first).
+     */
+    public static void columns(INDArray a, float[] column, IntConsumer each) {
+        int rows = Math.toIntExact(a.rows());
+        int columns = Math.toIntExact(a.columns());
+        if (column.length < rows) {
+            throw new IllegalArgumentException("a column of " + rows + " values does not fit " + column.length);
+        }
+        INDArray f = StepLayer.packedColumns(a) ? a : a.castTo(DataType.FLOAT).dup('f');
+        Nd4j.getAffinityManager().ensureLocation(f, AffinityManager.Location.HOST);
+        FloatBuffer values = f.data().asNioFloat();
+        for (int k = 0; k < columns; k++) {
+            values.get(k * rows, column, 0, rows);
+            each.accept(k);
+        }
+        // The buffer is a view of f's memory, freed once f is collected.
+        Reference.reachabilityFence(f);
     }
 
     /**

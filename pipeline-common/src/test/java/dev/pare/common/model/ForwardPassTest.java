@@ -27,6 +27,21 @@ class ForwardPassTest {
     }
 
     @Test
+    void columnsComeInOrderEachInTheGivenArray() {
+        // m[r][c] = 10 r + c: column c is {c, 10 + c}, in any layout; the array may be longer than a column.
+        INDArray c = org.nd4j.linalg.factory.Nd4j.create(new float[] {0, 1, 2, 10, 11, 12}, new long[] {2, 3}, 'c');
+        for (INDArray a : new INDArray[] {c.dup('f'), c, c.castTo(DataType.DOUBLE)}) {
+            float[] column = {-1, -1, -1};
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            ForwardPass.columns(a, column, k -> seen.add(k + ":" + column[0] + "," + column[1] + "," + column[2]));
+            assertEquals(java.util.List.of("0:0.0,10.0,-1.0", "1:1.0,11.0,-1.0", "2:2.0,12.0,-1.0"), seen);
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ForwardPass.columns(c, new float[1], k -> { }));
+        assertEquals("a column of 2 values does not fit 1", e.getMessage());
+    }
+
+    @Test
     void logitsAreTheOutputLayerPreActivationComputedByHand() {
         MultiLayerNetwork net = TinyNets.dense(8, 4, 3, 2);
         float[][] x = TinyNets.randomRows(4, 5, 4);
