@@ -39,7 +39,7 @@ class LauncherTest {
     /**
      * What the launcher runs: prints its argument, or exits with status 3 when told to fail; with a "jit"
      * argument, prints the JVM's values of the options {@link JitThresholds#FLAGS} sets, as {@code -XX:NAME=VALUE}
-     * options. Alone in its jar: it uses nothing else of the tests.
+     * options; with a "gc" argument, the names of its collectors. Alone in its jar: it uses nothing else of the tests.
      */
     public static final class Probe {
         private static final List<String> JIT = List.of("Tier4InvocationThreshold", "Tier4MinInvocationThreshold",
@@ -49,6 +49,10 @@ class LauncherTest {
             if (args.length > 0 && args[0].equals("fail")) {
                 System.exit(3);
             }
+            if (List.of(args).contains("gc")) {
+                System.out.println("gc " + collectors());
+                return;
+            }
             if (List.of(args).contains("jit")) {
                 HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                 System.out.println("jit " + JIT.stream().map(o -> "-XX:" + o + "=" + vm.getVMOption(o).getValue())
@@ -56,6 +60,12 @@ class LauncherTest {
                 return;
             }
             System.out.println("probe " + String.join(" ", args));
+        }
+
+        /** The names of this JVM's collectors (its garbage collector's memory managers), sorted. */
+        static String collectors() {
+            return ManagementFactory.getGarbageCollectorMXBeans().stream().map(b -> b.getName()).sorted()
+                    .collect(java.util.stream.Collectors.joining(", "));
         }
     }
 
@@ -76,6 +86,9 @@ class LauncherTest {
         pb.environment().put("PARE_MAIN", Probe.class.getName());
         pb.environment().remove("PARE_JAVA_OPTS");
         pb.environment().remove("PARE_JIT_OPTS");
+        pb.environment().remove("PARE_GC_OPTS");
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().remove("JDK_JAVA_OPTIONS");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -209,6 +222,35 @@ class LauncherTest {
                 "-Xmx1g -XX:Tier4InvocationThreshold=7000"), "score-data", "jit");
         assertEquals("jit -XX:Tier4InvocationThreshold=7000 -XX:Tier4MinInvocationThreshold=6000"
                 + " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000", own.output().strip());
+    }
+
+    @Test
+    void shortStageCommandsCollectWithTheParallelCollectorUnlessOptionsChooseOne() throws Exception {
+        String jar = probeJar().toString();
+        // The parallel collector's memory managers; the JVM's own choice is this test JVM's (no option sets one).
+        String parallel = "gc PS MarkSweep, PS Scavenge";
+        String own = "gc " + Probe.collectors();
+        for (String command : List.of("calibrate", "evaluate", "prune", "report", "score-data", "select-data")) {
+            Result r = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), command, "gc");
+            assertEquals(0, r.exit(), r.output());
+            assertEquals(parallel, r.output().strip(), command);
+        }
+        for (String command : List.of("run", "distill", "train-teacher", "--help", "gc")) {
+            assertEquals(own, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off"), command, "gc").output().strip(),
+                    command);
+        }
+        // A collector of one's own, in any of the JVM's option variables, is the only one (two would be refused).
+        assertEquals("gc Copy, MarkSweepCompact", launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_JAVA_OPTS",
+                "-Xmx1g -XX:+UseSerialGC"), "score-data", "gc").output().strip());
+        Result tool = launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "JAVA_TOOL_OPTIONS", "-XX:+UseSerialGC"),
+                "calibrate", "gc");
+        assertEquals(0, tool.exit(), tool.output());
+        assertTrue(tool.output().strip().endsWith("gc Copy, MarkSweepCompact"), tool.output());
+        // PARE_GC_OPTS, when set, is every command's: empty for the JVM's own.
+        assertEquals(own, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_GC_OPTS", ""), "calibrate", "gc")
+                .output().strip());
+        assertEquals(parallel, launch(Map.of("PARE_JAR", jar, "PARE_CDS", "off", "PARE_GC_OPTS",
+                "-XX:+UseParallelGC"), "distill", "gc").output().strip());
     }
 
     @Test
