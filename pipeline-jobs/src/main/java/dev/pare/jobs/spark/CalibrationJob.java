@@ -379,8 +379,13 @@ public final class CalibrationJob {
     /** A sampled row: its features as a primitive array, not a Row's boxed floats. */
     public record Example(long id, float[] features, int label) implements Serializable {}
 
-    /** Up to {@code max} sampled rows from {@code it} as example arrays. */
-    static ExampleArrays take(Iterator<Example> it, int max, int width) {
+    /**
+     * Up to {@code max} sampled rows from {@code it} as example arrays, the features copied into {@code into}
+     * when it holds the batch's (the examples then hold {@code into} itself, ids and labels are theirs; null:
+     * a fresh array): a task's batches share one array, where each had a fresh one (800 KB per 256-row batch
+     * of Fashion-MNIST, 188 MB per 60k rows).
+     */
+    static ExampleArrays take(Iterator<Example> it, int max, int width, float[] into) {
         java.util.List<Example> batch = new java.util.ArrayList<>(max);
         while (batch.size() < max && it.hasNext()) {
             batch.add(it.next());
@@ -388,7 +393,7 @@ public final class CalibrationJob {
         int n = batch.size();
         long[] ids = new long[n];
         int[] labels = new int[n];
-        float[] features = new float[n * width];
+        float[] features = into != null && into.length >= (long) n * width ? into : new float[n * width];
         for (int r = 0; r < n; r++) {
             Example e = batch.get(r);
             if (e.features().length != width) {
@@ -550,8 +555,11 @@ public final class CalibrationJob {
                 MultiLayerNetwork net = ExecutorModels.get(model, s.precision().dataType());
                 CalibrationStatistics stats = CalibrationStatistics.emptyFor(net, s.statistics(), s.maxGramBytes());
                 ForwardPass.Buffers buffers = ExecutorModels.buffers(model, s.precision().dataType());
+                // One array for the task's batches: add() copies a batch's features into the buffers first.
+                float[] features = new float[0];
                 while (rows.hasNext()) {
-                    ExampleArrays batch = take(rows, s.batchSize(), s.width());
+                    ExampleArrays batch = take(rows, s.batchSize(), s.width(), features);
+                    features = batch.features();
                     long start = System.nanoTime();
                     add(stats, net, batch, s, classes, buffers);
                     modelTime.addSince(start);

@@ -72,6 +72,37 @@ class CalibrationJobTest extends SharedLocalSpark {
     }
 
     @Test
+    void takeCopiesBatchesIntoTheGivenArrayWhenItHoldsThem() {
+        // Rows id r with features {r, 10 r} and label r % 3, width 2, taken three at a time.
+        List<CalibrationJob.Example> rows = new java.util.ArrayList<>();
+        for (int r = 0; r < 7; r++) {
+            rows.add(new CalibrationJob.Example(r, new float[] {r, 10 * r}, r % 3));
+        }
+        java.util.Iterator<CalibrationJob.Example> it = rows.iterator();
+        dev.pare.common.data.ExampleArrays first = CalibrationJob.take(it, 3, 2, null);
+        assertArrayEquals(new long[] {0, 1, 2}, first.ids());
+        assertArrayEquals(new int[] {0, 1, 2}, first.labels());
+        assertArrayEquals(new float[] {0, 0, 1, 10, 2, 20}, first.features());
+        float[] shared = first.features();
+        dev.pare.common.data.ExampleArrays second = CalibrationJob.take(it, 3, 2, shared);
+        assertTrue(second.features() == shared, "a batch that fits is read into the given array");
+        assertArrayEquals(new long[] {3, 4, 5}, second.ids());
+        assertArrayEquals(new float[] {3, 30, 4, 40, 5, 50}, second.features());
+        dev.pare.common.data.ExampleArrays last = CalibrationJob.take(it, 3, 2, shared);
+        assertEquals(1, last.size());
+        assertTrue(last.features() == shared);
+        assertArrayEquals(new float[] {6, 60}, java.util.Arrays.copyOf(last.features(), 2));
+        assertArrayEquals(new long[] {6}, last.ids());
+        assertArrayEquals(new int[] {0}, last.labels());
+        // A batch that does not fit gets an array of its own; the given one is left as it was.
+        float[] small = {-1};
+        dev.pare.common.data.ExampleArrays own = CalibrationJob.take(rows.iterator(), 2, 2, small);
+        assertFalse(own.features() == small);
+        assertArrayEquals(new float[] {0, 0, 1, 10}, own.features());
+        assertArrayEquals(new float[] {-1}, small);
+    }
+
+    @Test
     void everyStatisticEqualsAnIndependentDriverSideComputation() {
         JavaRDD<CalibrationJob.Example> sample = CalibrationJob.sample(train, 784, 40, 3, 5L);
         CalibrationStatistics stats = CalibrationJob.run(spark, sample, teacherBytes, new CalibrationJob.Settings(784, 16,
