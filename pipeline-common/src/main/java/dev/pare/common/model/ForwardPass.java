@@ -307,15 +307,23 @@ public record ForwardPass(List<INDArray> layerInputs, List<INDArray> layerOutput
         if (column.length < rows) {
             throw new IllegalArgumentException("a column of " + rows + " values does not fit " + column.length);
         }
-        INDArray f = StepLayer.packedColumns(a) ? a : a.castTo(DataType.FLOAT).dup('f');
+        boolean packed = StepLayer.packedColumns(a);
+        INDArray wide = packed ? a : a.castTo(DataType.FLOAT);
+        INDArray f = packed ? a : wide.dup('f');
         Nd4j.getAffinityManager().ensureLocation(f, AffinityManager.Location.HOST);
         FloatBuffer values = f.data().asNioFloat();
         for (int k = 0; k < columns; k++) {
             values.get(k * rows, column, 0, rows);
             each.accept(k);
         }
-        // The buffer is a view of f's memory, freed once f is collected.
+        // The buffer is a view of f's memory: f stays reachable until read, and a copy is freed now.
         Reference.reachabilityFence(f);
+        if (!packed) {
+            ConvColumns.free(f);
+            if (wide != a) {
+                ConvColumns.free(wide);
+            }
+        }
     }
 
     /**
